@@ -1,0 +1,48 @@
+/**
+ * Every error Volumer raises or reports carries a stable code from this list.
+ * Codes are never reused once retired; docs/errors.md documents each one (a test checks that).
+ */
+export const ERROR_CODES = [
+  // swap validation (reject reasons: these also label DLQ records and metrics)
+  'INVALID_JSON',
+  'NOT_AN_OBJECT',
+  'MISSING_FIELD',
+  'BAD_TYPE',
+  'BAD_SIDE',
+  'BAD_AMOUNT',
+  'BAD_TIME',
+  'BAD_NUMBER',
+  'OVERSIZE_FIELD',
+  'OVERSIZE_RECORD',
+  'FUTURE_TIME',
+  'UNDECODABLE',
+  'UNKNOWN_SCHEMA',
+  // configuration and command line
+  'BAD_CONFIG',
+  'BAD_FLAG',
+  // snapshots
+  'BAD_SNAPSHOT',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export interface VolumerErrorOptions {
+  cause?: unknown
+  retriable?: boolean
+}
+
+export class VolumerError extends Error {
+  readonly code: ErrorCode
+  readonly retriable: boolean
+
+  constructor (code: ErrorCode, message: string, options: VolumerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'VolumerError'
+    this.code = code
+    this.retriable = options.retriable ?? false
+  }
+}
+
+export function isVolumerError (err: unknown): err is VolumerError {
+  return err instanceof VolumerError
+}
