@@ -22,6 +22,13 @@ export const ERROR_CODES = [
   'BAD_FLAG',
   // snapshots
   'BAD_SNAPSHOT',
+  // schemas and the schema registry (src/codec, src/registry)
+  'BAD_SCHEMA',
+  'INCOMPATIBLE_SCHEMA',
+  'REGISTRY_UNAVAILABLE',
+  // checkpoint store (src/store)
+  'STORE_UNAVAILABLE',
+  'STORE_FAILED',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
