@@ -29,6 +29,24 @@ export const ERROR_CODES = [
   // checkpoint store (src/store)
   'STORE_UNAVAILABLE',
   'STORE_FAILED',
+  // edge HTTP API (src/edge; status in docs/http-api.md)
+  'NOT_FOUND',
+  'BAD_PARAM',
+  'TOO_MANY_IDS',
+  'URI_TOO_LONG',
+  'METHOD_NOT_ALLOWED',
+  'NOT_READY',
+  'UPGRADE_REQUIRED',
+  'INTERNAL',
+  // edge WebSocket protocol (src/edge; docs/websocket.md)
+  'BAD_MESSAGE',
+  'UNKNOWN_OP',
+  'BINARY_FRAME',
+  'MESSAGE_TOO_LARGE',
+  'RATE_LIMITED',
+  'TOO_MANY_SUBSCRIPTIONS',
+  'NOT_SUBSCRIBED',
+  'SLOW_CONSUMER',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
