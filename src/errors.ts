@@ -22,6 +22,18 @@ export const ERROR_CODES = [
   'BAD_FLAG',
   // snapshots
   'BAD_SNAPSHOT',
+  // log (Kafka adapter and in-process log); flags on LogError say how to react
+  'FENCED',
+  'REBALANCE_IN_PROGRESS',
+  'BROKER_UNAVAILABLE',
+  'TRANSACTION_ABORTABLE',
+  'TRANSACTION_STATE',
+  'UNKNOWN_TOPIC',
+  'TOPIC_EXISTS',
+  'LOG_CLOSED',
+  'LOG_ERROR',
+  // topology
+  'BAD_TOPOLOGY',
   // schemas and the schema registry (src/codec, src/registry)
   'BAD_SCHEMA',
   'INCOMPATIBLE_SCHEMA',
