@@ -1,0 +1,140 @@
+import avro from 'avsc'
+import { VolumerError } from '../errors.js'
+import type { SchemaRegistry } from './schema-registry.js'
+import { HEADER_BYTES, readSchemaId, writeHeader } from './wire-format.js'
+
+/**
+ * Avro in the Confluent wire format (see wire-format.ts), with types cached by schema id.
+ *
+ * Decoding is synchronous once the writer's schema is loaded, because the processor decodes
+ * a batch in a tight loop: `prepare(batch)` fetches the few unknown ids first (one await per
+ * batch, not per record), then `decode` runs without promises. With a reader schema, records
+ * written with any compatible version are resolved into the reader's shape.
+ */
+export interface AvroDecoder {
+  /** Sync. Throws VolumerError UNDECODABLE (bad framing or body) or UNKNOWN_SCHEMA (id not loaded). */
+  decode (buf: Uint8Array): unknown
+  /** Loads the writer schemas of any not-yet-cached ids in `bufs`. Registry errors propagate. */
+  prepare (bufs: Iterable<Uint8Array | null | undefined>): Promise<void>
+  /** prepare + decode for one buffer. */
+  decodeAsync (buf: Uint8Array): Promise<unknown>
+}
+
+export interface AvroEncoder {
+  readonly id: number
+  readonly type: avro.Type
+  /** A fresh Buffer: header + Avro body. Throws BAD_TYPE when the value does not fit the schema. */
+  encode (value: unknown): Buffer
+}
+
+interface CachedType {
+  decode (buf: Buffer): { value: unknown, offset: number }
+}
+
+export interface AvroDecoderOptions {
+  registry: SchemaRegistry
+  /** the schema the caller wants values in; omitted: values come in each writer's shape */
+  readerSchema?: string
+}
+
+export function createAvroDecoder (opts: AvroDecoderOptions): AvroDecoder {
+  const { registry } = opts
+  const reader = opts.readerSchema === undefined ? undefined : avro.Type.forSchema(JSON.parse(opts.readerSchema) as avro.Schema)
+  const types = new Map<number, CachedType>()
+  // ids that failed with UNKNOWN_SCHEMA stay unknown; remembered so a bad producer cannot make
+  // every record of a batch cost a registry round trip
+  const missing = new Set<number>()
+
+  async function load (id: number): Promise<void> {
+    if (types.has(id) || missing.has(id)) return
+    let text: string
+    try {
+      text = await registry.getById(id)
+    } catch (err) {
+      if (err instanceof VolumerError && err.code === 'UNKNOWN_SCHEMA') { missing.add(id); return }
+      throw err
+    }
+    let writer: avro.Type
+    try {
+      writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema)
+    } catch (err) {
+      throw new VolumerError('BAD_SCHEMA', `schema ${id} from the registry is not valid Avro: ${(err as Error).message}`, { cause: err })
+    }
+    if (reader === undefined || reader.equals(writer)) {
+      types.set(id, { decode: buf => writer.decode(buf, HEADER_BYTES) })
+      return
+    }
+    let resolver: ReturnType<avro.Type['createResolver']>
+    try {
+      resolver = reader.createResolver(writer)
+    } catch (err) {
+      // the writer's schema cannot be read as ours: every record with this id is undecodable
+      types.set(id, {
+        decode: () => { throw new VolumerError('UNDECODABLE', `schema ${id} is incompatible with the reader schema: ${(err as Error).message}`) },
+      })
+      return
+    }
+    types.set(id, { decode: buf => reader.decode(buf, HEADER_BYTES, resolver) })
+  }
+
+  function decode (input: Uint8Array): unknown {
+    const id = readSchemaId(input)
+    if (id < 0) throw new VolumerError('UNDECODABLE', 'not in the Confluent wire format (magic byte 0 + 4-byte schema id)')
+    const t = types.get(id)
+    if (t === undefined) throw new VolumerError('UNKNOWN_SCHEMA', `schema id ${id} is not in the registry`)
+    const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+    let r: { value: unknown, offset: number }
+    try {
+      r = t.decode(buf)
+    } catch (err) {
+      if (err instanceof VolumerError) throw err
+      throw new VolumerError('UNDECODABLE', `Avro body does not match schema ${id}: ${(err as Error).message}`, { cause: err })
+    }
+    // avsc reports a truncated body as offset -1; trailing bytes mean a different schema wrote it
+    if (r.offset !== buf.length) throw new VolumerError('UNDECODABLE', r.offset < 0 ? `Avro body truncated (schema ${id})` : `${buf.length - r.offset} trailing bytes after the Avro body (schema ${id})`)
+    return r.value
+  }
+
+  async function prepare (bufs: Iterable<Uint8Array | null | undefined>): Promise<void> {
+    let pending: Promise<void>[] | undefined
+    for (const b of bufs) {
+      if (b === null || b === undefined) continue
+      const id = readSchemaId(b)
+      if (id < 0 || types.has(id) || missing.has(id)) continue
+      ;(pending ??= []).push(load(id))
+    }
+    if (pending !== undefined) await Promise.all(pending)
+  }
+
+  return {
+    decode,
+    prepare,
+    async decodeAsync (buf) {
+      const id = readSchemaId(buf)
+      if (id >= 0 && !types.has(id)) await load(id)
+      return decode(buf)
+    },
+  }
+}
+
+/** Registers `schema` under `subject` (idempotent) and returns an encoder bound to its id. */
+export async function createAvroEncoder (registry: SchemaRegistry, subject: string, schema: string): Promise<AvroEncoder> {
+  const type = avro.Type.forSchema(JSON.parse(schema) as avro.Schema)
+  const id = await registry.register(subject, schema)
+  return {
+    id,
+    type,
+    encode (value) {
+      let body: Buffer
+      try {
+        body = type.toBuffer(value)
+      } catch (err) {
+        throw new VolumerError('BAD_TYPE', `value does not match the ${subject} schema: ${(err as Error).message}`, { cause: err })
+      }
+      const out = Buffer.allocUnsafe(HEADER_BYTES + body.length)
+      writeHeader(out, id)
+      body.copy(out, HEADER_BYTES)
+      return out
+    },
+  }
+}

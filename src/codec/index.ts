@@ -1,0 +1,8 @@
+export type { SchemaRegistry } from './schema-registry.js'
+export { createHttpSchemaRegistry, type HttpSchemaRegistryOptions } from './http-schema-registry.js'
+export { createInProcessSchemaRegistry } from './in-process-schema-registry.js'
+export { createAvroDecoder, createAvroEncoder, type AvroDecoder, type AvroEncoder } from './avro-codec.js'
+export { createSwapDecoder, createSwapEncoder, swapToRecord, type SwapDecoder, type SwapEncoder, type SwapRecord } from './swap-codec.js'
+export { createStatsEncoder, createStatsDecoder, createStateChangeEncoder, createStateChangeDecoder, type StateChange } from './record-codecs.js'
+export { loadSchemaText, valueSubject, SCHEMA_NAMES, type SchemaName } from './schema-files.js'
+export { readSchemaId, writeHeader, MAGIC_BYTE, HEADER_BYTES } from './wire-format.js'
