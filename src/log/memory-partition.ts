@@ -1,0 +1,192 @@
+import type { Headers, IsolationLevel, LogRecord } from './log.js'
+
+/**
+ * One partition of the in-process log.
+ *
+ *   records (sorted by offset; compaction leaves gaps)
+ *   ┌────┬────┬────┬────┬────┬────┐
+ *   │ 10 │ 12 │ 13 │ 14 │ 15 │ 16 │  nextOffset = 17
+ *   └────┴────┴────┴────┴────┴────┘
+ *     ▲ startOffset = 10    ▲ lso = 14 (first record of a still-open transaction)
+ *
+ * A transactional record points at its transaction's shared `TxnState`, so a commit or an abort
+ * flips one field instead of touching every record. read_committed readers stop at the last
+ * stable offset (LSO) and skip aborted records; their position still moves past them so a
+ * reader never waits on records it will never see.
+ */
+
+export interface TxnState {
+  status: 'open' | 'committed' | 'aborted'
+}
+
+export interface StoredRecord {
+  readonly offset: number
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+  readonly timestamp: number
+  readonly headers: Headers | undefined
+  txn: TxnState | null
+}
+
+export interface PartitionPolicy {
+  readonly compact: boolean
+  /** compaction leaves records younger than this alone (min.compaction.lag.ms) */
+  readonly minCompactionLagMs: number
+  /** tombstones older than this are dropped by compaction (delete.retention.ms) */
+  readonly deleteRetentionMs: number
+  /** records older than this are deleted from the head (retention.ms); -1 keeps all */
+  readonly retentionMs: number
+}
+
+export interface ReadResult {
+  readonly records: LogRecord[]
+  /** next offset to read after this read */
+  readonly position: number
+}
+
+/** compact once the records added since the last compaction outnumber max(this, live records) */
+const COMPACT_MIN_DIRTY = 1024
+/** apply retention every this many appends (cheap check otherwise) */
+const RETENTION_EVERY = 1024
+
+export class MemoryPartition {
+  readonly topic: string
+  readonly partition: number
+  #records: StoredRecord[] = []
+  #startOffset = 0
+  #nextOffset = 0
+  /** open transactions with their first offset here: the LSO is the smallest */
+  #open = new Map<TxnState, number>()
+  #dirty = 0
+  #sinceRetention = 0
+
+  constructor (topic: string, partition: number) {
+    this.topic = topic
+    this.partition = partition
+  }
+
+  get startOffset (): number { return this.#startOffset }
+  get nextOffset (): number { return this.#nextOffset }
+  get size (): number { return this.#records.length }
+
+  lastStableOffset (): number {
+    let lso = this.#nextOffset
+    for (const first of this.#open.values()) if (first < lso) lso = first
+    return lso
+  }
+
+  endOffset (isolation: IsolationLevel): number {
+    return isolation === 'read_committed' ? this.lastStableOffset() : this.#nextOffset
+  }
+
+  append (key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers | undefined,
+    txn: TxnState | null): number {
+    const offset = this.#nextOffset++
+    this.#records.push({ offset, key, value, timestamp, headers, txn })
+    if (txn !== null && !this.#open.has(txn)) this.#open.set(txn, offset)
+    this.#dirty++
+    this.#sinceRetention++
+    return offset
+  }
+
+  /** the transaction ended (committed or aborted): it no longer holds the LSO back */
+  endTransaction (txn: TxnState): void {
+    this.#open.delete(txn)
+  }
+
+  read (from: number, max: number, isolation: IsolationLevel): ReadResult {
+    const limit = this.endOffset(isolation)
+    let position = from < this.#startOffset ? this.#startOffset : from
+    const records: LogRecord[] = []
+    if (position >= limit || max <= 0) return { records, position }
+    const all = this.#records
+    let i = this.#indexOf(position)
+    for (; i < all.length && records.length < max; i++) {
+      const r = all[i]
+      if (r.offset >= limit) break
+      position = r.offset + 1
+      if (r.txn !== null && r.txn.status !== 'committed') {
+        // aborted (or, for read_uncommitted, open) records: read_committed skips aborted ones
+        if (isolation === 'read_committed' || r.txn.status === 'aborted') continue
+      }
+      records.push(r.headers === undefined
+        ? { topic: this.topic, partition: this.partition, offset: r.offset, key: r.key, value: r.value, timestamp: r.timestamp }
+        : { topic: this.topic, partition: this.partition, offset: r.offset, key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers })
+    }
+    // nothing left below the limit (compaction gaps, aborted tail): jump to the limit
+    if (i >= all.length || (i < all.length && all[i].offset >= limit)) position = Math.max(position, limit)
+    return { records, position }
+  }
+
+  /** lazily applies compaction and retention; called after appends */
+  maintain (policy: PartitionPolicy, now: number): void {
+    if (policy.compact && this.#dirty >= COMPACT_MIN_DIRTY && this.#dirty >= this.#records.length - this.#dirty) {
+      this.compact(policy, now)
+    }
+    if (policy.retentionMs >= 0 && this.#sinceRetention >= RETENTION_EVERY) {
+      this.#sinceRetention = 0
+      this.applyRetention(policy.retentionMs, now)
+    }
+  }
+
+  /**
+   * Keeps the latest record per key in the cleanable part: below the LSO and older than the
+   * minimum compaction lag. Drops aborted records there, and tombstones older than
+   * delete.retention.ms. Offsets never change; the log start offset stays.
+   */
+  compact (policy: PartitionPolicy, now: number): void {
+    this.#dirty = 0
+    const all = this.#records
+    const lso = this.lastStableOffset()
+    const lagEdge = now - policy.minCompactionLagMs
+    let end = 0
+    while (end < all.length && all[end].offset < lso && all[end].timestamp <= lagEdge) end++
+    if (end === 0) return
+    const latest = new Map<string, number>()
+    for (let i = 0; i < end; i++) {
+      const r = all[i]
+      if (r.txn !== null && r.txn.status === 'aborted') continue
+      if (r.key !== null) latest.set(r.key.toString('latin1'), r.offset)
+    }
+    const kept: StoredRecord[] = []
+    const tombstoneEdge = now - policy.deleteRetentionMs
+    for (let i = 0; i < end; i++) {
+      const r = all[i]
+      if (r.txn !== null) {
+        if (r.txn.status === 'aborted') continue
+        r.txn = null // committed: plain from now on, lets the TxnState be collected
+      }
+      if (r.key === null) continue // Kafka refuses keyless records on compacted topics
+      if (latest.get(r.key.toString('latin1')) !== r.offset) continue
+      if (r.value === null && r.timestamp < tombstoneEdge) continue
+      kept.push(r)
+    }
+    for (let i = end; i < all.length; i++) kept.push(all[i])
+    this.#records = kept
+  }
+
+  /** deletes records older than `retentionMs` from the head, never past the LSO */
+  applyRetention (retentionMs: number, now: number): void {
+    const edge = now - retentionMs
+    const lso = this.lastStableOffset()
+    const all = this.#records
+    let n = 0
+    while (n < all.length && all[n].timestamp < edge && all[n].offset < lso) n++
+    if (n === 0) return
+    this.#startOffset = n < all.length ? all[n].offset : Math.min(lso, this.#nextOffset)
+    this.#records = all.slice(n)
+  }
+
+  /** index of the first record with offset >= `offset` */
+  #indexOf (offset: number): number {
+    const all = this.#records
+    let lo = 0
+    let hi = all.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (all[mid].offset < offset) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}
