@@ -165,7 +165,10 @@ function checkString (v: unknown, field: string, max: number, required: boolean)
   const len = v.length
   if (len === 0) return new SwapReject('BAD_TYPE', `${field} must be a non-empty string`, field)
   if (len > max) return new SwapReject('OVERSIZE_FIELD', `${field} is ${len} characters, more than the limit of ${max}`, field)
-  // One pass over the code units; the common (ASCII printable) case costs two compares a char.
+  // measured (bench/parse.bench.ts): a native regex test is about twice as fast as a charCodeAt
+  // loop on the usual one-byte strings, so the loop only runs to explain a hit (a surrogate pair,
+  // e.g. an emoji, is a hit that turns out fine).
+  if (!SUSPECT_CHAR.test(v)) return undefined
   for (let i = 0; i < len; i++) {
     const c = v.charCodeAt(i)
     if (c >= 0x20 && c < 0x7f) continue
@@ -181,6 +184,9 @@ function checkString (v: unknown, field: string, max: number, required: boolean)
   }
   return undefined
 }
+
+// C0 controls, DEL, C1 controls, and any UTF-16 surrogate (paired or not)
+const SUSPECT_CHAR = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff]/
 
 /** blockNumber and logIndex: non-negative safe integers. */
 function checkCount (v: unknown, field: string): SwapReject | undefined {
