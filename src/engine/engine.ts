@@ -1,0 +1,740 @@
+import type { Swap } from '../swap/swap.js'
+import { limbsToString, LIMB } from '../swap/decimal18.js'
+import { VolumerError } from '../errors.js'
+import type { StatsObject, WindowStats } from './stats.js'
+import { DEFAULT_WINDOWS, type WindowSpec, windowEnd } from './windows.js'
+import { hashString, hashHi, hashLo, Hash64Table } from './hash64.js'
+import {
+  BucketPool, NIL, STRIDE, B_START, B_NEXT, B_PREV, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
+  B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
+} from './bucket-pool.js'
+import { TimerHeap } from './timer-heap.js'
+import { Token, TR_ANY, TR_SIDE, TR_STRIDE } from './token.js'
+import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
+
+/** Outcomes of `ingest`, small integers so callers switch on them without allocation. */
+export const COUNTED = 0
+export const DUPLICATE = 1
+export const LATE = 2
+export const FUTURE = 3
+export type IngestOutcome = typeof COUNTED | typeof DUPLICATE | typeof LATE | typeof FUTURE
+
+export interface EngineOptions {
+  /** default: 1m 5m 15m 30m 1h 2h 4h 6h 8h 12h 24h */
+  windows?: readonly WindowSpec[]
+  /** how far ahead of the clock a blockTime may be; default 60 s */
+  skewMs?: number
+  /** initial clock, ms since the epoch */
+  now: number
+}
+
+export interface EngineCounters {
+  counted: number
+  duplicates: number
+  late: number
+  future: number
+}
+
+/** Called by `drain` for each token whose numbers changed; `null` when its state was dropped. */
+export type ChangeListener = (key: string, stats: StatsObject | null) => void
+/** Called by `drain` for each token whose *state* changed (to persist it); alive=false: dropped. */
+export type StateListener = (key: string, chain: string, token: string, alive: boolean) => void
+
+/** One bucket level: the windows sharing a step. */
+interface Level {
+  readonly step: number
+  /** window indices, ascending length */
+  readonly windows: readonly number[]
+  readonly minL: number
+  readonly maxL: number
+  /** current end of the step containing the clock */
+  E: number
+  /** start of the level's longest window: buckets wholly before it are dropped */
+  aMin: number
+}
+
+// Per-window result of a scan, `O_STRIDE` doubles per window (limbs normalised):
+const O_USD = 0 // + side*4
+const O_AMT = 8 // + side*4
+const O_COUNT = 16 // + side
+const O_T_ANY = 18
+const O_T_SIDE = 19 // + side
+const O_HIGH = 21
+const O_LOW = 22
+const O_OPEN = 23
+const O_CLOSE = 24
+const O_STRIDE = 25
+
+// A bucket's limbs are carried every 2²⁰ swaps of one side, so a limb stays below ~1.1·10¹⁵
+// and the scan can add four buckets before it must carry (2⁵³ ≈ 9·10¹⁵).
+const BUCKET_CARRY_MASK = 0xfffff
+const ACC_CARRY_EVERY = 4
+
+export class Engine {
+  readonly windows: readonly WindowSpec[]
+  readonly skewMs: number
+  now: number
+  readonly counters: EngineCounters = { counted: 0, duplicates: 0, late: 0, future: 0 }
+  tokenCount = 0
+
+  readonly #levels: Level[]
+  readonly #winLevel: Int32Array
+  readonly #winStart: Float64Array
+  readonly #winEnd: Float64Array
+  #horizonStart = 0
+  readonly #pool = new BucketPool()
+  readonly #byChain = new Map<string, Map<string, Token>>()
+  readonly #slots: Array<Token | undefined> = []
+  readonly #freeSlots: number[] = []
+  readonly #heap = new TimerHeap()
+  readonly #dirty: Token[] = []
+  readonly #removed = new Map<string, { hi: number, lo: number }>()
+  /** tokens dropped since the last drain: [key, chain, token, ...] */
+  readonly #dropped: string[] = []
+  readonly #out: Float64Array
+  readonly #out32: Int32Array
+  readonly #acc = new Float64Array(O_STRIDE)
+  readonly #scratch: Int32Array
+  #isoAt = NaN
+  #asOfIso = ''
+  readonly #fromIso: string[]
+  readonly #toIso: string[]
+  readonly #idLive: (v: Float64Array, base: number) => boolean
+  readonly #traderLive: (v: Float64Array, base: number) => boolean
+
+  constructor (options: EngineOptions) {
+    const windows = options.windows ?? DEFAULT_WINDOWS
+    if (windows.length === 0) throw new VolumerError('BAD_CONFIG', 'at least one window is needed')
+    const skewMs = options.skewMs ?? 60_000
+    if (!Number.isFinite(skewMs) || skewMs < 0) throw new VolumerError('BAD_CONFIG', `skew must be a non-negative number of ms, got ${skewMs}`)
+    if (!Number.isFinite(options.now)) throw new VolumerError('BAD_CONFIG', 'the initial clock must be a finite number of ms')
+    this.windows = Object.freeze([...windows])
+    this.skewMs = skewMs
+    this.now = options.now
+    const steps = [...new Set(windows.map((w) => w.stepMs))].sort((a, b) => a - b)
+    this.#winLevel = new Int32Array(windows.length)
+    this.#levels = steps.map((step, l) => {
+      const idx = windows.map((w, i) => i).filter((i) => windows[i].stepMs === step)
+      idx.sort((a, b) => windows[a].lengthMs - windows[b].lengthMs)
+      for (const i of idx) this.#winLevel[i] = l
+      return { step, windows: idx, minL: windows[idx[0]].lengthMs, maxL: windows[idx[idx.length - 1]].lengthMs, E: 0, aMin: 0 }
+    })
+    this.#winStart = new Float64Array(windows.length)
+    this.#winEnd = new Float64Array(windows.length)
+    this.#out = new Float64Array(windows.length * O_STRIDE + 4)
+    this.#out32 = new Int32Array(this.#out.buffer)
+    this.#scratch = new Int32Array(this.#levels.length)
+    this.#fromIso = new Array<string>(windows.length).fill('')
+    this.#toIso = new Array<string>(windows.length).fill('')
+    this.#idLive = (v, base) => v[base] >= this.#horizonStart
+    this.#traderLive = (v, base) => v[base + TR_ANY] >= this.#horizonStart
+    this.#recomputeEdges()
+  }
+
+  /** Start of the oldest window at the current clock: anything older is late. */
+  get horizonStart (): number { return this.#horizonStart }
+  get liveBuckets (): number { return this.#pool.live }
+
+  #recomputeEdges (): void {
+    let hs = Infinity
+    for (const lv of this.#levels) {
+      lv.E = windowEnd(this.now, lv.step)
+      lv.aMin = lv.E - lv.maxL
+      if (lv.aMin < hs) hs = lv.aMin
+      for (const w of lv.windows) {
+        this.#winEnd[w] = lv.E
+        this.#winStart[w] = lv.E - this.windows[w].lengthMs
+      }
+    }
+    this.#horizonStart = hs
+  }
+
+  // ───────────────────────────── ingest ─────────────────────────────
+
+  ingest (s: Swap): IngestOutcome {
+    const t = s.blockTime
+    if (!(t <= this.now + this.skewMs)) { this.counters.future++; return FUTURE }
+    if (t < this.#horizonStart) { this.counters.late++; return LATE }
+    let byToken = this.#byChain.get(s.chain)
+    let tok = byToken?.get(s.token)
+    hashString(s.id)
+    const idHi = hashHi
+    const idLo = hashLo
+    if (tok === undefined) {
+      if (byToken === undefined) { byToken = new Map(); this.#byChain.set(s.chain, byToken) }
+      tok = this.#createToken(s.chain, s.token, byToken)
+    }
+    let ids = tok.ids
+    if (ids === null) { ids = new Hash64Table(1, 4); tok.ids = ids }
+    const slot = ids.find(idHi, idLo)
+    if (slot >= 0) {
+      if (ids.values[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
+      ids.values[slot] = t // an expired entry: the id is new again
+    } else {
+      if (ids.full) ids.rebuild(this.#idLive)
+      ids.values[ids.insert(idHi, idLo)] = t
+    }
+
+    const side = s.side
+    const levels = this.#levels
+    const scratch = this.#scratch
+    let timer = Infinity
+    for (let l = 0; l < levels.length; l++) {
+      const lv = levels[l]
+      if (t < lv.aMin) { scratch[l] = NIL; continue }
+      const start = Math.floor(t / lv.step) * lv.step
+      const b = this.#bucketFor(tok, l, start)
+      scratch[l] = b
+      this.#addSwap(b, s, side, t)
+      // earliest moment this swap changes a window with no further input: it enters (future
+      // bucket) or leaves the level's shortest window; early is harmless, late is not
+      const when = start >= lv.E ? start : start + lv.minL
+      if (when < timer) timer = when
+    }
+
+    hashString(s.trader)
+    if (t <= this.now) this.#settle(tok, hashHi, hashLo, side, t, true)
+    else {
+      if (tok.pending === null) tok.pending = []
+      tok.pending.push(t, hashHi, hashLo, side)
+    }
+
+    if (t > tok.lastT || (t === tok.lastT && (s.blockNumber > tok.lastB || (s.blockNumber === tok.lastB && s.logIndex >= tok.lastL)))) {
+      tok.lastT = t; tok.lastB = s.blockNumber; tok.lastL = s.logIndex; tok.lastPrice = s.price
+    }
+    if (t < tok.firstSeen) tok.firstSeen = t
+    if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
+    this.#setTimer(tok, timer)
+    this.counters.counted++
+    return COUNTED
+  }
+
+  #createToken (chain: string, token: string, byToken: Map<string, Token>): Token {
+    const tok = new Token(chain, token, this.#levels.length)
+    const slot = this.#freeSlots.length > 0 ? this.#freeSlots.pop()! : this.#slots.length
+    tok.slot = slot
+    this.#slots[slot] = tok
+    byToken.set(token, tok)
+    this.tokenCount++
+    // a token dropped and re-created before the next drain is compared with what was reported
+    const prev = this.#removed.get(tok.key)
+    if (prev !== undefined) {
+      tok.reported = true; tok.repHi = prev.hi; tok.repLo = prev.lo
+      this.#removed.delete(tok.key)
+    }
+    return tok
+  }
+
+  /** The bucket of `start` in the token's level list, created in order if missing. */
+  #bucketFor (tok: Token, l: number, start: number): number {
+    let d = this.#pool.data
+    let cur = tok.tails[l]
+    // swaps arrive mostly in time order: the walk from the tail is usually zero steps
+    while (cur !== NIL && d[cur * STRIDE + B_START] > start) cur = d[cur * STRIDE + B_PREV]
+    if (cur !== NIL && d[cur * STRIDE + B_START] === start) return cur
+    const b = this.#pool.alloc()
+    d = this.#pool.data
+    const o = b * STRIDE
+    d[o + B_START] = start
+    if (cur === NIL) {
+      const next = tok.heads[l]
+      d[o + B_PREV] = NIL
+      d[o + B_NEXT] = next
+      if (next !== NIL) d[next * STRIDE + B_PREV] = b
+      else tok.tails[l] = b
+      tok.heads[l] = b
+    } else {
+      const next = d[cur * STRIDE + B_NEXT]
+      d[o + B_PREV] = cur
+      d[o + B_NEXT] = next
+      d[cur * STRIDE + B_NEXT] = b
+      if (next !== NIL) d[next * STRIDE + B_PREV] = b
+      else tok.tails[l] = b
+    }
+    return b
+  }
+
+  #findBucket (tok: Token, l: number, start: number): number {
+    const d = this.#pool.data
+    let cur = tok.tails[l]
+    while (cur !== NIL && d[cur * STRIDE + B_START] > start) cur = d[cur * STRIDE + B_PREV]
+    return cur !== NIL && d[cur * STRIDE + B_START] === start ? cur : NIL
+  }
+
+  #addSwap (b: number, s: Swap, side: number, t: number): void {
+    const d = this.#pool.data
+    const o = b * STRIDE
+    const u = s.amountUsd
+    const a = s.amount
+    const ou = o + B_USD + side * 4
+    d[ou] += u.l0; d[ou + 1] += u.l1; d[ou + 2] += u.l2; d[ou + 3] += u.l3
+    const oa = o + B_AMT + side * 4
+    d[oa] += a.l0; d[oa + 1] += a.l1; d[oa + 2] += a.l2; d[oa + 3] += a.l3
+    const c = ++d[o + B_COUNT + side]
+    if ((c & BUCKET_CARRY_MASK) === 0) { carry(d, ou); carry(d, oa) }
+    const price = s.price
+    const bn = s.blockNumber
+    const li = s.logIndex
+    if (d[o + B_COUNT] + d[o + B_COUNT + 1] === 1) {
+      d[o + B_HIGH] = price; d[o + B_LOW] = price
+      d[o + B_OPEN_P] = price; d[o + B_OPEN_T] = t; d[o + B_OPEN_B] = bn; d[o + B_OPEN_L] = li
+      d[o + B_CLOSE_P] = price; d[o + B_CLOSE_T] = t; d[o + B_CLOSE_B] = bn; d[o + B_CLOSE_L] = li
+      return
+    }
+    if (price > d[o + B_HIGH]) d[o + B_HIGH] = price
+    if (price < d[o + B_LOW]) d[o + B_LOW] = price
+    // ties on the whole key: the first accepted swap opens, the last accepted closes
+    const ot = d[o + B_OPEN_T]
+    if (t < ot || (t === ot && (bn < d[o + B_OPEN_B] || (bn === d[o + B_OPEN_B] && li < d[o + B_OPEN_L])))) {
+      d[o + B_OPEN_P] = price; d[o + B_OPEN_T] = t; d[o + B_OPEN_B] = bn; d[o + B_OPEN_L] = li
+    }
+    const ct = d[o + B_CLOSE_T]
+    if (t > ct || (t === ct && (bn > d[o + B_CLOSE_B] || (bn === d[o + B_CLOSE_B] && li >= d[o + B_CLOSE_L])))) {
+      d[o + B_CLOSE_P] = price; d[o + B_CLOSE_T] = t; d[o + B_CLOSE_B] = bn; d[o + B_CLOSE_L] = li
+    }
+  }
+
+  /** Moves a trader's latest settled time to `t` if later, keeping bucket trader counts. */
+  #settle (tok: Token, hi: number, lo: number, side: number, t: number, fromIngest: boolean): void {
+    let tr = tok.traders
+    if (tr === null) { tr = new Hash64Table(TR_STRIDE, 4); tok.traders = tr }
+    let slot = tr.find(hi, lo)
+    if (slot < 0) {
+      if (tr.full) tr.rebuild(this.#traderLive)
+      slot = tr.insert(hi, lo)
+      const v = tr.values
+      v[slot * TR_STRIDE + TR_ANY] = -Infinity
+      v[slot * TR_STRIDE + TR_SIDE] = -Infinity
+      v[slot * TR_STRIDE + TR_SIDE + 1] = -Infinity
+    }
+    const v = tr.values
+    const base = slot * TR_STRIDE
+    const oldAny = v[base + TR_ANY]
+    if (t > oldAny) { v[base + TR_ANY] = t; this.#moveLatest(tok, B_T_ANY, oldAny, t, fromIngest) }
+    const oldSide = v[base + TR_SIDE + side]
+    if (t > oldSide) { v[base + TR_SIDE + side] = t; this.#moveLatest(tok, B_T_SIDE + side, oldSide, t, fromIngest) }
+  }
+
+  #moveLatest (tok: Token, field: number, from: number, to: number, fromIngest: boolean): void {
+    const levels = this.#levels
+    for (let l = 0; l < levels.length; l++) {
+      const lv = levels[l]
+      // below aMin the bucket is outside every window of the level (or already freed)
+      if (from >= lv.aMin) {
+        const ob = this.#findBucket(tok, l, Math.floor(from / lv.step) * lv.step)
+        if (ob !== NIL) this.#pool.data[ob * STRIDE + field]--
+      }
+      if (to >= lv.aMin) {
+        const nb = fromIngest ? this.#scratch[l] : this.#findBucket(tok, l, Math.floor(to / lv.step) * lv.step)
+        if (nb !== NIL) this.#pool.data[nb * STRIDE + field]++
+      }
+    }
+  }
+
+  #setTimer (tok: Token, at: number): void {
+    if (at < tok.timerAt) {
+      tok.timerAt = at
+      this.#heap.push(at, tok.slot)
+    }
+  }
+
+  // ───────────────────────────── clock ─────────────────────────────
+
+  /** Moves the clock forward (never back) and drops tokens with nothing left in the horizon. */
+  advance (t: number): void {
+    if (!(t > this.now)) return
+    this.now = t
+    this.#recomputeEdges()
+    const heap = this.#heap
+    while (heap.size > 0 && heap.topTime <= t) {
+      const at = heap.topTime
+      const tok = this.#slots[heap.topSlot]
+      heap.pop()
+      if (tok === undefined || tok.timerAt !== at) continue
+      tok.timerAt = Infinity
+      if (this.#maintain(tok)) continue
+      if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
+      // drain sets the precise next change; until then make sure the token is dropped on time
+      this.#setTimer(tok, this.#dropTime(tok))
+    }
+  }
+
+  /** Settles swaps the clock has reached, frees buckets outside every window. True if dropped. */
+  #maintain (tok: Token): boolean {
+    const pending = tok.pending
+    if (pending !== null) {
+      let keep = 0
+      for (let i = 0; i < pending.length; i += 4) {
+        if (pending[i] <= this.now) {
+          this.#settle(tok, pending[i + 1], pending[i + 2], pending[i + 3], pending[i], false)
+        } else {
+          pending[keep] = pending[i]; pending[keep + 1] = pending[i + 1]
+          pending[keep + 2] = pending[i + 2]; pending[keep + 3] = pending[i + 3]
+          keep += 4
+        }
+      }
+      pending.length = keep
+      if (keep === 0) tok.pending = null
+    }
+    const pool = this.#pool
+    let any = false
+    for (let l = 0; l < this.#levels.length; l++) {
+      const lv = this.#levels[l]
+      const d = pool.data
+      let h = tok.heads[l]
+      while (h !== NIL && d[h * STRIDE + B_START] + lv.step <= lv.aMin) {
+        const next = d[h * STRIDE + B_NEXT]
+        pool.release(h)
+        h = next
+      }
+      tok.heads[l] = h
+      if (h === NIL) tok.tails[l] = NIL
+      else { d[h * STRIDE + B_PREV] = NIL; any = true }
+    }
+    if (any) return false
+    this.#drop(tok)
+    return true
+  }
+
+  #dropTime (tok: Token): number {
+    const d = this.#pool.data
+    let at = -Infinity
+    for (let l = 0; l < this.#levels.length; l++) {
+      const tail = tok.tails[l]
+      if (tail !== NIL) {
+        const when = d[tail * STRIDE + B_START] + this.#levels[l].maxL
+        if (when > at) at = when
+      }
+    }
+    return at
+  }
+
+  #drop (tok: Token): void {
+    for (let l = 0; l < this.#levels.length; l++) {
+      let h = tok.heads[l]
+      while (h !== NIL) {
+        const next = this.#pool.data[h * STRIDE + B_NEXT]
+        this.#pool.release(h)
+        h = next
+      }
+      tok.heads[l] = NIL; tok.tails[l] = NIL
+    }
+    const byToken = this.#byChain.get(tok.chain)
+    if (byToken !== undefined) {
+      byToken.delete(tok.token)
+      if (byToken.size === 0) this.#byChain.delete(tok.chain)
+    }
+    this.#slots[tok.slot] = undefined
+    this.#freeSlots.push(tok.slot)
+    tok.slot = -1
+    this.tokenCount--
+    if (tok.reported) this.#removed.set(tok.key, { hi: tok.repHi, lo: tok.repLo })
+    this.#dropped.push(tok.key, tok.chain, tok.token)
+  }
+
+  // ───────────────────────────── output ─────────────────────────────
+
+  /**
+   * Reports every token whose numbers changed since the previous drain (new swaps, or a window
+   * edge that moved a bucket in or out), and `null` for reported tokens whose state was dropped.
+   */
+  drain (onChange: ChangeListener, onState?: StateListener): number {
+    let n = 0
+    for (const key of this.#removed.keys()) { onChange(key, null); n++ }
+    this.#removed.clear()
+    const dirty = this.#dirty
+    for (let i = 0; i < dirty.length; i++) {
+      const tok = dirty[i]
+      tok.dirty = false
+      if (tok.slot < 0) continue
+      if (this.#maintain(tok)) {
+        if (this.#removed.delete(tok.key)) { onChange(tok.key, null); n++ }
+        continue
+      }
+      if (onState !== undefined) onState(tok.key, tok.chain, tok.token, true)
+      this.#setTimer(tok, this.#scan(tok))
+      this.#fingerprint(tok)
+      if (!tok.reported || fpHi !== tok.repHi || fpLo !== tok.repLo) {
+        tok.reported = true; tok.repHi = fpHi; tok.repLo = fpLo
+        onChange(tok.key, this.#render(tok))
+        n++
+      }
+    }
+    dirty.length = 0
+    const dropped = this.#dropped
+    if (onState !== undefined) {
+      for (let i = 0; i < dropped.length; i += 3) {
+        // dropped and re-created since: the live token was reported above
+        if (this._token(dropped[i + 1], dropped[i + 2]) === undefined) onState(dropped[i], dropped[i + 1], dropped[i + 2], false)
+      }
+    }
+    dropped.length = 0
+    return n
+  }
+
+  /** Current numbers of one token, or undefined when it has no state. */
+  stats (chain: string, token: string): StatsObject | undefined {
+    const tok = this.#byChain.get(chain)?.get(token)
+    if (tok === undefined) return undefined
+    this.#scan(tok)
+    return this.#render(tok)
+  }
+
+  /** Every token with state, sorted by (chain, token). */
+  allStats (): StatsObject[] {
+    const out: StatsObject[] = []
+    for (const tok of this.#sortedTokens()) {
+      this.#scan(tok)
+      out.push(this.#render(tok))
+    }
+    return out
+  }
+
+  /** Tokens with state, sorted by (chain, token). */
+  #sortedTokens (): Token[] {
+    const toks: Token[] = []
+    for (const t of this.#slots) if (t !== undefined) toks.push(t)
+    toks.sort((a, b) => a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.token < b.token ? -1 : a.token > b.token ? 1 : 0)
+    return toks
+  }
+
+  /** Does the token's longest window hold at least one swap? */
+  hasSwapsInLongestWindow (stats: StatsObject): boolean {
+    let longest = this.windows[0]
+    for (const w of this.windows) if (w.lengthMs > longest.lengthMs) longest = w
+    return stats.windows[longest.name].txns > 0
+  }
+
+  /**
+   * Folds the token's buckets into `#out`, one level at a time from the newest bucket back:
+   * the windows of a level are nested (same end), so one pass serves them all. Returns when the
+   * numbers next change with no new swap: a future bucket entering, or the oldest bucket of a
+   * window leaving it.
+   */
+  #scan (tok: Token): number {
+    const d = this.#pool.data
+    const acc = this.#acc
+    const out = this.#out
+    let next = Infinity
+    for (let l = 0; l < this.#levels.length; l++) {
+      const lv = this.#levels[l]
+      const wins = lv.windows
+      let wi = 0
+      let cur = tok.tails[l]
+      while (cur !== NIL && d[cur * STRIDE + B_START] >= lv.E) {
+        const enters = d[cur * STRIDE + B_START]
+        if (enters < next) next = enters
+        cur = d[cur * STRIDE + B_PREV]
+      }
+      acc.fill(0)
+      acc[O_HIGH] = -Infinity; acc[O_LOW] = Infinity; acc[O_OPEN] = NaN; acc[O_CLOSE] = NaN
+      let oldest = NIL
+      let folded = 0
+      while (cur !== NIL) {
+        const o = cur * STRIDE
+        const start = d[o + B_START]
+        while (wi < wins.length && start < this.#winStart[wins[wi]]) {
+          next = this.#finish(tok, wins[wi], oldest, next)
+          wi++
+        }
+        if (wi === wins.length) break
+        for (let k = 0; k < 16; k++) acc[O_USD + k] += d[o + B_USD + k]
+        acc[O_COUNT] += d[o + B_COUNT]; acc[O_COUNT + 1] += d[o + B_COUNT + 1]
+        acc[O_T_ANY] += d[o + B_T_ANY]; acc[O_T_SIDE] += d[o + B_T_SIDE]; acc[O_T_SIDE + 1] += d[o + B_T_SIDE + 1]
+        if (d[o + B_HIGH] > acc[O_HIGH]) acc[O_HIGH] = d[o + B_HIGH]
+        if (d[o + B_LOW] < acc[O_LOW]) acc[O_LOW] = d[o + B_LOW]
+        acc[O_OPEN] = d[o + B_OPEN_P]
+        if (oldest === NIL) acc[O_CLOSE] = d[o + B_CLOSE_P]
+        oldest = cur
+        if (++folded % ACC_CARRY_EVERY === 0) for (let k = 0; k < 16; k += 4) carry(acc, O_USD + k)
+        cur = d[o + B_PREV]
+      }
+      while (wi < wins.length) {
+        next = this.#finish(tok, wins[wi], oldest, next)
+        wi++
+      }
+    }
+    const m = this.windows.length * O_STRIDE
+    out[m] = tok.lastPrice; out[m + 1] = tok.lastT; out[m + 2] = tok.firstSeen; out[m + 3] = 0
+    return next
+  }
+
+  /** Copies the accumulator into window w's result; returns the updated next-change time. */
+  #finish (tok: Token, w: number, oldest: number, next: number): number {
+    const acc = this.#acc
+    const out = this.#out
+    const base = w * O_STRIDE
+    for (let k = 0; k < 16; k += 4) carry(acc, O_USD + k)
+    for (let k = 0; k < O_STRIDE; k++) out[base + k] = acc[k]
+    if (acc[O_COUNT] + acc[O_COUNT + 1] === 0) {
+      out[base + O_HIGH] = NaN; out[base + O_LOW] = NaN; out[base + O_OPEN] = NaN; out[base + O_CLOSE] = NaN
+    }
+    if (tok.pending !== null) this.#countPendingTraders(tok, w, base)
+    if (oldest !== NIL) {
+      const leave = this.#pool.data[oldest * STRIDE + B_START] + this.windows[w].lengthMs
+      if (leave < next) next = leave
+    }
+    return next
+  }
+
+  /**
+   * Traders whose only swaps in window w are ahead of the clock are not in the bucket counts
+   * (those hold settled swaps only): count them here, once each.
+   */
+  #countPendingTraders (tok: Token, w: number, base: number): void {
+    const p = tok.pending!
+    const a = this.#winStart[w]
+    const e = this.#winEnd[w]
+    const out = this.#out
+    const tr = tok.traders
+    for (let i = 0; i < p.length; i += 4) {
+      if (p[i] >= e || p[i] < a) continue
+      const hi = p[i + 1]; const lo = p[i + 2]; const side = p[i + 3]
+      let latestAny = -Infinity
+      let latestSide = -Infinity
+      if (tr !== null) {
+        const slot = tr.find(hi, lo)
+        if (slot >= 0) {
+          latestAny = tr.values[slot * TR_STRIDE + TR_ANY]
+          latestSide = tr.values[slot * TR_STRIDE + TR_SIDE + side]
+        }
+      }
+      let seenAny = false
+      let seenSide = false
+      for (let j = 0; j < i; j += 4) {
+        if (p[j] >= e || p[j] < a || p[j + 1] !== hi || p[j + 2] !== lo) continue
+        seenAny = true
+        if (p[j + 3] === side) seenSide = true
+      }
+      if (!seenAny && latestAny < a) out[base + O_T_ANY]++
+      if (!seenSide && latestSide < a) out[base + O_T_SIDE + side]++
+    }
+  }
+
+  #fingerprint (tok: Token): void {
+    void tok
+    const words = this.#out32
+    let h1 = 0x811c9dc5 | 0
+    let h2 = 0x1b873593 | 0
+    for (let i = 0; i < words.length; i++) {
+      const x = words[i]
+      h1 = Math.imul(h1 ^ x, 0x01000193)
+      h2 = Math.imul(h2 ^ x, 0x5bd1e995); h2 ^= h2 >>> 15
+    }
+    h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13
+    h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0xc2b2ae35); h2 ^= h2 >>> 16
+    fpHi = h1; fpLo = h2
+  }
+
+  #isoCache (): void {
+    if (this.#isoAt === this.now) return
+    this.#isoAt = this.now
+    this.#asOfIso = new Date(this.now).toISOString()
+    for (let w = 0; w < this.windows.length; w++) {
+      this.#fromIso[w] = new Date(this.#winStart[w]).toISOString()
+      this.#toIso[w] = new Date(this.#winEnd[w]).toISOString()
+    }
+  }
+
+  /** Builds the stats object from `#out` (filled by `#scan` for this token). */
+  #render (tok: Token): StatsObject {
+    this.#isoCache()
+    const out = this.#out
+    const windows: Record<string, WindowStats> = {}
+    for (let w = 0; w < this.windows.length; w++) {
+      const b = w * O_STRIDE
+      const buys = out[b + O_COUNT]
+      const sells = out[b + O_COUNT + 1]
+      const volumeUsd = limbsToString(out[b] + out[b + 4], out[b + 1] + out[b + 5], out[b + 2] + out[b + 6], out[b + 3] + out[b + 7])
+      const volume = limbsToString(out[b + 8] + out[b + 12], out[b + 9] + out[b + 13], out[b + 10] + out[b + 14], out[b + 11] + out[b + 15])
+      const open = out[b + O_OPEN]
+      const close = out[b + O_CLOSE]
+      const empty = buys + sells === 0
+      windows[this.windows[w].name] = {
+        from: this.#fromIso[w],
+        to: this.#toIso[w],
+        volumeUsd,
+        buyVolumeUsd: limbsToString(out[b], out[b + 1], out[b + 2], out[b + 3]),
+        sellVolumeUsd: limbsToString(out[b + 4], out[b + 5], out[b + 6], out[b + 7]),
+        volume,
+        buyVolume: limbsToString(out[b + 8], out[b + 9], out[b + 10], out[b + 11]),
+        sellVolume: limbsToString(out[b + 12], out[b + 13], out[b + 14], out[b + 15]),
+        txns: buys + sells,
+        buys,
+        sells,
+        traders: out[b + O_T_ANY],
+        buyers: out[b + O_T_SIDE],
+        sellers: out[b + O_T_SIDE + 1],
+        open: empty ? null : open,
+        close: empty ? null : close,
+        high: empty ? null : out[b + O_HIGH],
+        low: empty ? null : out[b + O_LOW],
+        priceChangePct: empty ? null : (close - open) / open * 100,
+        vwap: empty ? null : Number(volumeUsd) / Number(volume)
+      }
+    }
+    const hasLast = tok.lastT > -Infinity
+    return {
+      chain: tok.chain,
+      token: tok.token,
+      asOf: this.#asOfIso,
+      lastPrice: hasLast ? tok.lastPrice : null,
+      lastTradeAt: hasLast ? new Date(tok.lastT).toISOString() : null,
+      firstSeenAt: tok.firstSeen < Infinity ? new Date(tok.firstSeen).toISOString() : null,
+      windows
+    }
+  }
+
+  // ───────────────────────────── snapshots ─────────────────────────────
+
+  /** The whole state, versioned binary (snapshot.ts); `restoreEngine` reads it. */
+  snapshot (): Uint8Array { return snapshotEngine(this) }
+  /** One token's state, or undefined when it has none. */
+  snapshotToken (chain: string, token: string): Uint8Array | undefined { return snapshotToken(this, chain, token) }
+  /** Replaces (or creates) one token's state from `snapshotToken` bytes. */
+  restoreToken (bytes: Uint8Array): void { restoreToken(this, bytes) }
+  /** Forgets one token's state (a changelog tombstone). */
+  dropToken (chain: string, token: string): void {
+    const tok = this.#byChain.get(chain)?.get(token)
+    if (tok !== undefined) this.#drop(tok)
+  }
+
+  // ─────────────────────── access for snapshot.ts ───────────────────────
+
+  /** @internal */ get _pool (): BucketPool { return this.#pool }
+  /** @internal */ get _levelCount (): number { return this.#levels.length }
+  /** @internal */ _tokens (): Token[] { return this.#sortedTokens() }
+  /** @internal */ _token (chain: string, token: string): Token | undefined { return this.#byChain.get(chain)?.get(token) }
+  /** @internal */ _adopt (tok: Token): void {
+    const existing = this.#byChain.get(tok.chain)?.get(tok.token)
+    if (existing !== undefined) this.#drop(existing)
+    this.#removed.delete(tok.key)
+    let byToken = this.#byChain.get(tok.chain)
+    if (byToken === undefined) { byToken = new Map(); this.#byChain.set(tok.chain, byToken) }
+    const slot = this.#freeSlots.length > 0 ? this.#freeSlots.pop()! : this.#slots.length
+    tok.slot = slot
+    this.#slots[slot] = tok
+    byToken.set(tok.token, tok)
+    this.tokenCount++
+    // the first advance re-derives the precise timer
+    tok.timerAt = Infinity
+    this.#setTimer(tok, this.now)
+  }
+  /** @internal */ _markDirty (tok: Token): void { if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) } }
+  /** @internal */ _removedEntries (): Array<[string, { hi: number, lo: number }]> { return [...this.#removed] }
+  /** @internal */ _restoreRemoved (key: string, hi: number, lo: number): void { this.#removed.set(key, { hi, lo }) }
+}
+
+let fpHi = 0
+let fpLo = 0
+
+/** Carries a four-limb decimal so its three low limbs are in [0, 10⁹). */
+function carry (d: Float64Array, o: number): void {
+  let c = Math.floor(d[o] / LIMB); d[o] -= c * LIMB; d[o + 1] += c
+  c = Math.floor(d[o + 1] / LIMB); d[o + 1] -= c * LIMB; d[o + 2] += c
+  c = Math.floor(d[o + 2] / LIMB); d[o + 2] -= c * LIMB; d[o + 3] += c
+}
+
+export function createEngine (options: EngineOptions): Engine {
+  return new Engine(options)
+}

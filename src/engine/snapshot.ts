@@ -1,0 +1,267 @@
+import { VolumerError } from '../errors.js'
+import { LIMB } from '../swap/decimal18.js'
+import { Engine } from './engine.js'
+import { Hash64Table } from './hash64.js'
+import {
+  NIL, STRIDE, B_START, B_NEXT, B_PREV, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
+  B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
+} from './bucket-pool.js'
+import { Token, TR_ANY, TR_STRIDE } from './token.js'
+import type { WindowSpec } from './windows.js'
+
+/*
+ * Snapshot encoding, little-endian, version 1:
+ *
+ *   engine: "VLME" u8 version=1 u8 kind=1 | f64 skew | f64 now | f64×4 counters
+ *           | u16 windows { str name, f64 length, f64 step } | u32 tokens { token }
+ *           | u32 removed { str key, i32 hi, i32 lo }
+ *   token:  "VLME" u8 version=1 u8 kind=2 | u16 levels { f64 step } | token
+ *
+ *   token := str chain, str token, f64 firstSeen, f64 lastT, f64 lastB, f64 lastL, f64 lastPrice,
+ *            u8 flags (1 reported, 2 dirty), i32 repHi, i32 repLo,
+ *            per level: u32 n { bucket }, u32 n { i32 hi, i32 lo, f64 any, f64 buy, f64 sell },
+ *            u32 n { i32 hi, i32 lo, f64 blockTime }, u32 n { f64 t, i32 hi, i32 lo, u8 side }
+ *   bucket := f64 start, 4 × (u32 l0, u32 l1, u32 l2, f64 l3), u32 buys, u32 sells,
+ *             u32 traders, u32 buyers, u32 sellers, f64 high, f64 low,
+ *             f64 openP, f64 openT, f64 openB, u32 openL, f64 closeP, f64 closeT, f64 closeB, u32 closeL
+ *   str := u16 byte length, UTF-8
+ *
+ * Only state inside the horizon is written: expired dedup ids and traders are skipped, so a
+ * snapshot is proportional to the activity of the last longest window.
+ */
+const MAGIC = 0x454d4c56 // "VLME" read as little-endian u32
+const VERSION = 1
+const KIND_ENGINE = 1
+const KIND_TOKEN = 2
+
+class Writer {
+  buf = new Uint8Array(4096)
+  view = new DataView(this.buf.buffer)
+  pos = 0
+  #enc = new TextEncoder()
+  ensure (n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let cap = this.buf.length * 2
+    while (cap < this.pos + n) cap *= 2
+    const next = new Uint8Array(cap); next.set(this.buf); this.buf = next; this.view = new DataView(next.buffer)
+  }
+  u8 (v: number): void { this.ensure(1); this.view.setUint8(this.pos, v); this.pos += 1 }
+  u16 (v: number): void { this.ensure(2); this.view.setUint16(this.pos, v, true); this.pos += 2 }
+  u32 (v: number): void { this.ensure(4); this.view.setUint32(this.pos, v, true); this.pos += 4 }
+  i32 (v: number): void { this.ensure(4); this.view.setInt32(this.pos, v, true); this.pos += 4 }
+  f64 (v: number): void { this.ensure(8); this.view.setFloat64(this.pos, v, true); this.pos += 8 }
+  str (s: string): void {
+    const b = this.#enc.encode(s)
+    if (b.length > 0xffff) throw new VolumerError('BAD_SNAPSHOT', 'string too long for a snapshot')
+    this.u16(b.length); this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length
+  }
+  bytes (): Uint8Array { return this.buf.slice(0, this.pos) }
+}
+
+class Reader {
+  view: DataView
+  pos = 0
+  #dec = new TextDecoder('utf-8', { fatal: true })
+  constructor (readonly buf: Uint8Array) { this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength) }
+  need (n: number): void { if (this.pos + n > this.buf.length) throw new VolumerError('BAD_SNAPSHOT', 'snapshot is truncated') }
+  u8 (): number { this.need(1); return this.view.getUint8(this.pos++) }
+  u16 (): number { this.need(2); const v = this.view.getUint16(this.pos, true); this.pos += 2; return v }
+  u32 (): number { this.need(4); const v = this.view.getUint32(this.pos, true); this.pos += 4; return v }
+  i32 (): number { this.need(4); const v = this.view.getInt32(this.pos, true); this.pos += 4; return v }
+  f64 (): number { this.need(8); const v = this.view.getFloat64(this.pos, true); this.pos += 8; return v }
+  str (): string {
+    const n = this.u16(); this.need(n)
+    try { return this.#dec.decode(this.buf.subarray(this.pos, this.pos + n)) } finally { this.pos += n }
+  }
+}
+
+function header (w: Writer, kind: number): void { w.u32(MAGIC); w.u8(VERSION); w.u8(kind) }
+
+function readHeader (r: Reader, kind: number): void {
+  if (r.buf.length < 6 || r.u32() !== MAGIC) throw new VolumerError('BAD_SNAPSHOT', 'not a Volumer snapshot')
+  const version = r.u8()
+  if (version !== VERSION) throw new VolumerError('BAD_SNAPSHOT', `unsupported snapshot version ${version}`)
+  const k = r.u8()
+  if (k !== kind) throw new VolumerError('BAD_SNAPSHOT', `expected a ${kind === KIND_ENGINE ? 'engine' : 'token'} snapshot`)
+}
+
+function writeToken (w: Writer, e: Engine, tok: Token): void {
+  const d = e._pool.data
+  const hs = e.horizonStart
+  w.str(tok.chain); w.str(tok.token)
+  w.f64(tok.firstSeen); w.f64(tok.lastT); w.f64(tok.lastB); w.f64(tok.lastL); w.f64(tok.lastPrice)
+  w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
+  for (let l = 0; l < e._levelCount; l++) {
+    let n = 0
+    for (let b = tok.heads[l]; b !== NIL; b = d[b * STRIDE + B_NEXT]) n++
+    w.u32(n)
+    for (let b = tok.heads[l]; b !== NIL; b = d[b * STRIDE + B_NEXT]) {
+      const o = b * STRIDE
+      w.f64(d[o + B_START])
+      for (let k = 0; k < 16; k += 4) {
+        // carried so the three low limbs fit a u32
+        let l0 = d[o + B_USD + k]; let l1 = d[o + B_USD + k + 1]; let l2 = d[o + B_USD + k + 2]; let l3 = d[o + B_USD + k + 3]
+        let c = Math.floor(l0 / LIMB); l0 -= c * LIMB; l1 += c
+        c = Math.floor(l1 / LIMB); l1 -= c * LIMB; l2 += c
+        c = Math.floor(l2 / LIMB); l2 -= c * LIMB; l3 += c
+        w.u32(l0); w.u32(l1); w.u32(l2); w.f64(l3)
+      }
+      w.u32(d[o + B_COUNT]); w.u32(d[o + B_COUNT + 1])
+      w.u32(d[o + B_T_ANY]); w.u32(d[o + B_T_SIDE]); w.u32(d[o + B_T_SIDE + 1])
+      w.f64(d[o + B_HIGH]); w.f64(d[o + B_LOW])
+      w.f64(d[o + B_OPEN_P]); w.f64(d[o + B_OPEN_T]); w.f64(d[o + B_OPEN_B]); w.u32(d[o + B_OPEN_L])
+      w.f64(d[o + B_CLOSE_P]); w.f64(d[o + B_CLOSE_T]); w.f64(d[o + B_CLOSE_B]); w.u32(d[o + B_CLOSE_L])
+    }
+  }
+  writeTable(w, tok.traders, (v, base) => v[base + TR_ANY] >= hs)
+  writeTable(w, tok.ids, (v, base) => v[base] >= hs)
+  const p = tok.pending ?? []
+  w.u32(p.length / 4)
+  for (let i = 0; i < p.length; i += 4) { w.f64(p[i]); w.i32(p[i + 1]); w.i32(p[i + 2]); w.u8(p[i + 3]) }
+}
+
+function writeTable (w: Writer, t: Hash64Table | null, live: (v: Float64Array, base: number) => boolean): void {
+  if (t === null) { w.u32(0); return }
+  let n = 0
+  const cap = t.capacity
+  for (let i = 0; i < cap; i++) if ((t.keys[2 * i] !== 0 || t.keys[2 * i + 1] !== 0) && live(t.values, i * t.stride)) n++
+  w.u32(n)
+  for (let i = 0; i < cap; i++) {
+    if ((t.keys[2 * i] !== 0 || t.keys[2 * i + 1] !== 0) && live(t.values, i * t.stride)) {
+      w.i32(t.keys[2 * i]); w.i32(t.keys[2 * i + 1])
+      for (let k = 0; k < t.stride; k++) w.f64(t.values[i * t.stride + k])
+    }
+  }
+}
+
+function readTable (r: Reader, stride: number): Hash64Table | null {
+  const n = r.u32()
+  if (n === 0) return null
+  let cap = 4
+  while (cap < n * 4) cap <<= 1
+  const t = new Hash64Table(stride, cap)
+  for (let i = 0; i < n; i++) {
+    const hi = r.i32(); const lo = r.i32()
+    if (hi === 0 && lo === 0) throw new VolumerError('BAD_SNAPSHOT', 'empty key in a table')
+    const j = t.insert(hi, lo)
+    for (let k = 0; k < stride; k++) t.values[j * stride + k] = r.f64()
+  }
+  return t
+}
+
+function readToken (r: Reader, e: Engine): Token {
+  const chain = r.str(); const token = r.str()
+  const levels = e._levelCount
+  const tok = new Token(chain, token, levels)
+  tok.firstSeen = r.f64(); tok.lastT = r.f64(); tok.lastB = r.f64(); tok.lastL = r.f64(); tok.lastPrice = r.f64()
+  const flags = r.u8()
+  tok.reported = (flags & 1) !== 0
+  tok.dirty = (flags & 2) !== 0
+  tok.repHi = r.i32(); tok.repLo = r.i32()
+  const pool = e._pool
+  for (let l = 0; l < levels; l++) {
+    const n = r.u32()
+    let prev = NIL
+    for (let i = 0; i < n; i++) {
+      const b = pool.alloc()
+      const d = pool.data
+      const o = b * STRIDE
+      d[o + B_START] = r.f64()
+      for (let k = 0; k < 16; k += 4) { d[o + B_USD + k] = r.u32(); d[o + B_USD + k + 1] = r.u32(); d[o + B_USD + k + 2] = r.u32(); d[o + B_USD + k + 3] = r.f64() }
+      d[o + B_COUNT] = r.u32(); d[o + B_COUNT + 1] = r.u32()
+      d[o + B_T_ANY] = r.u32(); d[o + B_T_SIDE] = r.u32(); d[o + B_T_SIDE + 1] = r.u32()
+      d[o + B_HIGH] = r.f64(); d[o + B_LOW] = r.f64()
+      d[o + B_OPEN_P] = r.f64(); d[o + B_OPEN_T] = r.f64(); d[o + B_OPEN_B] = r.f64(); d[o + B_OPEN_L] = r.u32()
+      d[o + B_CLOSE_P] = r.f64(); d[o + B_CLOSE_T] = r.f64(); d[o + B_CLOSE_B] = r.f64(); d[o + B_CLOSE_L] = r.u32()
+      d[o + B_PREV] = prev
+      d[o + B_NEXT] = NIL
+      if (prev === NIL) tok.heads[l] = b
+      else {
+        if (d[prev * STRIDE + B_START] >= d[o + B_START]) throw new VolumerError('BAD_SNAPSHOT', 'buckets out of order')
+        d[prev * STRIDE + B_NEXT] = b
+      }
+      prev = b
+    }
+    tok.tails[l] = prev
+  }
+  tok.traders = readTable(r, TR_STRIDE)
+  tok.ids = readTable(r, 1)
+  const np = r.u32()
+  if (np > 0) {
+    tok.pending = []
+    for (let i = 0; i < np; i++) tok.pending.push(r.f64(), r.i32(), r.i32(), r.u8())
+  }
+  return tok
+}
+
+/** The whole engine: configuration, clock, counters, every token, pending drain state. */
+export function snapshotEngine (e: Engine): Uint8Array {
+  const w = new Writer()
+  header(w, KIND_ENGINE)
+  w.f64(e.skewMs); w.f64(e.now)
+  w.f64(e.counters.counted); w.f64(e.counters.duplicates); w.f64(e.counters.late); w.f64(e.counters.future)
+  w.u16(e.windows.length)
+  for (const win of e.windows) { w.str(win.name); w.f64(win.lengthMs); w.f64(win.stepMs) }
+  const toks = e._tokens()
+  w.u32(toks.length)
+  for (const tok of toks) writeToken(w, e, tok)
+  const removed = e._removedEntries()
+  w.u32(removed.length)
+  for (const [key, fp] of removed) { w.str(key); w.i32(fp.hi); w.i32(fp.lo) }
+  return w.bytes()
+}
+
+export function restoreEngine (bytes: Uint8Array): Engine {
+  const r = new Reader(bytes)
+  readHeader(r, KIND_ENGINE)
+  const skewMs = r.f64(); const now = r.f64()
+  const counters = { counted: r.f64(), duplicates: r.f64(), late: r.f64(), future: r.f64() }
+  const nw = r.u16()
+  const windows: WindowSpec[] = []
+  for (let i = 0; i < nw; i++) windows.push(Object.freeze({ name: r.str(), lengthMs: r.f64(), stepMs: r.f64() }))
+  const e = new Engine({ windows, skewMs, now })
+  Object.assign(e.counters, counters)
+  const n = r.u32()
+  for (let i = 0; i < n; i++) adopt(e, readToken(r, e))
+  const nr = r.u32()
+  for (let i = 0; i < nr; i++) e._restoreRemoved(r.str(), r.i32(), r.i32())
+  if (r.pos !== bytes.length) throw new VolumerError('BAD_SNAPSHOT', 'trailing bytes after the snapshot')
+  return e
+}
+
+function adopt (e: Engine, tok: Token): void {
+  const dirty = tok.dirty
+  tok.dirty = false
+  e._adopt(tok)
+  if (dirty) e._markDirty(tok)
+}
+
+function levelSteps (e: Engine): number[] {
+  return [...new Set(e.windows.map((w) => w.stepMs))].sort((a, b) => a - b)
+}
+
+/** One token's state, e.g. for a changelog record keyed chain:token. */
+export function snapshotToken (e: Engine, chain: string, token: string): Uint8Array | undefined {
+  const tok = e._token(chain, token)
+  if (tok === undefined) return undefined
+  const w = new Writer()
+  header(w, KIND_TOKEN)
+  const steps = levelSteps(e)
+  w.u16(steps.length)
+  for (const s of steps) w.f64(s)
+  writeToken(w, e, tok)
+  return w.bytes()
+}
+
+/** Replaces (or creates) the token's state from `snapshotToken` bytes. */
+export function restoreToken (e: Engine, bytes: Uint8Array): void {
+  const r = new Reader(bytes)
+  readHeader(r, KIND_TOKEN)
+  const steps = levelSteps(e)
+  const n = r.u16()
+  if (n !== steps.length) throw new VolumerError('BAD_SNAPSHOT', 'token snapshot was written with other windows')
+  for (let i = 0; i < n; i++) if (r.f64() !== steps[i]) throw new VolumerError('BAD_SNAPSHOT', 'token snapshot was written with other window steps')
+  const tok = readToken(r, e)
+  if (r.pos !== bytes.length) throw new VolumerError('BAD_SNAPSHOT', 'trailing bytes after the token snapshot')
+  adopt(e, tok)
+}
