@@ -44,8 +44,12 @@ export interface ReadResult {
   readonly position: number
 }
 
-/** compact once the records added since the last compaction outnumber max(this, live records) */
-const COMPACT_MIN_DIRTY = 1024
+/**
+ * Compaction runs when the stored record count reaches a threshold, which is then set to twice
+ * what compaction left (at least this): amortised O(1) per append even when the minimum
+ * compaction lag keeps everything.
+ */
+const COMPACT_MIN_RECORDS = 1024
 /** apply retention every this many appends (cheap check otherwise) */
 const RETENTION_EVERY = 1024
 
@@ -57,7 +61,7 @@ export class MemoryPartition {
   #nextOffset = 0
   /** open transactions with their first offset here: the LSO is the smallest */
   #open = new Map<TxnState, number>()
-  #dirty = 0
+  #compactAt = COMPACT_MIN_RECORDS
   #sinceRetention = 0
 
   constructor (topic: string, partition: number) {
@@ -84,7 +88,6 @@ export class MemoryPartition {
     const offset = this.#nextOffset++
     this.#records.push({ offset, key, value, timestamp, headers, txn })
     if (txn !== null && !this.#open.has(txn)) this.#open.set(txn, offset)
-    this.#dirty++
     this.#sinceRetention++
     return offset
   }
@@ -120,9 +123,7 @@ export class MemoryPartition {
 
   /** lazily applies compaction and retention; called after appends */
   maintain (policy: PartitionPolicy, now: number): void {
-    if (policy.compact && this.#dirty >= COMPACT_MIN_DIRTY && this.#dirty >= this.#records.length - this.#dirty) {
-      this.compact(policy, now)
-    }
+    if (policy.compact && this.#records.length >= this.#compactAt) this.compact(policy, now)
     if (policy.retentionMs >= 0 && this.#sinceRetention >= RETENTION_EVERY) {
       this.#sinceRetention = 0
       this.applyRetention(policy.retentionMs, now)
@@ -135,7 +136,11 @@ export class MemoryPartition {
    * delete.retention.ms. Offsets never change; the log start offset stays.
    */
   compact (policy: PartitionPolicy, now: number): void {
-    this.#dirty = 0
+    this.#compact(policy, now)
+    this.#compactAt = Math.max(COMPACT_MIN_RECORDS, 2 * this.#records.length)
+  }
+
+  #compact (policy: PartitionPolicy, now: number): void {
     const all = this.#records
     const lso = this.lastStableOffset()
     const lagEdge = now - policy.minCompactionLagMs
