@@ -1,0 +1,359 @@
+import uWS from 'uWebSockets.js'
+import pino, { type Logger } from 'pino'
+import { Registry } from 'prom-client'
+import { VolumerError, isVolumerError } from '../errors.js'
+import { createEdgeMetrics } from './edge-metrics.js'
+import { COMPRESS_MIN_BYTES, compress, entryCompressed, entryEtag, etagMatches, etagOf, type Encoding } from './http-body.js'
+import { HTTP_STATUS_OF, errorJson, getToken, getTokens, getTop, type ApiContext, type ApiResult } from './http-api.js'
+import { parseQuery, pickEncoding } from './http-query.js'
+import { openApiDocument } from './openapi.js'
+import { createStaticFiles, type StaticFiles } from './static-files.js'
+import type { StatsFeed } from './stats-feed.js'
+import { createStatsStore, type StatsStore } from './stats-store.js'
+import { DEFAULT_WS_HUB_OPTIONS, createWsHub, type Conn, type WsHub, type WsHubOptions } from './ws-hub.js'
+
+/** SPEC §3 default windows: accepted in queries even before the first record names them */
+export const DEFAULT_WINDOWS = Object.freeze(['1m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '24h'])
+
+export interface EdgeServerOptions {
+  /** TCP port; 0 picks a free one (see `port` on the result) */
+  port: number
+  /** interface to bind (default 127.0.0.1; "0.0.0.0" for all) */
+  host?: string
+  feed: StatsFeed
+  logger?: Logger
+  /** registry the edge's metrics go to and /metrics serves (default: a new one) */
+  metricsRegistry?: Registry
+  /** directory served at / (index.html) for the dashboard; none = 404 */
+  staticDir?: string
+  /** windows the processor is configured with (default SPEC's 1m…24h) */
+  windows?: readonly string[]
+  /** most ranked indexes held (default 32, LRU; see stats-store.ts) */
+  maxIndexes?: number
+  /** longest path + query accepted, bytes (default 8,192; longer = 414 URI_TOO_LONG) */
+  maxUrlLength?: number
+  /** largest WebSocket frame uWS reads at all, bytes (default 64 KiB; larger closes with 1009) */
+  maxPayloadLength?: number
+  /** WebSocket idle timeout, s (default 120; uWS pings automatically before it) */
+  idleTimeoutSeconds?: number
+  /** WebSocket protocol limits and backpressure (see ws-hub.ts for each default) */
+  ws?: Partial<WsHubOptions>
+  /** clock, ms since the epoch (default Date.now); tests inject one */
+  now?: () => number
+}
+
+export interface EdgeServer {
+  readonly port: number
+  readonly store: StatsStore
+  readonly ready: boolean
+  /** resolves once caught up with the feed (readiness) */
+  readonly caughtUp: Promise<void>
+  readonly hub: WsHub
+  close (): Promise<void>
+}
+
+interface ReqCtx {
+  aborted: boolean
+  route: string
+  t0: number
+  head: boolean
+  encoding: Encoding | null
+  ifNoneMatch: string
+}
+
+const API_CACHE = 'public, max-age=1'
+const NO_STORE = 'no-store'
+
+function statusLine (status: number): string {
+  switch (status) {
+    case 200: return '200 OK'
+    case 204: return '204 No Content'
+    case 304: return '304 Not Modified'
+    case 400: return '400 Bad Request'
+    case 404: return '404 Not Found'
+    case 405: return '405 Method Not Allowed'
+    case 414: return '414 URI Too Long'
+    case 426: return '426 Upgrade Required'
+    case 500: return '500 Internal Server Error'
+    case 503: return '503 Service Unavailable'
+    default: return String(status)
+  }
+}
+
+export async function createEdgeServer (options: EdgeServerOptions): Promise<EdgeServer> {
+  const {
+    port,
+    host = '127.0.0.1',
+    feed,
+    logger: parentLogger = pino({ level: 'info' }),
+    metricsRegistry = new Registry(),
+    staticDir,
+    windows = DEFAULT_WINDOWS,
+    maxIndexes = 32,
+    maxUrlLength = 8192,
+    maxPayloadLength = 64 * 1024,
+    idleTimeoutSeconds = 120,
+    now = Date.now
+  } = options
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VolumerError('BAD_CONFIG', `port must be 0..65535, got ${String(port)}`)
+  if (!Number.isInteger(maxUrlLength) || maxUrlLength < 256) throw new VolumerError('BAD_CONFIG', 'maxUrlLength must be an integer ≥ 256')
+  if (!Number.isInteger(idleTimeoutSeconds) || idleTimeoutSeconds < 8) throw new VolumerError('BAD_CONFIG', 'idleTimeoutSeconds must be an integer ≥ 8')
+  const wsOpts: WsHubOptions = Object.freeze({ ...DEFAULT_WS_HUB_OPTIONS, ...options.ws })
+  for (const [k, v] of Object.entries(wsOpts)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new VolumerError('BAD_CONFIG', `ws.${k} must be a non-negative number, got ${String(v)}`)
+  }
+  const logger = parentLogger.child({ component: 'edge' })
+  const store = createStatsStore({ maxIndexes })
+  const ctx: ApiContext = { store, windows: new Set(windows) }
+  let ready = false
+  const metrics = createEdgeMetrics(metricsRegistry, {
+    tokens: () => store.size,
+    wsClients: () => hub.clients,
+    wsSubscriptions: () => hub.subscriptions,
+    indexes: () => store.indexCount,
+    ready: () => ready
+  })
+  const hub = createWsHub(ctx, wsOpts, now, metrics, logger)
+  store.onChange(hub.onStoreChange)
+  const statics: StaticFiles | null = staticDir === undefined ? null : createStaticFiles(staticDir)
+  const openapi = JSON.stringify(openApiDocument(windows))
+  const openapiEtag = etagOf(openapi)
+
+  // ── writing responses ──
+
+  function finish (res: uWS.HttpResponse, rc: ReqCtx, status: number): void {
+    metrics.http(rc.route, status, (performance.now() - rc.t0) / 1000)
+  }
+
+  /** writes a complete response; the caller has checked rc.aborted and corked if after an await */
+  function send (res: uWS.HttpResponse, rc: ReqCtx, status: number, body: string | Buffer, contentType: string,
+    cacheControl: string, etag: string | null, compressed: Buffer | null = null, extraHeaders?: Array<[string, string]>): void {
+    if (etag !== null && status === 200 && etagMatches(rc.ifNoneMatch, etag)) {
+      res.writeStatus('304 Not Modified').writeHeader('ETag', etag).writeHeader('Cache-Control', cacheControl).endWithoutBody()
+      finish(res, rc, 304)
+      return
+    }
+    let out: string | Buffer = body
+    let enc: Encoding | null = null
+    if (rc.encoding !== null && body.length >= COMPRESS_MIN_BYTES) {
+      enc = rc.encoding
+      out = compressed ?? compress(body, enc)
+    }
+    res.writeStatus(statusLine(status))
+    res.writeHeader('Content-Type', contentType)
+    res.writeHeader('Cache-Control', cacheControl)
+    res.writeHeader('Vary', 'Accept-Encoding')
+    res.writeHeader('Access-Control-Allow-Origin', '*')
+    if (etag !== null) res.writeHeader('ETag', etag)
+    if (enc !== null) res.writeHeader('Content-Encoding', enc)
+    if (extraHeaders !== undefined) for (const [k, v] of extraHeaders) res.writeHeader(k, v)
+    if (rc.head) res.endWithoutBody(Buffer.byteLength(out))
+    else res.end(out)
+    finish(res, rc, status)
+  }
+
+  function sendError (res: uWS.HttpResponse, rc: ReqCtx, err: unknown): void {
+    let code = 'INTERNAL'
+    let message = 'internal error'
+    if (isVolumerError(err) && HTTP_STATUS_OF[err.code] !== undefined) {
+      code = err.code
+      message = err.message
+    } else {
+      logger.error({ err }, 'request failed')
+    }
+    const status = HTTP_STATUS_OF[code as keyof typeof HTTP_STATUS_OF] ?? 500
+    const extra: Array<[string, string]> = []
+    if (code === 'METHOD_NOT_ALLOWED') extra.push(['Allow', 'GET, HEAD, OPTIONS'])
+    if (code === 'NOT_READY') extra.push(['Retry-After', '1'])
+    send(res, rc, status, errorJson(code, message), 'application/json', NO_STORE, null, null, extra)
+  }
+
+  function sendApi (res: uWS.HttpResponse, rc: ReqCtx, r: ApiResult): void {
+    if (r.entry !== undefined) {
+      const entry = r.entry
+      send(res, rc, r.status, r.body, 'application/json', API_CACHE, entryEtag(entry),
+        rc.encoding !== null && r.body.length >= COMPRESS_MIN_BYTES ? entryCompressed(entry, rc.encoding) : null)
+    } else {
+      send(res, rc, r.status, r.body, 'application/json', API_CACHE, r.body.length >= COMPRESS_MIN_BYTES ? etagOf(r.body) : null)
+    }
+  }
+
+  /** runs an async responder with uWS's abort rule: never touch `res` after onAborted */
+  function later (res: uWS.HttpResponse, rc: ReqCtx, work: () => Promise<(res: uWS.HttpResponse) => void>): void {
+    res.onAborted(() => { rc.aborted = true; finish(res, rc, 499) })
+    work().then(write => {
+      if (!rc.aborted) res.cork(() => write(res))
+    }, err => {
+      if (!rc.aborted) res.cork(() => sendError(res, rc, err))
+    })
+  }
+
+  function notReady (): VolumerError {
+    return new VolumerError('NOT_READY', 'catching up with the stats feed; retry shortly')
+  }
+
+  // ── routing: one handler for every method and path, so nothing falls through to uWS's default ──
+
+  function handle (res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const rc: ReqCtx = { aborted: false, route: 'other', t0: performance.now(), head: false, encoding: null, ifNoneMatch: '' }
+    try {
+      // everything is read from req before any await: uWS invalidates it when this returns
+      const method = req.getMethod()
+      const path = req.getUrl()
+      const rawQuery = req.getQuery()
+      rc.encoding = pickEncoding(req.getHeader('accept-encoding'))
+      rc.ifNoneMatch = req.getHeader('if-none-match')
+      rc.head = method === 'head'
+      rc.route = routeOf(path)
+      if (path.length + (rawQuery?.length ?? 0) > maxUrlLength) {
+        throw new VolumerError('URI_TOO_LONG', `path and query may be at most ${maxUrlLength} bytes`)
+      }
+      if (method === 'options') {
+        res.writeStatus('204 No Content').writeHeader('Allow', 'GET, HEAD, OPTIONS')
+          .writeHeader('Access-Control-Allow-Origin', '*').writeHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS')
+          .writeHeader('Access-Control-Max-Age', '86400').endWithoutBody()
+        finish(res, rc, 204)
+        return
+      }
+      if (method !== 'get' && method !== 'head') throw new VolumerError('METHOD_NOT_ALLOWED', `method ${method.toUpperCase().slice(0, 16)} is not allowed; use GET`)
+      switch (rc.route) {
+        case 'healthz':
+          send(res, rc, 200, JSON.stringify({ status: 'ok', ready, tokens: store.size }), 'application/json', NO_STORE, null)
+          return
+        case 'readyz':
+          if (!ready) throw notReady()
+          send(res, rc, 200, JSON.stringify({ status: 'ok', ready, tokens: store.size }), 'application/json', NO_STORE, null)
+          return
+        case 'metrics':
+          later(res, rc, async () => {
+            const text = await metricsRegistry.metrics()
+            return r => send(r, rc, 200, text, metricsRegistry.contentType, NO_STORE, null)
+          })
+          return
+        case 'openapi':
+          send(res, rc, 200, openapi, 'application/json', 'public, max-age=300', openapiEtag)
+          return
+        case 'ws':
+          throw new VolumerError('UPGRADE_REQUIRED', 'this is the WebSocket endpoint: connect with a WebSocket client')
+        case 'token': {
+          if (!ready) throw notReady()
+          const seg = path.split('/') // ['', 'v1', 'tokens', chain, token]
+          if (seg.length !== 5 || seg[3].length === 0 || seg[4].length === 0) throw new VolumerError('NOT_FOUND', 'use /v1/tokens/{chain}/{token}')
+          sendApi(res, rc, getToken(ctx, seg[3], seg[4], parseQuery(rawQuery)))
+          return
+        }
+        case 'tokens':
+          if (!ready) throw notReady()
+          sendApi(res, rc, getTokens(ctx, parseQuery(rawQuery)))
+          return
+        case 'top':
+          if (!ready) throw notReady()
+          sendApi(res, rc, getTop(ctx, parseQuery(rawQuery)))
+          return
+        case 'static': {
+          if (statics === null) throw new VolumerError('NOT_FOUND', 'no such resource')
+          const files = statics
+          const enc = rc.encoding
+          later(res, rc, async () => {
+            const f = await files.get(path, enc)
+            if (f === null) throw new VolumerError('NOT_FOUND', 'no such file')
+            return r => {
+              rc.encoding = null // the file is compressed already when it should be
+              const extra: Array<[string, string]> | undefined = f.encoding === null ? undefined : [['Content-Encoding', f.encoding]]
+              send(r, rc, 200, f.body, f.contentType, f.cacheControl, f.etag, null, extra)
+            }
+          })
+          return
+        }
+        default:
+          throw new VolumerError('NOT_FOUND', 'no such resource; the API is under /v1 (see /openapi.json)')
+      }
+    } catch (err) {
+      if (!rc.aborted) sendError(res, rc, err)
+    }
+  }
+
+  function routeOf (path: string): string {
+    switch (path) {
+      case '/healthz': return 'healthz'
+      case '/readyz': return 'readyz'
+      case '/metrics': return 'metrics'
+      case '/openapi.json': return 'openapi'
+      case '/v1/top': return 'top'
+      case '/v1/tokens': return 'tokens'
+      case '/v1/ws': return 'ws'
+    }
+    if (path.startsWith('/v1/tokens/')) return 'token'
+    if (path.startsWith('/v1/') || path === '/v1') return 'other'
+    return 'static'
+  }
+
+  // ── WebSocket ──
+
+  interface UserData { conn: Conn }
+  const app = uWS.App()
+  app.ws<UserData>('/v1/ws', {
+    compression: uWS.DISABLED,
+    maxPayloadLength,
+    // uWS's own limit, above ours: the hub decides (coalesce, then close) before uWS drops frames
+    maxBackpressure: wsOpts.closeAboveBytes + maxPayloadLength * 4,
+    closeOnBackpressureLimit: 0,
+    idleTimeout: idleTimeoutSeconds,
+    sendPingsAutomatically: true,
+    upgrade (res, req, context) {
+      res.upgrade<UserData>({ conn: hub.newConn() },
+        req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context)
+    },
+    open (ws) { hub.open(ws.getUserData().conn, ws) },
+    message (ws, message, isBinary) { hub.message(ws.getUserData().conn, message, isBinary) },
+    drain (ws) { hub.drain(ws.getUserData().conn) },
+    close (ws) { hub.closed(ws.getUserData().conn) }
+  })
+  app.any('/*', handle)
+
+  // ── feed ──
+
+  let resolveCaughtUp!: () => void
+  const caughtUp = new Promise<void>(resolve => { resolveCaughtUp = resolve })
+  await feed.start((key, value, json) => {
+    metrics.feedRecords.inc()
+    store.apply(key, value, json)
+  }, () => {
+    ready = true
+    logger.info({ tokens: store.size }, 'caught up with the stats feed')
+    resolveCaughtUp()
+  })
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(host, port, s => {
+      if (s === false) reject(new VolumerError('BAD_CONFIG', `cannot listen on ${host}:${port}`))
+      else resolve(s)
+    })
+  })
+  const boundPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket)
+  const tickMs = Math.max(10, Math.min(250, Math.floor(wsOpts.rankedIntervalMs / 2)))
+  const timer = setInterval(() => {
+    try { hub.tick() } catch (err) { logger.error({ err }, 'websocket tick failed') }
+  }, tickMs)
+  timer.unref()
+  logger.info({ host, port: boundPort }, 'edge listening')
+
+  let closed = false
+  return {
+    port: boundPort,
+    store,
+    hub,
+    caughtUp,
+    get ready () { return ready },
+    async close () {
+      if (closed) return
+      closed = true
+      clearInterval(timer)
+      await feed.close()
+      uWS.us_listen_socket_close(listenSocket)
+      hub.closeAll()
+      // uWS has no "close everything" in this version: the listen socket is closed and every
+      // WebSocket was ended; keep-alive HTTP sockets close when their clients leave
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import { RANK_STATS } from './rank-value.js'
+import { DEFAULT_TOP_LIMIT, MAX_IDS, MAX_TOP_LIMIT } from './http-api.js'
+
+/**
+ * The OpenAPI 3.1 document served at GET /openapi.json. test/edge/openapi.test.ts validates real
+ * responses against these schemas, so a change of behaviour that is not mirrored here fails.
+ */
+
+const decimal = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'exact decimal, canonical form' }
+const price = { type: ['number', 'null'] }
+const time = { type: 'string', description: 'ISO 8601 UTC with milliseconds' }
+const timeOrNull = { type: ['string', 'null'], description: 'ISO 8601 UTC with milliseconds' }
+const count = { type: 'integer', minimum: 0 }
+
+const errorResponse = (description: string): object => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } }
+})
+
+const windowsParam = {
+  name: 'windows',
+  in: 'query',
+  required: false,
+  description: 'comma-separated windows to include (default: all), e.g. 5m,1h',
+  schema: { type: 'string' }
+}
+
+export function openApiDocument (windows: readonly string[]): object {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Volumer edge',
+      version: '1.0.0',
+      description: 'Live per-token DEX statistics over rolling windows. See docs/http-api.md.'
+    },
+    paths: {
+      '/v1/tokens/{chain}/{token}': {
+        get: {
+          operationId: 'getToken',
+          summary: "One token's statistics",
+          parameters: [
+            { name: 'chain', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'token', in: 'path', required: true, schema: { type: 'string' } },
+            windowsParam
+          ],
+          responses: {
+            200: { description: 'the stats object', headers: { ETag: { schema: { type: 'string' } } }, content: { 'application/json': { schema: { $ref: '#/components/schemas/StatsObject' } } } },
+            304: { description: 'not modified (If-None-Match)' },
+            400: errorResponse('BAD_PARAM'),
+            404: errorResponse('NOT_FOUND'),
+            503: errorResponse('NOT_READY')
+          }
+        }
+      },
+      '/v1/tokens': {
+        get: {
+          operationId: 'getTokens',
+          summary: 'Many tokens in one request',
+          parameters: [
+            { name: 'ids', in: 'query', required: true, description: `comma-separated chain:token ids, at most ${MAX_IDS}`, schema: { type: 'string' } },
+            windowsParam
+          ],
+          responses: {
+            200: { description: 'found tokens in request order, and the ids not found', content: { 'application/json': { schema: { $ref: '#/components/schemas/TokensResponse' } } } },
+            400: errorResponse('BAD_PARAM or TOO_MANY_IDS'),
+            503: errorResponse('NOT_READY')
+          }
+        }
+      },
+      '/v1/top': {
+        get: {
+          operationId: 'getTop',
+          summary: 'Tokens ranked by a statistic over a window',
+          parameters: [
+            { name: 'stat', in: 'query', required: false, schema: { type: 'string', enum: [...RANK_STATS], default: 'volumeUsd' } },
+            { name: 'window', in: 'query', required: false, description: 'required except for stat=lastPrice', schema: { type: 'string', examples: windows } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_TOP_LIMIT, default: DEFAULT_TOP_LIMIT } },
+            { name: 'order', in: 'query', required: false, schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' } },
+            { name: 'chain', in: 'query', required: false, schema: { type: 'string' } }
+          ],
+          responses: {
+            200: { description: 'ranked rows; null values always last; order=asc is the exact reverse of order=desc for non-null values', content: { 'application/json': { schema: { $ref: '#/components/schemas/TopResponse' } } } },
+            400: errorResponse('BAD_PARAM'),
+            503: errorResponse('NOT_READY')
+          }
+        }
+      },
+      '/healthz': {
+        get: { operationId: 'health', summary: 'Liveness', responses: { 200: { description: 'alive', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } } }
+      },
+      '/readyz': {
+        get: {
+          operationId: 'ready',
+          summary: 'Readiness: caught up with the stats feed',
+          responses: {
+            200: { description: 'ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } },
+            503: errorResponse('NOT_READY')
+          }
+        }
+      },
+      '/metrics': {
+        get: { operationId: 'metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } }
+      },
+      '/openapi.json': {
+        get: { operationId: 'openapi', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } }
+      },
+      '/v1/ws': {
+        get: { operationId: 'websocket', summary: 'WebSocket upgrade (protocol in docs/websocket.md)', responses: { 101: { description: 'switching protocols' }, 426: errorResponse('UPGRADE_REQUIRED') } }
+      }
+    },
+    components: {
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          additionalProperties: false,
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              additionalProperties: false,
+              properties: {
+                code: { type: 'string', enum: ['BAD_PARAM', 'TOO_MANY_IDS', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'URI_TOO_LONG', 'UPGRADE_REQUIRED', 'INTERNAL', 'NOT_READY'] },
+                message: { type: 'string' }
+              }
+            }
+          }
+        },
+        WindowStats: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['from', 'to', 'volumeUsd', 'buyVolumeUsd', 'sellVolumeUsd', 'volume', 'buyVolume', 'sellVolume', 'txns', 'buys', 'sells', 'traders', 'buyers', 'sellers', 'open', 'close', 'high', 'low', 'priceChangePct', 'vwap'],
+          properties: {
+            from: time,
+            to: time,
+            volumeUsd: decimal,
+            buyVolumeUsd: decimal,
+            sellVolumeUsd: decimal,
+            volume: decimal,
+            buyVolume: decimal,
+            sellVolume: decimal,
+            txns: count,
+            buys: count,
+            sells: count,
+            traders: count,
+            buyers: count,
+            sellers: count,
+            open: price,
+            close: price,
+            high: price,
+            low: price,
+            priceChangePct: price,
+            vwap: price
+          }
+        },
+        StatsObject: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['chain', 'token', 'asOf', 'lastPrice', 'lastTradeAt', 'firstSeenAt', 'windows'],
+          properties: {
+            chain: { type: 'string' },
+            token: { type: 'string' },
+            asOf: time,
+            lastPrice: price,
+            lastTradeAt: timeOrNull,
+            firstSeenAt: timeOrNull,
+            windows: { type: 'object', additionalProperties: { $ref: '#/components/schemas/WindowStats' } }
+          }
+        },
+        TokensResponse: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['tokens', 'missing'],
+          properties: {
+            tokens: { type: 'array', items: { $ref: '#/components/schemas/StatsObject' } },
+            missing: { type: 'array', items: { type: 'string' } }
+          }
+        },
+        TopItem: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['rank', 'chain', 'token', 'value', 'lastPrice', 'lastTradeAt', 'asOf', 'window'],
+          properties: {
+            rank: { type: 'integer', minimum: 1 },
+            chain: { type: 'string' },
+            token: { type: 'string' },
+            value: { type: ['string', 'number', 'null'], description: 'decimal string for volume stats, number otherwise, null when the window has no such value' },
+            lastPrice: price,
+            lastTradeAt: timeOrNull,
+            asOf: time,
+            window: { oneOf: [{ $ref: '#/components/schemas/WindowStats' }, { type: 'null' }] }
+          }
+        },
+        TopResponse: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['stat', 'window', 'order', 'chain', 'limit', 'items'],
+          properties: {
+            stat: { type: 'string', enum: [...RANK_STATS] },
+            window: { type: ['string', 'null'] },
+            order: { type: 'string', enum: ['asc', 'desc'] },
+            chain: { type: ['string', 'null'] },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_TOP_LIMIT },
+            items: { type: 'array', items: { $ref: '#/components/schemas/TopItem' } }
+          }
+        },
+        Health: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['status', 'ready', 'tokens'],
+          properties: { status: { type: 'string', enum: ['ok'] }, ready: { type: 'boolean' }, tokens: { type: 'integer', minimum: 0 } }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import type { StatsObject } from '../engine/stats.js'
+
+/**
+ * The port the edge reads the `stats` topic through (SPEC §1: each edge node tails all of `stats`).
+ *
+ *   stats topic (compacted)          StatsFeed                 edge
+ *   key "chain:token" ─────────────► onRecord(key, value, json) ──► StatsStore
+ *   value JSON | tombstone           onCaughtUp() once ───────────► /readyz 200
+ *
+ * `value` is the parsed stats object, or null for a tombstone (the token's state was dropped).
+ * `json`, when the adapter has it, is the record's value text exactly as stored: the edge serves
+ * it as-is instead of serialising the object again. The edge owns this interface; the Kafka
+ * adapter (wired by the lead) and the in-memory feed below implement it.
+ */
+export type StatsRecordHandler = (key: string, value: StatsObject | null, json?: string) => void
+
+export interface StatsFeed {
+  /**
+   * Starts delivering records: first everything already in the log (the replay), then
+   * `onCaughtUp` once, then live records as they are published. Resolves once started; records
+   * arrive asynchronously. Calling start twice on one feed is a programming error.
+   */
+  start (onRecord: StatsRecordHandler, onCaughtUp: () => void): Promise<void>
+  /** Stops delivering; no callback runs after the returned promise resolves. */
+  close (): Promise<void>
+}
+
+export interface MemoryStatsFeedOptions {
+  /** records delivered per macrotask during the replay (default 5,000: keeps the loop responsive) */
+  replayBatch?: number
+  /**
+   * when given, the replay waits for it before reporting caught up: lets tests observe a node
+   * that is not ready yet, as a Kafka feed still catching up would be
+   */
+  catchUpGate?: Promise<void>
+}
+
+/**
+ * An in-process compacted `stats` log with any number of independent readers, like consumers
+ * of one topic. `publish` appends a record (null = tombstone, which compacts the key away);
+ * the feed object is itself a reader, and `reader()` makes more (two edge servers on one log).
+ */
+export interface MemoryStatsFeed extends StatsFeed {
+  publish (key: string, value: StatsObject | null): void
+  /** a new, independent reader of the same log */
+  reader (options?: MemoryStatsFeedOptions): StatsFeed
+  /** keys currently in the compacted log */
+  readonly size: number
+}
+
+interface Reader {
+  onRecord: StatsRecordHandler
+  live: boolean
+  /** records published while this reader was still replaying, delivered right after the replay */
+  backlog: Array<[string, StatsObject | null, string | undefined]>
+}
+
+export function createMemoryStatsFeed (options: MemoryStatsFeedOptions = {}): MemoryStatsFeed {
+  // compacted log: latest value text per key, in first-publish order (like a compacted topic)
+  const log = new Map<string, { value: StatsObject, json: string }>()
+  const readers = new Set<Reader>()
+
+  function makeReader (opts: MemoryStatsFeedOptions): StatsFeed {
+    const replayBatch = opts.replayBatch ?? 5000
+    if (!Number.isInteger(replayBatch) || replayBatch < 1) {
+      throw new RangeError(`replayBatch must be a positive integer, got ${String(opts.replayBatch)}`)
+    }
+    let reader: Reader | null = null
+    let closed = false
+    return {
+      async start (onRecord, onCaughtUp) {
+        if (reader !== null) throw new Error('StatsFeed.start called twice')
+        const r: Reader = { onRecord, live: false, backlog: [] }
+        reader = r
+        readers.add(r)
+        // snapshot of the log at start: later publishes go to the backlog and follow the replay
+        const snapshot = [...log]
+        void (async () => {
+          for (let i = 0; i < snapshot.length; i += replayBatch) {
+            if (closed) return
+            const end = Math.min(snapshot.length, i + replayBatch)
+            for (let k = i; k < end; k++) {
+              const [key, rec] = snapshot[k]
+              r.onRecord(key, rec.value, rec.json)
+            }
+            await new Promise<void>(resolve => setImmediate(resolve))
+          }
+          if (opts.catchUpGate !== undefined) await opts.catchUpGate
+          if (closed) return
+          for (const [key, value, json] of r.backlog) r.onRecord(key, value, json)
+          r.backlog = []
+          r.live = true
+          onCaughtUp()
+        })()
+      },
+      async close () {
+        closed = true
+        if (reader !== null) readers.delete(reader)
+      }
+    }
+  }
+
+  const own = makeReader(options)
+  return {
+    start: own.start,
+    close: own.close,
+    reader: (opts = {}) => makeReader(opts),
+    get size () { return log.size },
+    publish (key, value) {
+      let json: string | undefined
+      if (value === null) log.delete(key)
+      else {
+        json = JSON.stringify(value)
+        // a republished key moves to the end, as a compacted topic keeps the newest offset
+        log.delete(key)
+        log.set(key, { value, json })
+      }
+      for (const r of readers) {
+        if (r.live) r.onRecord(key, value, json)
+        else r.backlog.push([key, value, json])
+      }
+    }
+  }
+}

@@ -1,0 +1,490 @@
+import type { Logger } from 'pino'
+import type { StatsObject } from '../engine/stats.js'
+import { VolumerError, isVolumerError } from '../errors.js'
+import type { EdgeMetrics } from './edge-metrics.js'
+import { MAX_IDS, parseTopParams, topBody, topRows, type ApiContext, type TopParams } from './http-api.js'
+import type { RankIndex } from './rank-index.js'
+import { compareRankValue } from './rank-value.js'
+import { entryJson, type TokenEntry } from './stats-store.js'
+
+/**
+ * The WebSocket protocol (docs/websocket.md): subscriptions, snapshots and updates with
+ * per-subscription sequence numbers, limits, and backpressure. It talks to sockets through
+ * `WsSocket` (the three uWS calls it needs), so the policy is readable apart from the server.
+ *
+ * Backpressure, per connection:
+ *
+ *   update ──► pending empty and buffered ≤ coalesceAboveBytes? ──yes──► send now
+ *                      │ no
+ *                      ▼
+ *              pending: Map<subscription, true>   (one slot per subscription: a newer update
+ *                      │                           replaces the older one = coalesced; the value
+ *                      │ drain                     is rendered when sent, so it is the latest)
+ *                      ▼
+ *              send while buffered ≤ coalesceAboveBytes
+ *
+ * A connection closes (4008 "slow consumer") when its buffer passes closeAboveBytes or it has had
+ * pending updates without draining for slowClientTimeoutMs. A send never waits: one slow socket
+ * costs others nothing but the Map insert.
+ */
+export interface WsSocket {
+  /** uWS: 0 = buffered (backpressure), 1 = sent, 2 = dropped (over maxBackpressure) */
+  send (message: string): number
+  getBufferedAmount (): number
+  end (code: number, reason: string): void
+  close (): void
+}
+
+export interface WsHubOptions {
+  /** subscriptions (tokens + ranked lists) one connection may hold (default 256) */
+  maxSubscriptions: number
+  /** ranked-list subscriptions one connection may hold, within maxSubscriptions (default 16) */
+  maxTopSubscriptions: number
+  /** largest client message the protocol accepts, bytes (default 16 KiB); larger frames up to uWS's maxPayloadLength get MESSAGE_TOO_LARGE */
+  maxMessageBytes: number
+  /** client messages per second, sustained (default 20) */
+  messagesPerSecond: number
+  /** client messages allowed in a burst (default 40) */
+  messageBurst: number
+  /** RATE_LIMITED answers in a row before the connection is closed (default 20) */
+  maxRateViolations: number
+  /** buffered bytes above which updates are coalesced instead of sent (default 256 KiB) */
+  coalesceAboveBytes: number
+  /** buffered bytes above which the connection is closed (default 8 MiB) */
+  closeAboveBytes: number
+  /** pending updates not drained for this long close the connection, ms (default 10,000) */
+  slowClientTimeoutMs: number
+  /** least time between two pushes of one ranked list, ms (default 250 = at most 4/s) */
+  rankedIntervalMs: number
+  /** an app-level heartbeat goes to a connection that was sent nothing for this long, ms (default 15,000) */
+  heartbeatMs: number
+}
+
+export const DEFAULT_WS_HUB_OPTIONS: Readonly<WsHubOptions> = Object.freeze({
+  maxSubscriptions: 256,
+  maxTopSubscriptions: 16,
+  maxMessageBytes: 16 * 1024,
+  messagesPerSecond: 20,
+  messageBurst: 40,
+  maxRateViolations: 20,
+  coalesceAboveBytes: 256 * 1024,
+  closeAboveBytes: 8 * 1024 * 1024,
+  slowClientTimeoutMs: 10_000,
+  rankedIntervalMs: 250,
+  heartbeatMs: 15_000
+})
+
+export const CLOSE_SLOW_CONSUMER = 4008
+export const CLOSE_RATE_LIMIT = 4029
+export const CLOSE_SHUTDOWN = 1001
+
+interface TokenSub {
+  readonly kind: 'token'
+  readonly id: string
+  readonly conn: Conn
+  readonly key: string
+  seq: number
+}
+
+interface TopSub {
+  readonly kind: 'top'
+  readonly id: string
+  readonly conn: Conn
+  readonly group: TopGroup
+  seq: number
+}
+
+type Sub = TokenSub | TopSub
+
+/** one ranked list shared by every connection subscribed to the same (stat, window, order, limit, chain) */
+interface TopGroup {
+  readonly id: string
+  readonly params: TopParams
+  readonly index: RankIndex<TokenEntry> | null
+  readonly subs: Set<TopSub>
+  members: Set<string>
+  body: string
+  dirty: boolean
+  lastPushAt: number
+}
+
+export interface Conn {
+  readonly id: number
+  ws: WsSocket | null
+  readonly subs: Map<string, Sub>
+  readonly pending: Map<string, Sub>
+  pendingSince: number
+  lastSentAt: number
+  bucket: number
+  bucketAt: number
+  violations: number
+  closing: boolean
+  topCount: number
+}
+
+export interface WsHub {
+  readonly clients: number
+  readonly subscriptions: number
+  newConn (): Conn
+  open (conn: Conn, ws: WsSocket): void
+  message (conn: Conn, data: ArrayBuffer, isBinary: boolean): void
+  drain (conn: Conn): void
+  closed (conn: Conn): void
+  /** a token changed (entry null = removed) */
+  onStoreChange (key: string, entry: TokenEntry | null, oldStats: StatsObject | null): void
+  /** periodic: ranked pushes, slow-client and heartbeat checks (the server calls it on a timer) */
+  tick (): void
+  closeAll (): void
+}
+
+export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => number, metrics: EdgeMetrics, logger: Logger): WsHub {
+  let nextId = 1
+  let subCount = 0
+  const conns = new Set<Conn>()
+  const tokenSubs = new Map<string, Set<TokenSub>>()
+  const groups = new Map<string, TopGroup>()
+  const withPending = new Set<Conn>()
+  const helloMsg = JSON.stringify({
+    type: 'hello',
+    version: 1,
+    limits: {
+      maxSubscriptions: opts.maxSubscriptions,
+      maxTopSubscriptions: opts.maxTopSubscriptions,
+      maxMessageBytes: opts.maxMessageBytes,
+      messagesPerSecond: opts.messagesPerSecond,
+      messageBurst: opts.messageBurst,
+      maxTokensPerMessage: MAX_IDS,
+      rankedIntervalMs: opts.rankedIntervalMs,
+      heartbeatMs: opts.heartbeatMs
+    }
+  })
+
+  function raw (conn: Conn, msg: string): void {
+    const ws = conn.ws
+    if (ws === null || conn.closing) return
+    const r = ws.send(msg)
+    metrics.wsSent.inc()
+    conn.lastSentAt = now()
+    if (r === 2 || ws.getBufferedAmount() > opts.closeAboveBytes) dropSlow(conn, 'buffer')
+  }
+
+  function dropSlow (conn: Conn, reason: string): void {
+    if (conn.ws === null || conn.closing) return
+    conn.closing = true
+    metrics.wsDropped(reason === 'rate' ? 'rate_limit' : 'slow_consumer')
+    logger.info({ conn: conn.id, reason, buffered: conn.ws.getBufferedAmount() }, 'closing websocket client')
+    if (reason === 'rate') conn.ws.end(CLOSE_RATE_LIMIT, 'rate limit')
+    else conn.ws.end(CLOSE_SLOW_CONSUMER, 'slow consumer')
+    // the close frame waits behind the unread backlog; a client that never reads would hold the
+    // socket until TCP gives up, so cut it after a grace period (closed() nulls conn.ws first)
+    setTimeout(() => { if (conn.ws !== null) conn.ws.close() }, 1000).unref()
+  }
+
+  function sendError (conn: Conn, code: string, message: string, id: unknown): void {
+    metrics.wsError(code)
+    raw(conn, JSON.stringify({ type: 'error', id, code, message }))
+  }
+
+  // ── rendering: always the latest value, so a pending slot sent late is never stale ──
+
+  function render (sub: Sub, type: 'snapshot' | 'update'): string {
+    if (sub.kind === 'token') {
+      const entry = ctx.store.get(sub.key)
+      return '{"type":"' + type + '","sub":' + JSON.stringify(sub.id) + ',"seq":' + sub.seq +
+        ',"rev":' + (entry === undefined ? 0 : entry.rev) + ',"data":' + (entry === undefined ? 'null' : entryJson(entry)) + '}'
+    }
+    return '{"type":"' + type + '","sub":' + JSON.stringify(sub.id) + ',"seq":' + sub.seq + ',"data":' + sub.group.body + '}'
+  }
+
+  function sendSub (conn: Conn, sub: Sub, type: 'snapshot' | 'update'): void {
+    sub.seq = type === 'snapshot' ? 1 : sub.seq + 1
+    raw(conn, render(sub, type))
+  }
+
+  function deliver (sub: Sub): void {
+    const conn = sub.conn
+    const ws = conn.ws
+    if (ws === null || conn.closing) return
+    if (conn.pending.size === 0 && ws.getBufferedAmount() <= opts.coalesceAboveBytes) {
+      sendSub(conn, sub, 'update')
+      return
+    }
+    if (conn.pending.has(sub.id)) metrics.wsCoalesced.inc()
+    else conn.pending.set(sub.id, sub)
+    if (conn.pendingSince === 0) { conn.pendingSince = now(); withPending.add(conn) }
+  }
+
+  function flush (conn: Conn): void {
+    const ws = conn.ws
+    if (ws === null || conn.closing) return
+    for (const [id, sub] of conn.pending) {
+      if (ws.getBufferedAmount() > opts.coalesceAboveBytes) break
+      conn.pending.delete(id)
+      sendSub(conn, sub, 'update')
+      if (conn.closing) return
+    }
+    if (conn.pending.size === 0) { conn.pendingSince = 0; withPending.delete(conn) } else conn.pendingSince = now()
+  }
+
+  // ── subscriptions ──
+
+  function addSub (conn: Conn, sub: Sub): void {
+    conn.subs.set(sub.id, sub)
+    subCount++
+    if (sub.kind === 'token') {
+      let set = tokenSubs.get(sub.key)
+      if (set === undefined) { set = new Set(); tokenSubs.set(sub.key, set) }
+      set.add(sub)
+    } else {
+      sub.group.subs.add(sub)
+      conn.topCount++
+    }
+  }
+
+  function removeSub (conn: Conn, sub: Sub): void {
+    conn.subs.delete(sub.id)
+    conn.pending.delete(sub.id)
+    subCount--
+    if (sub.kind === 'token') {
+      const set = tokenSubs.get(sub.key)
+      if (set !== undefined) { set.delete(sub); if (set.size === 0) tokenSubs.delete(sub.key) }
+    } else {
+      conn.topCount--
+      const g = sub.group
+      g.subs.delete(sub)
+      if (g.subs.size === 0) {
+        groups.delete(g.id)
+        if (g.index !== null) ctx.store.unpin(g.index)
+      }
+    }
+  }
+
+  function topId (p: TopParams): string {
+    return 'top:' + p.stat + ':' + (p.window ?? '') + ':' + (p.descending ? 'desc' : 'asc') + ':' + p.limit + ':' + (p.chain ?? '')
+  }
+
+  function computeGroup (g: TopGroup): void {
+    const rows = topRows(ctx, g.params)
+    const members = new Set<string>()
+    for (const r of rows) members.add(r.entry.key)
+    g.members = members
+    g.body = topBody(g.params, rows)
+    g.dirty = false
+  }
+
+  function groupFor (p: TopParams): TopGroup {
+    const id = topId(p)
+    let g = groups.get(id)
+    if (g !== undefined) return g
+    const knownChain = p.chain === null || ctx.store.hasChain(p.chain)
+    const q = { stat: p.stat, window: p.window ?? '', chain: p.chain }
+    if (knownChain && !ctx.store.canCreateIndex(q)) {
+      throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', 'this node already follows as many distinct ranked lists as it can index; subscribe to an existing one')
+    }
+    g = { id, params: p, index: knownChain ? ctx.store.pin(q) : null, subs: new Set(), members: new Set(), body: '', dirty: false, lastPushAt: 0 }
+    computeGroup(g)
+    groups.set(id, g)
+    return g
+  }
+
+  function tokenIds (value: unknown): string[] {
+    if (!Array.isArray(value) || value.length === 0) throw new VolumerError('BAD_MESSAGE', 'tokens must be a non-empty array of "chain:token" strings')
+    if (value.length > MAX_IDS) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${MAX_IDS} tokens per message`)
+    for (const t of value) {
+      if (typeof t !== 'string' || t.indexOf(':') <= 0 || t.length > 256) throw new VolumerError('BAD_MESSAGE', 'each token must be a "chain:token" string of at most 256 characters')
+    }
+    return [...new Set(value as string[])]
+  }
+
+  function topParamsOf (value: unknown): TopParams {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new VolumerError('BAD_MESSAGE', 'top must be an object {stat, window, limit, order, chain}')
+    const o = value as Record<string, unknown>
+    return parseTopParams(ctx, name => o[name])
+  }
+
+  function subscribe (conn: Conn, msg: Record<string, unknown>): void {
+    const fresh: Sub[] = []
+    const again: Sub[] = []
+    if (msg.tokens !== undefined) {
+      const ids = tokenIds(msg.tokens)
+      let adding = 0
+      for (const key of ids) if (!conn.subs.has('token:' + key)) adding++
+      if (conn.subs.size + adding > opts.maxSubscriptions) {
+        throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxSubscriptions} subscriptions per connection (holding ${conn.subs.size})`)
+      }
+      for (const key of ids) {
+        const id = 'token:' + key
+        const old = conn.subs.get(id)
+        if (old !== undefined) { again.push(old); continue }
+        const sub: TokenSub = { kind: 'token', id, conn, key, seq: 0 }
+        addSub(conn, sub)
+        fresh.push(sub)
+      }
+    } else if (msg.top !== undefined) {
+      const p = topParamsOf(msg.top)
+      const id = topId(p)
+      const old = conn.subs.get(id)
+      if (old !== undefined) again.push(old)
+      else {
+        if (conn.subs.size >= opts.maxSubscriptions) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxSubscriptions} subscriptions per connection`)
+        if (conn.topCount >= opts.maxTopSubscriptions) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxTopSubscriptions} ranked-list subscriptions per connection`)
+        const group = groupFor(p)
+        const sub: TopSub = { kind: 'top', id, conn, group, seq: 0 }
+        addSub(conn, sub)
+        fresh.push(sub)
+      }
+    } else {
+      throw new VolumerError('BAD_MESSAGE', 'subscribe needs "tokens" (array of chain:token) or "top" ({stat, window, ...})')
+    }
+    const all = [...fresh, ...again]
+    raw(conn, JSON.stringify({ type: 'subscribed', id: msg.id, subs: all.map(s => s.id) }))
+    // a snapshot restarts the sequence at 1; any pending update for it is superseded
+    for (const sub of all) { conn.pending.delete(sub.id); sendSub(conn, sub, 'snapshot') }
+  }
+
+  function unsubscribe (conn: Conn, msg: Record<string, unknown>): void {
+    let ids: string[]
+    if (msg.tokens !== undefined) ids = tokenIds(msg.tokens).map(k => 'token:' + k)
+    else if (msg.top !== undefined) ids = [topId(topParamsOf(msg.top))]
+    else if (Array.isArray(msg.subs) && msg.subs.every(s => typeof s === 'string')) ids = msg.subs as string[]
+    else throw new VolumerError('BAD_MESSAGE', 'unsubscribe needs "tokens", "top" or "subs" (subscription ids)')
+    const done: string[] = []
+    for (const id of ids) {
+      const sub = conn.subs.get(id)
+      if (sub !== undefined) { removeSub(conn, sub); done.push(id) }
+    }
+    if (done.length === 0) throw new VolumerError('NOT_SUBSCRIBED', 'none of these subscriptions is held by this connection')
+    raw(conn, JSON.stringify({ type: 'unsubscribed', id: msg.id, subs: done }))
+  }
+
+  /** token bucket; true = allowed */
+  function takeToken (conn: Conn): boolean {
+    const t = now()
+    conn.bucket = Math.min(opts.messageBurst, conn.bucket + (t - conn.bucketAt) * opts.messagesPerSecond / 1000)
+    conn.bucketAt = t
+    if (conn.bucket < 1) return false
+    conn.bucket -= 1
+    return true
+  }
+
+  function closeConnSubs (conn: Conn): void {
+    for (const sub of [...conn.subs.values()]) removeSub(conn, sub)
+    withPending.delete(conn)
+  }
+
+  return {
+    get clients () { return conns.size },
+    get subscriptions () { return subCount },
+
+    newConn () {
+      return {
+        id: nextId++,
+        ws: null,
+        subs: new Map(),
+        pending: new Map(),
+        pendingSince: 0,
+        lastSentAt: 0,
+        bucket: opts.messageBurst,
+        bucketAt: now(),
+        violations: 0,
+        closing: false,
+        topCount: 0
+      }
+    },
+
+    open (conn, ws) {
+      conn.ws = ws
+      conns.add(conn)
+      raw(conn, helloMsg)
+    },
+
+    message (conn, data, isBinary) {
+      if (conn.ws === null || conn.closing) return
+      let id: unknown
+      try {
+        if (!takeToken(conn)) {
+          if (++conn.violations > opts.maxRateViolations) { dropSlow(conn, 'rate'); return }
+          throw new VolumerError('RATE_LIMITED', `more than ${opts.messagesPerSecond} messages per second (burst ${opts.messageBurst})`)
+        }
+        conn.violations = 0
+        if (isBinary) throw new VolumerError('BINARY_FRAME', 'binary frames are not part of the protocol: send JSON text')
+        if (data.byteLength > opts.maxMessageBytes) throw new VolumerError('MESSAGE_TOO_LARGE', `messages are at most ${opts.maxMessageBytes} bytes`)
+        let msg: unknown
+        try {
+          msg = JSON.parse(Buffer.from(data).toString('utf8'))
+        } catch {
+          throw new VolumerError('BAD_MESSAGE', 'not valid JSON')
+        }
+        if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) throw new VolumerError('BAD_MESSAGE', 'a message is a JSON object with an "op"')
+        const m = msg as Record<string, unknown>
+        id = m.id
+        switch (m.op) {
+          case 'subscribe': subscribe(conn, m); break
+          case 'unsubscribe': unsubscribe(conn, m); break
+          case 'ping': raw(conn, JSON.stringify({ type: 'pong', id, t: now() })); break
+          default: throw new VolumerError('UNKNOWN_OP', 'op must be subscribe, unsubscribe or ping')
+        }
+      } catch (err) {
+        if (isVolumerError(err)) sendError(conn, err.code, err.message, id)
+        else {
+          logger.error({ err, conn: conn.id }, 'websocket message handler failed')
+          sendError(conn, 'INTERNAL', 'internal error', id)
+        }
+      }
+    },
+
+    drain (conn) { if (conn.pending.size > 0) flush(conn) },
+
+    closed (conn) {
+      conn.ws = null
+      conn.closing = true
+      conns.delete(conn)
+      closeConnSubs(conn)
+    },
+
+    onStoreChange (key, entry, _oldStats) {
+      const set = tokenSubs.get(key)
+      if (set !== undefined) for (const sub of set) deliver(sub)
+      for (const g of groups.values()) {
+        if (g.dirty) continue
+        if (g.members.has(key)) { g.dirty = true; continue }
+        if (entry === null || g.index === null || !g.index.accepts(entry)) continue
+        if (g.members.size < g.params.limit) { g.dirty = true; continue }
+        // a non-member changed: it matters only if it now ranks within the list
+        const v = g.index.valueOf(entry.stats)
+        if (v === null) continue
+        const edge = g.index.valueAt(g.params.limit - 1, g.params.descending)
+        if (edge === undefined || edge === null) { g.dirty = true; continue }
+        const c = compareRankValue(v, edge)
+        if (g.params.descending ? c >= 0 : c <= 0) g.dirty = true
+      }
+    },
+
+    tick () {
+      const t = now()
+      for (const g of groups.values()) {
+        if (!g.dirty || t - g.lastPushAt < opts.rankedIntervalMs) continue
+        const before = g.body
+        computeGroup(g)
+        if (g.body === before) continue
+        g.lastPushAt = t
+        for (const sub of g.subs) deliver(sub)
+      }
+      for (const conn of withPending) {
+        if (conn.ws === null) { withPending.delete(conn); continue }
+        if (t - conn.pendingSince > opts.slowClientTimeoutMs) { withPending.delete(conn); dropSlow(conn, 'stalled') }
+      }
+      if (opts.heartbeatMs > 0) {
+        for (const conn of conns) {
+          if (!conn.closing && conn.pending.size === 0 && t - conn.lastSentAt >= opts.heartbeatMs) raw(conn, '{"type":"heartbeat","t":' + t + '}')
+        }
+      }
+    },
+
+    closeAll () {
+      for (const conn of [...conns]) {
+        if (conn.ws !== null && !conn.closing) { conn.closing = true; conn.ws.end(CLOSE_SHUTDOWN, 'edge shutting down') }
+      }
+    }
+  }
+}
