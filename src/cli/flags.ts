@@ -1,0 +1,55 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { VolumerError } from '../errors.js'
+import { parseDuration, parseWindowList, type WindowSpec } from '../engine/windows.js'
+import { UsageError } from './cli-error.js'
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** parseArgs in strict mode, with its errors turned into usage errors that name the flag. */
+export function parseFlags<T extends Options> (argv: string[], options: T, allowPositionals = true): { values: Record<string, string | boolean | string[] | undefined>, positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals })
+    return { values: values as Record<string, string | boolean | string[] | undefined>, positionals }
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+/** Flag → VOLUMER_* env var → default, as STYLE.md asks; returns undefined when none is set. */
+export function resolve (values: Record<string, unknown>, flag: string, env?: string): string | undefined {
+  const v = values[flag]
+  if (typeof v === 'string') return v
+  if (env !== undefined) {
+    const e = process.env[env]
+    if (e !== undefined && e !== '') return e
+  }
+  return undefined
+}
+
+export function timeFlag (name: string, text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text)
+  if (!Number.isFinite(ms) || !/^\d+$|^\d{4}-\d{2}-\d{2}T/.test(text)) {
+    throw new UsageError(`--${name}: "${text}" is not a time; use ISO 8601 (e.g. 2021-06-16T02:00:00Z) or epoch ms`)
+  }
+  return ms
+}
+
+export function durationFlag (name: string, text: string): number {
+  try { return parseDuration(text) } catch (err) { throw new UsageError(`--${name}: ${(err as VolumerError).message}`) }
+}
+
+export function windowsFlag (name: string, text: string): WindowSpec[] {
+  try { return parseWindowList(text) } catch (err) { throw new UsageError(`--${name}: ${(err as VolumerError).message}`) }
+}
+
+export function intFlag (name: string, text: string, min: number, max: number): number {
+  const n = Number(text)
+  if (!/^-?\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${name}: expected an integer from ${min} to ${max}, got "${text}"`)
+  return n
+}
+
+export function numberFlag (name: string, text: string, min: number, max: number): number {
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name}: expected a number from ${min} to ${max}, got "${text}"`)
+  return n
+}
