@@ -57,6 +57,20 @@ describe('ndjson-lines', () => {
     expect(isSwapReject(r) && r.code).to.equal('OVERSIZE_RECORD')
   })
 
+  it('holds no more than the limit while a 100 MB line streams through', () => {
+    const splitter = createLineSplitter()
+    const out: NdjsonLine[] = []
+    const chunk = Buffer.alloc(64 * 1024, 0x78) // one buffer pushed repeatedly: the test itself allocates nothing
+    splitter.push(Buffer.from('{"a":1}\n'), out)
+    const before = process.memoryUsage().arrayBuffers
+    for (let i = 0; i < 1600; i++) splitter.push(chunk, out)
+    // a splitter that kept the line would hold 100 MB of copies right here
+    expect(process.memoryUsage().arrayBuffers - before).to.be.lessThan(8 * 1024 * 1024)
+    splitter.push(Buffer.from('\n{"b":2}'), out)
+    splitter.end(out)
+    expect(texts(out)).to.deep.equal([[1, '{"a":1}'], [2, `<oversize ${1600 * 64 * 1024}>`], [3, '{"b":2}']])
+  })
+
   it('reports an oversize line inside a single chunk and an oversize last line', async () => {
     expect(texts(await collect(['a\n' + 'y'.repeat(50) + '\nb\n' + 'z'.repeat(40)], 32)))
       .to.deep.equal([[1, 'a'], [2, '<oversize 50>'], [3, 'b'], [4, '<oversize 40>']])
