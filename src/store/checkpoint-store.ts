@@ -1,0 +1,47 @@
+/**
+ * Checkpoint store port (owned here; the processor is its user). A checkpoint is a consistent
+ * snapshot of one input partition's engine state together with the offsets it covers:
+ * restore = `latest(group, partition)` + the `volumer-state` changelog from `changelogOffset`,
+ * then consume `swaps` from `inputOffset`. Offsets mean "next offset to read" (src/log/log.ts).
+ *
+ * Adapters: Postgres (`createPostgresCheckpointStore`) and PGlite (`createPgliteCheckpointStore`),
+ * the same SQL (sql-checkpoint-store.ts, migrations.ts).
+ *
+ * Errors: VolumerError STORE_UNAVAILABLE (retriable: the database is down or restarting; the
+ * next call reconnects) and STORE_FAILED (anything else; not retriable).
+ */
+export interface Checkpoint {
+  /** consumer group the state belongs to */
+  readonly group: string
+  /** input (swaps) partition */
+  readonly partition: number
+  /** next swaps offset to read after this state */
+  readonly inputOffset: number
+  /** next volumer-state offset to read after this state */
+  readonly changelogOffset: number
+  /** ms since the epoch, from the caller's clock */
+  readonly createdAt: number
+  /** the engine's partition snapshot, opaque here */
+  readonly state: Uint8Array
+}
+
+export interface CheckpointStore {
+  /** Creates or upgrades the tables (idempotent; safe when several processes start at once). */
+  migrate (): Promise<void>
+  /**
+   * Stores a checkpoint atomically (all of it or nothing) and prunes the partition's older
+   * ones beyond the newest `keep`. Newest = highest inputOffset, then latest saved.
+   */
+  save (cp: Checkpoint): Promise<void>
+  /** The newest checkpoint of the partition, or null when it has none. */
+  latest (group: string, partition: number): Promise<Checkpoint | null>
+  close (): Promise<void>
+}
+
+/** Options both adapters share. */
+export interface CheckpointStoreOptions {
+  /** checkpoints kept per (group, partition); default 3 (one good one even if the newest is bad) */
+  keep?: number
+}
+
+export const DEFAULT_KEEP = 3

@@ -1,0 +1,97 @@
+import { VolumerError } from '../errors.js'
+import { DEFAULT_KEEP, type Checkpoint, type CheckpointStore, type CheckpointStoreOptions } from './checkpoint-store.js'
+import { runMigrations } from './migrations.js'
+import type { SqlSession } from './sql-session.js'
+
+/**
+ * The CheckpointStore over any SqlSession. `mapError` turns a driver error into a
+ * VolumerError (STORE_UNAVAILABLE / STORE_FAILED) - the one place per driver that reads
+ * driver error details.
+ */
+export function createSqlCheckpointStore (session: SqlSession, opts: CheckpointStoreOptions & { mapError: (err: unknown, what: string) => VolumerError }): CheckpointStore {
+  const keep = opts.keep ?? DEFAULT_KEEP
+  if (!Number.isInteger(keep) || keep < 1) throw new VolumerError('BAD_CONFIG', `checkpoint store: keep must be an integer >= 1, got ${keep}`)
+  const { mapError } = opts
+
+  async function guard<T> (what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      if (err instanceof VolumerError) throw err
+      throw mapError(err, what)
+    }
+  }
+
+  return {
+    migrate () {
+      return guard('migrate', async () => { await runMigrations(session) })
+    },
+
+    save (cp) {
+      return guard('save', async () => { check(cp) }).then(() => guard('save', () => session.transaction(async tx => {
+        await tx.query(
+          `INSERT INTO volumer_checkpoints (group_id, partition, input_offset, changelog_offset, created_at, state_bytes, state)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [cp.group, cp.partition, cp.inputOffset, cp.changelogOffset, new Date(cp.createdAt), cp.state.byteLength, cp.state],
+        )
+        // prune in the same transaction: readers never see fewer than `keep` or a half-saved one
+        await tx.query(
+          `DELETE FROM volumer_checkpoints
+            WHERE group_id = $1 AND partition = $2
+              AND id NOT IN (SELECT id FROM volumer_checkpoints
+                              WHERE group_id = $1 AND partition = $2
+                              ORDER BY input_offset DESC, id DESC LIMIT $3)`,
+          [cp.group, cp.partition, keep],
+        )
+      })))
+    },
+
+    latest (group, partition) {
+      return guard('latest', async () => {
+        const rows = await session.query<Row>(
+          `SELECT input_offset, changelog_offset, created_at, state_bytes, state
+             FROM volumer_checkpoints
+            WHERE group_id = $1 AND partition = $2
+            ORDER BY input_offset DESC, id DESC LIMIT 1`,
+          [group, partition],
+        )
+        if (rows.length === 0) return null
+        const r = rows[0]
+        const state = r.state
+        if (state.byteLength !== Number(r.state_bytes)) {
+          throw new VolumerError('STORE_FAILED', `checkpoint ${group}/${partition}: state is ${state.byteLength} bytes, ${r.state_bytes} were saved`)
+        }
+        return {
+          group,
+          partition,
+          inputOffset: Number(r.input_offset),
+          changelogOffset: Number(r.changelog_offset),
+          createdAt: r.created_at instanceof Date ? r.created_at.getTime() : Date.parse(String(r.created_at)),
+          state,
+        }
+      })
+    },
+
+    close () {
+      return session.close()
+    },
+  }
+}
+
+interface Row {
+  input_offset: string | number | bigint
+  changelog_offset: string | number | bigint
+  created_at: Date | string
+  state_bytes: number
+  state: Uint8Array
+}
+
+function check (cp: Checkpoint): void {
+  const bad = (what: string): never => { throw new VolumerError('STORE_FAILED', `invalid checkpoint: ${what}`) }
+  if (typeof cp.group !== 'string' || cp.group.length === 0) bad('group must be a non-empty string')
+  if (!Number.isInteger(cp.partition) || cp.partition < 0) bad(`partition must be an integer >= 0, got ${cp.partition}`)
+  if (!Number.isSafeInteger(cp.inputOffset) || cp.inputOffset < 0) bad(`inputOffset must be a safe integer >= 0, got ${cp.inputOffset}`)
+  if (!Number.isSafeInteger(cp.changelogOffset) || cp.changelogOffset < 0) bad(`changelogOffset must be a safe integer >= 0, got ${cp.changelogOffset}`)
+  if (!Number.isFinite(cp.createdAt)) bad(`createdAt must be ms since the epoch, got ${cp.createdAt}`)
+  if (!(cp.state instanceof Uint8Array)) bad('state must be a Uint8Array')
+}
