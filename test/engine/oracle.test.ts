@@ -8,6 +8,10 @@ import { parseWindows, ORACLE_DEFAULT_WINDOWS } from '../helpers/windows.js'
 import { makeSwap, type SwapFields } from '../helpers/swap-factory.js'
 import { formatExact, parseExact } from '../helpers/exact-decimal.js'
 import type { StatsObject } from '../../src/engine/stats.js'
+import fc from 'fast-check'
+import { ops as opsArb } from '../helpers/engine-ops.js'
+import { assertProperty, newTally } from '../helpers/engine-harness.js'
+import { oracleEngineApi } from '../helpers/oracle-engine.js'
 
 const W = parseWindows('3s:1s,10s:2s')
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -190,5 +194,33 @@ describe('oracle', () => {
       expect(d2.get('eth:B')?.windows['10s'].txns).to.equal(1)
       expect([...reported.keys()]).to.deep.equal(['eth:B'])
     })
+  })
+})
+
+describe('property harness self-check (the oracle as its own engine)', function () {
+  this.timeout(60_000)
+  const lists = ['3s:1s,10s:2s,1m:5s', '1m,5m,15m,30m,1h,2h,4h,6h,8h,12h,24h']
+  const arb = fc.tuple(fc.constantFrom(...lists), fc.constantFrom(1000, 60_000), fc.integer({ min: 0, max: 3_600_000 }).map((d) => Date.UTC(2021, 5, 16) + d), opsArb)
+
+  it('finds no difference between the oracle and itself, and the generator hits every case', () => {
+    const tally = newTally()
+    assertProperty(oracleEngineApi(), 'harness self-check', arb, 60, tally)
+    const [counted, duplicates, late, future] = tally.outcomes
+    const ingests = counted + duplicates + late + future
+    expect(duplicates / ingests, 'share of duplicates').to.be.greaterThan(0.1)
+    expect(late, 'late swaps').to.be.greaterThan(0)
+    expect(future, 'future swaps').to.be.greaterThan(0)
+    expect(tally.drops, 'tokens dropped').to.be.greaterThan(0)
+    expect(tally.drainsReported, 'drain reports').to.be.greaterThan(0)
+  })
+
+  it('notices a wrong statistic', () => {
+    // an engine that gets buyers wrong whenever its longest window has two or more buyers
+    const broken = oracleEngineApi((s) => {
+      const name = Object.keys(s.windows).at(-1) as string
+      const w = s.windows[name]
+      return w.buyers < 2 ? s : { ...s, windows: { ...s.windows, [name]: { ...w, buyers: w.buyers - 1 } } }
+    })
+    expect(() => { assertProperty(broken, 'harness must fail', arb, 60) }).to.throw(/Property failed[\s\S]*buyers/)
   })
 })

@@ -25,7 +25,7 @@ interface Kept {
   amountUsd: bigint
 }
 
-interface TokenState {
+export interface TokenState {
   chain: string
   token: string
   /** every swap accepted since the token's state was (re)created, in arrival order */
@@ -98,6 +98,24 @@ export class Oracle {
     for (const [key, st] of this.#tokens) {
       if (!st.kept.some((k) => k.swap.blockTime >= hs)) this.#tokens.delete(key)
     }
+  }
+
+  /** An independent copy (the oracle's stand-in for snapshot/restore). */
+  clone (): Oracle {
+    const o = new Oracle(this.windows, this.skewMs, this.now)
+    Object.assign(o.counters, this.counters)
+    for (const [key, st] of this.#tokens) o.#tokens.set(key, { ...st, kept: st.kept.slice() })
+    return o
+  }
+
+  /** A copy of one token's state, or undefined; `importToken` puts it into another oracle. */
+  exportToken (chain: string, token: string): TokenState | undefined {
+    const st = this.#tokens.get(chain + ':' + token)
+    return st === undefined ? undefined : { ...st, kept: st.kept.slice() }
+  }
+
+  importToken (st: TokenState): void {
+    this.#tokens.set(st.chain + ':' + st.token, { ...st, kept: st.kept.slice() })
   }
 
   hasState (chain: string, token: string): boolean {

@@ -127,3 +127,6 @@ export const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('tokenCopy' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ op: 'rebuild' as const }) },
 )
+
+/** Sequences of up to 80 operations, uniformly sized (fast-check's default size keeps arrays tiny). */
+export const ops: fc.Arbitrary<Op[]> = fc.array(op, { maxLength: 80, size: 'max' })
