@@ -9,7 +9,7 @@
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { createLineSplitter, type NdjsonLine } from '../src/swap/ndjson-lines.js'
 import { parseSwapJson } from '../src/swap/parse-swap.js'
 import { isSwapReject } from '../src/swap/swap-reject.js'
@@ -78,12 +78,35 @@ function runOnce (chunks: Buffer[]): { lines: number, rejects: number } {
   return { lines, rejects }
 }
 
+/**
+ * Reference point on the same machine at the same moment: JSON.parse alone over the same lines.
+ * The ratio to linesPerSec is what validation costs, and it holds up when other work on a shared
+ * machine moves the absolute numbers.
+ */
+export function benchJsonParseOnly (durationMs = 1000, path = SAMPLE_PATH): number {
+  const lines = readFileSync(path, 'utf8').split('\n').filter(l => l.length > 0)
+  for (const l of lines) JSON.parse(l)
+  let n = 0
+  const start = process.hrtime.bigint()
+  let elapsedNs = 0
+  while (elapsedNs < durationMs * 1e6) {
+    for (let i = 0; i < lines.length; i++) JSON.parse(lines[i])
+    n += lines.length
+    elapsedNs = Number(process.hrtime.bigint() - start)
+  }
+  return Math.round(n / (elapsedNs / 1e9))
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const load = loadavg()[0]
   const result = await benchParse()
+  const jsonParseOnlyLinesPerSec = benchJsonParseOnly()
   const record = {
     bench: 'parse',
     what: 'NDJSON split + JSON.parse + validate, shared sample cycled in memory, one core',
     ...result,
+    jsonParseOnlyLinesPerSec,
+    loadAverage1m: Math.round(load * 100) / 100,
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
     at: new Date().toISOString(),
