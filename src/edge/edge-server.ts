@@ -147,7 +147,9 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     if (etag !== null) res.writeHeader('ETag', etag)
     if (enc !== null) res.writeHeader('Content-Encoding', enc)
     if (extraHeaders !== undefined) for (const [k, v] of extraHeaders) res.writeHeader(k, v)
-    if (rc.head) res.endWithoutBody(Buffer.byteLength(out))
+    // HEAD: this uWS build writes the body after HEAD and aborts on endWithoutBody(length),
+    // so the length goes in by hand and the response ends without one (measured in tests)
+    if (rc.head) res.writeHeader('Content-Length', String(Buffer.byteLength(out))).endWithoutBody()
     else res.end(out)
     finish(res, rc, status)
   }
@@ -269,7 +271,14 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
           throw new VolumerError('NOT_FOUND', 'no such resource; the API is under /v1 (see /openapi.json)')
       }
     } catch (err) {
-      if (!rc.aborted) sendError(res, rc, err)
+      if (rc.aborted) return
+      try {
+        sendError(res, rc, err)
+      } catch (err2) {
+        // uWS aborts the process if a handler returns without responding: close instead
+        logger.error({ err: err2 }, 'could not write an error response')
+        res.close()
+      }
     }
   }
 
