@@ -120,7 +120,7 @@ export interface TransactionalProducerOptions {
  * the same id and aborts that one's open transaction.
  */
 export interface TransactionalProducer {
-  begin (): void
+  begin (): Promise<void>
   /** queues a record in the open transaction; delivery errors surface at commit() */
   send (record: ProduceRecord): void
   /** adds consumed offsets (next offset to read!) to the open transaction */

@@ -44,7 +44,7 @@ export class MemoryTransactionalProducer implements TransactionalProducer {
     return this.#txn
   }
 
-  begin (): void {
+  async begin (): Promise<void> {
     this.#check()
     if (this.#txn !== null) throw new LogError('TRANSACTION_STATE', 'a transaction is open already', { fatal: true })
     this.#txn = { status: 'open' }

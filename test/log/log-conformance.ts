@@ -104,16 +104,16 @@ export function runLogConformance (name: string, options: ConformanceOptions): v
     it('shows a transaction to read_committed readers only once committed, and never an aborted one', async () => {
       const t = await createTopic('txn', 1)
       const producer = closing(await log.createTransactionalProducer({ transactionalId: topic('tx') }))
-      producer.begin()
+      await producer.begin()
       for (let i = 0; i < 5; i++) producer.send({ topic: t, key: buf('k' + i), value: buf('committed-' + i) })
       const early = closing(await log.createReader({ partitions: [{ topic: t, partition: 0, from: 'earliest' }] }))
       expect(flat(await early.poll(100, 300))).to.have.length(0)
       await producer.commit()
 
-      producer.begin()
+      await producer.begin()
       for (let i = 0; i < 5; i++) producer.send({ topic: t, key: buf('k' + i), value: buf('aborted-' + i) })
       await producer.abort()
-      producer.begin()
+      await producer.begin()
       producer.send({ topic: t, key: buf('last'), value: buf('committed-last') })
       await producer.commit()
 
@@ -144,7 +144,7 @@ export function runLogConformance (name: string, options: ConformanceOptions): v
           got.push(...flat(await consumer.poll(want - got.length, 200)))
           return got.length >= want
         })
-        producer.begin()
+        await producer.begin()
         for (const r of got) producer.send({ topic: output, key: r.key, value: r.value })
         const last = got[got.length - 1]
         await producer.sendOffsets([{ topic: input, partition: 0, offset: last.offset + 1 }], consumer.groupMetadata())
@@ -173,7 +173,7 @@ export function runLogConformance (name: string, options: ConformanceOptions): v
       const t = await createTopic('fence', 1)
       const tid = topic('tx')
       const zombie = closing(await log.createTransactionalProducer({ transactionalId: tid }))
-      zombie.begin()
+      await zombie.begin()
       zombie.send({ topic: t, key: buf('k'), value: buf('zombie') })
       const successor = closing(await log.createTransactionalProducer({ transactionalId: tid }))
       let error: unknown
@@ -186,7 +186,7 @@ export function runLogConformance (name: string, options: ConformanceOptions): v
       expect(isLogError(error), String(error)).to.equal(true)
       expect(isLogError(error) && error.code).to.equal('FENCED')
       expect(isLogError(error) && error.fatal).to.equal(true)
-      successor.begin()
+      await successor.begin()
       successor.send({ topic: t, key: buf('k'), value: buf('successor') })
       await successor.commit()
       const reader = closing(await log.createReader({ partitions: [{ topic: t, partition: 0, from: 'earliest' }] }))
@@ -252,10 +252,10 @@ export function runLogConformance (name: string, options: ConformanceOptions): v
     it('tells a tail reader when it has caught up, not counting an open transaction', async () => {
       const t = await createTopic('tail', 2)
       const producer = closing(await log.createTransactionalProducer({ transactionalId: topic('tx') }))
-      producer.begin()
+      await producer.begin()
       for (let i = 0; i < 6; i++) producer.send({ topic: t, key: buf('k' + i), value: buf('v' + i) })
       await producer.commit()
-      producer.begin()
+      await producer.begin()
       producer.send({ topic: t, key: buf('k0'), value: buf('open') })
       const reader = closing(await log.createReader({ partitions: [0, 1].map(p => ({ topic: t, partition: p, from: 'earliest' as const })) }))
       const records = await drain(reader, waitMs)

@@ -64,7 +64,7 @@ describe('memory log specifics', () => {
     await heir.poll(10, 10)
     expect(heir.assignment()).to.have.length(2)
     const tx = await log.createTransactionalProducer({ transactionalId: 'zombie-tx' })
-    tx.begin()
+    await tx.begin()
     tx.send({ topic: 'out', key: buf('k'), value: buf('from zombie') })
     let error: unknown
     try {
@@ -135,10 +135,10 @@ describe('memory log specifics', () => {
   it('drops aborted records on compaction and keeps open transactions out of it', async () => {
     await topic('state', 1, { 'cleanup.policy': 'compact' })
     const tx = await log.createTransactionalProducer({ transactionalId: 't' })
-    tx.begin()
+    await tx.begin()
     tx.send({ topic: 'state', key: buf('a'), value: buf('aborted') })
     await tx.abort()
-    tx.begin()
+    await tx.begin()
     tx.send({ topic: 'state', key: buf('a'), value: buf('open') })
     log.compact('state')
     expect(log.storedRecords('state')).to.equal(1)
@@ -169,13 +169,13 @@ describe('memory log specifics', () => {
     try { await p.flush() } catch (err) { error = err }
     expect(isLogError(error) && error.code).to.equal('UNKNOWN_TOPIC')
     const tx = await log.createTransactionalProducer({ transactionalId: 't' })
-    tx.begin()
+    await tx.begin()
     tx.send({ topic: 'stats', key: null, value: buf('v') })
     let commitError: unknown
     try { await tx.commit() } catch (err) { commitError = err }
     expect(isLogError(commitError) && commitError.abortable).to.equal(true)
     await tx.abort()
-    tx.begin()
+    await tx.begin()
     tx.send({ topic: 'stats', key: buf('ethereum:0xa'), value: buf('v') })
     await tx.commit()
   })
@@ -186,7 +186,7 @@ describe('memory log specifics', () => {
     const tx = await log.createTransactionalProducer({ transactionalId: 't' })
     const started = Date.now()
     const pending = reader.poll(10, 5000)
-    tx.begin()
+    await tx.begin()
     tx.send({ topic: 'stats', key: buf('k'), value: buf('v') })
     await tx.commit()
     const got = await pending

@@ -1,0 +1,201 @@
+import { fromKafkaError, promised } from './kafka-errors.js'
+import {
+  ERR_ASSIGN_PARTITIONS, ERR_REVOKE_PARTITIONS, OFFSET_INVALID, type NativeConsumer, type NativeError, type NativeMessage,
+  type NativeTopicPartition,
+} from './kafka-native.js'
+import { closedError, LogError } from './log-errors.js'
+import {
+  tpKey, type GroupConsumer, type GroupConsumerOptions, type GroupMetadata, type Headers, type LogRecord, type PartitionBatch,
+  type TopicPartition, type TopicPartitionOffset,
+} from './log.js'
+
+/** GroupMetadata handed out by Kafka consumers → the native consumer sendOffsetsToTransaction needs */
+const handles = new WeakMap<GroupMetadata, NativeConsumer>()
+
+export function groupHandle (group: GroupMetadata): NativeConsumer {
+  const native = handles.get(group)
+  if (native === undefined) {
+    throw new LogError('BAD_CONFIG', 'sendOffsets needs the groupMetadata() of a consumer of the same Kafka log', { fatal: true })
+  }
+  return native
+}
+
+export function toLogRecord (m: NativeMessage): LogRecord {
+  const key = m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key
+  const record = { topic: m.topic, partition: m.partition, offset: m.offset, key, value: m.value ?? null, timestamp: m.timestamp ?? 0 }
+  if (m.headers === undefined || m.headers.length === 0) return record
+  const headers: Record<string, Buffer> = {}
+  for (const h of m.headers) for (const [k, v] of Object.entries(h)) headers[k] = typeof v === 'string' ? Buffer.from(v) : v
+  return { ...record, headers: headers as Headers }
+}
+
+/** groups consumed messages per partition, keeping only partitions `keep` accepts */
+export function toBatches (messages: NativeMessage[], keep: (key: string) => boolean,
+  onRecord: (key: string, offset: number) => void): PartitionBatch[] {
+  const byPartition = new Map<string, PartitionBatch>()
+  for (const m of messages) {
+    const k = tpKey(m.topic, m.partition)
+    if (!keep(k)) continue
+    let batch = byPartition.get(k)
+    if (batch === undefined) {
+      batch = { topic: m.topic, partition: m.partition, records: [] }
+      byPartition.set(k, batch)
+    }
+    batch.records.push(toLogRecord(m))
+    onRecord(k, m.offset + 1)
+  }
+  return [...byPartition.values()]
+}
+
+/**
+ * A group member on librdkafka with the cooperative-sticky assignor. librdkafka serves rebalance
+ * callbacks from inside consume(); the callback here chains the processor's async onRevoke /
+ * onAssign and only then calls incrementalUnassign / incrementalAssign, and poll() waits for that
+ * chain before returning, so records of a revoked partition are never handed out.
+ */
+export class KafkaGroupConsumer implements GroupConsumer {
+  readonly #native: NativeConsumer
+  readonly #options: GroupConsumerOptions
+  readonly #metadata: GroupMetadata
+  #assigned = new Map<string, TopicPartition>()
+  #positions = new Map<string, number>()
+  #rebalancing: Promise<void> = Promise.resolve()
+  #error: LogError | null = null
+  #closing = false
+  #closed = false
+
+  constructor (native: NativeConsumer, options: GroupConsumerOptions) {
+    this.#native = native
+    this.#options = options
+    this.#metadata = { groupId: options.groupId, memberId: '', generationId: -1 }
+    handles.set(this.#metadata, native)
+  }
+
+  /** the rebalance_cb given to librdkafka's config */
+  rebalanceCallback (err: NativeError, assignment: NativeTopicPartition[]): void {
+    const tps = assignment.map(a => ({ topic: a.topic, partition: a.partition }))
+    if (this.#closing) {
+      // leaving: the revoke callback ran in close() already
+      if (err.code === ERR_REVOKE_PARTITIONS) this.#native.incrementalUnassign(tps)
+      return
+    }
+    const previous = this.#rebalancing
+    this.#rebalancing = previous.then(() => this.#rebalance(err, tps)).catch(e => {
+      this.#error ??= fromKafkaError(e, 'rebalance')
+    })
+  }
+
+  async #rebalance (err: NativeError, tps: TopicPartition[]): Promise<void> {
+    if (err.code === ERR_ASSIGN_PARTITIONS) {
+      let starts: readonly TopicPartitionOffset[] | void = []
+      try {
+        starts = await this.#options.onAssign?.(tps)
+      } finally {
+        const given = new Map((starts ?? []).map(s => [tpKey(s.topic, s.partition), s.offset]))
+        const native: NativeTopicPartition[] = tps.map(tp => {
+          const k = tpKey(tp.topic, tp.partition)
+          this.#assigned.set(k, tp)
+          const offset = given.get(k)
+          if (offset === undefined) return { topic: tp.topic, partition: tp.partition }
+          this.#positions.set(k, offset)
+          return { topic: tp.topic, partition: tp.partition, offset }
+        })
+        this.#native.incrementalAssign(native)
+      }
+    } else if (err.code === ERR_REVOKE_PARTITIONS) {
+      const lost = this.#native.assignmentLost()
+      try {
+        await this.#options.onRevoke?.(tps, { lost })
+      } finally {
+        for (const tp of tps) {
+          const k = tpKey(tp.topic, tp.partition)
+          this.#assigned.delete(k)
+          this.#positions.delete(k)
+        }
+        this.#native.incrementalUnassign(tps)
+      }
+    } else {
+      throw err
+    }
+  }
+
+  async poll (maxRecords: number, timeoutMs: number): Promise<PartitionBatch[]> {
+    this.#throwPending()
+    await this.#settle()
+    this.#native.setDefaultConsumeTimeout(timeoutMs)
+    const messages = await promised<NativeMessage[]>('consume', cb => this.#native.consume(maxRecords, cb))
+    await this.#settle()
+    this.#throwPending()
+    return toBatches(messages, k => this.#assigned.has(k), (k, next) => this.#positions.set(k, next))
+  }
+
+  /** waits for rebalance callbacks, including ones queued while waiting */
+  async #settle (): Promise<void> {
+    let current: Promise<void>
+    do {
+      current = this.#rebalancing
+      await current
+    } while (current !== this.#rebalancing)
+  }
+
+  #throwPending (): void {
+    if (this.#closed) throw closedError('consumer')
+    const err = this.#error
+    if (err !== null) {
+      this.#error = null
+      throw err
+    }
+  }
+
+  assignment (): TopicPartition[] {
+    return [...this.#assigned.values()]
+  }
+
+  position (tp: TopicPartition): number {
+    const k = tpKey(tp.topic, tp.partition)
+    if (!this.#assigned.has(k)) throw new LogError('LOG_ERROR', `${k} is not assigned to this consumer`)
+    const mine = this.#positions.get(k)
+    if (mine !== undefined) return mine
+    const [p] = this.#native.position([{ topic: tp.topic, partition: tp.partition }])
+    return p === undefined || p.offset === undefined || p.offset === OFFSET_INVALID ? -1 : p.offset
+  }
+
+  seek (tpo: TopicPartitionOffset): void {
+    this.#positions.set(tpKey(tpo.topic, tpo.partition), tpo.offset)
+    this.#native.seek({ topic: tpo.topic, partition: tpo.partition, offset: tpo.offset }, 0, err => {
+      if (err !== null && err !== undefined) this.#error ??= fromKafkaError(err, 'seek')
+    })
+  }
+
+  pause (tps: readonly TopicPartition[]): void {
+    this.#native.pause(tps.map(tp => ({ topic: tp.topic, partition: tp.partition })))
+  }
+
+  resume (tps: readonly TopicPartition[]): void {
+    this.#native.resume(tps.map(tp => ({ topic: tp.topic, partition: tp.partition })))
+  }
+
+  async committed (tps: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const got = await promised<NativeTopicPartition[]>('committed',
+      cb => this.#native.committed(tps.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb))
+    return got.map(g => ({ topic: g.topic, partition: g.partition, offset: g.offset === undefined || g.offset < 0 ? -1 : g.offset }))
+  }
+
+  groupMetadata (): GroupMetadata {
+    return this.#metadata
+  }
+
+  async close (): Promise<void> {
+    if (this.#closing) return
+    await this.#settle()
+    this.#closing = true
+    const owned = this.assignment()
+    try {
+      if (owned.length > 0) await this.#options.onRevoke?.(owned, { lost: false })
+    } finally {
+      this.#assigned.clear()
+      this.#closed = true
+      await promised('disconnect consumer', cb => this.#native.disconnect(cb)).catch(() => {})
+    }
+  }
+}

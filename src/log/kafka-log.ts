@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto'
+import { KafkaAdmin } from './kafka-admin.js'
+import { KafkaConfigClient } from './kafka-config-protocol.js'
+import { KafkaGroupConsumer } from './kafka-consumer.js'
+import { promised } from './kafka-errors.js'
+import { loadNative, type NativeModule } from './kafka-native.js'
+import { KafkaProducer, KafkaTransactionalProducer } from './kafka-producer.js'
+import { KafkaReader } from './kafka-reader.js'
+import { closedError, LogError } from './log-errors.js'
+import type {
+  GroupConsumer, GroupConsumerOptions, Log, LogAdmin, Producer, ProducerOptions, Reader, ReaderOptions,
+  TransactionalProducer, TransactionalProducerOptions,
+} from './log.js'
+
+type RdConfig = Record<string, string | number | boolean>
+
+export interface KafkaLogOptions {
+  /** bootstrap servers, comma-separated host:port */
+  readonly brokers: string
+  /** default 'volumer' */
+  readonly clientId?: string
+  /** consumer group session timeout; bounds how fast a killed processor's partitions move; default 6000 ms (Kafka's minimum) */
+  readonly sessionTimeoutMs?: number
+  /** producer batching delay; default 5 ms (KAFKA-NOTES: 5–50 ms) */
+  readonly lingerMs?: number
+  /** extra librdkafka settings for every client (security, tuning); they win over the defaults */
+  readonly rdkafka?: RdConfig
+}
+
+interface Closable { close (): Promise<void> }
+
+/**
+ * Topic-level librdkafka settings go in the second constructor argument: the binding passes it
+ * as the default topic config, which replaces topic-level keys set in the global config.
+ * murmur2_random: the same key → partition as Java clients and the in-process log
+ * (librdkafka's default is CRC32).
+ */
+const PRODUCER_TOPIC_CONFIG = { partitioner: 'murmur2_random' }
+
+/**
+ * The Log port on Kafka/Redpanda through @confluentinc/kafka-javascript's librdkafka-level API.
+ * Settings that matter for correctness are fixed here, with why:
+ *  - partitioner murmur2_random (see PRODUCER_TOPIC_CONFIG);
+ *  - consumers: enable.auto.commit false (offsets go through transactions), read_committed,
+ *    cooperative-sticky (a rebalance moves only the partitions that must move);
+ *  - producers: idempotent; transactional ones get transactional.id.
+ */
+export class KafkaLog implements Log {
+  readonly kind = 'kafka' as const
+  readonly #rd: NativeModule
+  readonly #options: KafkaLogOptions
+  readonly #open = new Set<Closable>()
+  #closed = false
+
+  constructor (rd: NativeModule, options: KafkaLogOptions) {
+    if (options.brokers.trim() === '') throw new LogError('BAD_CONFIG', 'brokers must list at least one host:port')
+    this.#rd = rd
+    this.#options = options
+  }
+
+  #base (): RdConfig {
+    return { 'bootstrap.servers': this.#options.brokers, 'client.id': this.#options.clientId ?? 'volumer' }
+  }
+
+  #track<T extends Closable> (x: T): T {
+    if (this.#closed) throw closedError('kafka log')
+    const close = x.close.bind(x)
+    this.#open.add(x)
+    x.close = async () => {
+      this.#open.delete(x)
+      await close()
+    }
+    return x
+  }
+
+  #producerConfig (extra: RdConfig): RdConfig {
+    return {
+      ...this.#base(),
+      'enable.idempotence': true,
+      'linger.ms': this.#options.lingerMs ?? 5,
+      // KAFKA-NOTES: a low retry backoff keeps sendOffsetsToTransaction / commit round trips short
+      'retry.backoff.ms': 20,
+      'queue.buffering.max.messages': 1_000_000,
+      ...extra,
+      ...this.#options.rdkafka,
+    }
+  }
+
+  async createConsumer (options: GroupConsumerOptions): Promise<GroupConsumer> {
+    if (options.groupId === '') throw new LogError('BAD_CONFIG', 'groupId must not be empty')
+    let consumer: KafkaGroupConsumer | null = null
+    const native = new this.#rd.KafkaConsumer({
+      ...this.#base(),
+      'group.id': options.groupId,
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'isolation.level': 'read_committed',
+      'partition.assignment.strategy': 'cooperative-sticky',
+      'session.timeout.ms': this.#options.sessionTimeoutMs ?? 6000,
+      'heartbeat.interval.ms': Math.max(500, Math.floor((this.#options.sessionTimeoutMs ?? 6000) / 4)),
+      rebalance_cb: (err: any, assignment: any) => consumer?.rebalanceCallback(err, assignment),
+      ...this.#options.rdkafka,
+    }, { 'auto.offset.reset': options.autoOffsetReset ?? 'earliest' })
+    consumer = new KafkaGroupConsumer(native, options)
+    native.setDefaultIsTimeoutOnlyForFirstMessage(true)
+    await promised('connect consumer', cb => native.connect({}, cb))
+    native.subscribe([...options.topics])
+    return this.#track(consumer)
+  }
+
+  async createTransactionalProducer (options: TransactionalProducerOptions): Promise<TransactionalProducer> {
+    const native = new this.#rd.Producer(this.#producerConfig({ 'transactional.id': options.transactionalId }), PRODUCER_TOPIC_CONFIG)
+    return this.#track(await KafkaTransactionalProducer.create(native, options.transactionalId))
+  }
+
+  async createProducer (options: ProducerOptions = {}): Promise<Producer> {
+    const extra: RdConfig = { dr_cb: true }
+    if (options.lingerMs !== undefined) extra['linger.ms'] = options.lingerMs
+    const native = new this.#rd.Producer(this.#producerConfig(extra), PRODUCER_TOPIC_CONFIG)
+    return this.#track(await KafkaProducer.create(native))
+  }
+
+  async createReader (options: ReaderOptions): Promise<Reader> {
+    const native = new this.#rd.KafkaConsumer({
+      ...this.#base(),
+      // assign() only, never subscribe(): the group id is required by librdkafka but never joins
+      'group.id': 'volumer-reader-' + randomUUID(),
+      'enable.auto.commit': false,
+      'enable.partition.eof': true,
+      'isolation.level': options.isolation ?? 'read_committed',
+      ...this.#options.rdkafka,
+    }, {})
+    native.setDefaultIsTimeoutOnlyForFirstMessage(true)
+    return this.#track(await KafkaReader.create(this.#rd, native, options))
+  }
+
+  async createAdmin (): Promise<LogAdmin> {
+    const native = this.#rd.AdminClient.create({ ...this.#base(), ...this.#options.rdkafka })
+    const first = this.#options.brokers.split(',')[0].trim()
+    return this.#track(new KafkaAdmin(this.#rd, native, new KafkaConfigClient(first, this.#options.clientId ?? 'volumer')))
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    for (const c of [...this.#open]) await c.close().catch(() => {})
+  }
+}
+
+export async function createKafkaLog (options: KafkaLogOptions): Promise<KafkaLog> {
+  return new KafkaLog(await loadNative(), options)
+}
