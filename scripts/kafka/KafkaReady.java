@@ -26,14 +26,17 @@ public final class KafkaReady {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(args[1]));
     long start = System.nanoTime();
     Exception last = null;
+    int attempts = 0;
     while (System.nanoTime() < deadline) {
+      attempts++;
       try {
         probe(bootstrap);
-        System.out.printf("transactional produce committed after %d ms%n",
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        System.out.printf("transactional produce committed after %d ms, %d attempt(s)%n",
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), attempts);
         return;
       } catch (Exception e) {
         last = e;
+        if (System.getenv("VOLUMER_KAFKA_DEBUG") != null) System.err.println("attempt " + attempts + ": " + e);
         Thread.sleep(500);
       }
     }

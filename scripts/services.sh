@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# All test services at once: Kafka (scripts/kafka.sh), Postgres (scripts/postgres.sh), and a
+# schema registry when a scripts/registry.sh exists (none yet: Apicurio cannot be assembled here,
+# see docs/services.md; the project's own registry lives in src/registry).
+#
+#   scripts/services.sh start    start all, then wait until each is ready; prints the env lines
+#   scripts/services.sh stop     stop all (reverse order)
+#   scripts/services.sh status   status of each; exit 3 when any is not running
+#   scripts/services.sh env      VOLUMER_* lines for: eval "$(scripts/services.sh env)"
+#   scripts/services.sh reset    stop all and delete their data
+set -euo pipefail
+SERVICE=services
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+S=$VOLUMER_ROOT/scripts
+
+services=(kafka postgres)
+[ -x "$S/registry.sh" ] && services+=(registry)
+
+each() {
+  local verb=$1 rc=0 s
+  shift
+  for s in "$@"; do
+    "$S/$s.sh" "$verb" || rc=$?
+  done
+  return $rc
+}
+
+env_lines() {
+  local s
+  for s in "${services[@]}"; do
+    "$S/$s.sh" env
+  done
+}
+
+reversed() {
+  local i
+  for ((i = ${#services[@]} - 1; i >= 0; i--)); do echo "${services[i]}"; done
+}
+
+case "${1:-}" in
+  start)
+    # Start everything before waiting on anything: the broker's ~8 s warm-up overlaps the rest.
+    each start "${services[@]}"
+    each wait "${services[@]}"
+    env_lines
+    ;;
+  stop) each stop $(reversed) ;;
+  status) each status "${services[@]}" ;;
+  env) env_lines ;;
+  reset) each reset $(reversed) ;;
+  *) echo "usage: $0 {start|stop|status|env|reset}" >&2; exit 2 ;;
+esac
