@@ -11,7 +11,7 @@ import { expect } from 'chai'
 import fc from 'fast-check'
 import * as engineModule from '../../src/engine/index.js'
 import { parseWindows, ORACLE_DEFAULT_WINDOWS, DEFAULT_WINDOW_LIST, type WindowSpec } from '../helpers/windows.js'
-import { ops as opsArb, ingestOp, type Op } from '../helpers/engine-ops.js'
+import { ops as opsArb, longOps, ingestOp, type Op } from '../helpers/engine-ops.js'
 import { assertProperty, apply, checkAll, drainBoth, newRun, newTally, type EngineApi } from '../helpers/engine-harness.js'
 
 const { parseWindowList, DEFAULT_WINDOWS, COUNTED, DUPLICATE, LATE, FUTURE } = engineModule
@@ -20,7 +20,9 @@ const api = engineModule as unknown as EngineApi
 const T_BASE = Date.UTC(2021, 5, 16, 1, 51, 54)
 
 /** Small windows cross step boundaries every few operations; the defaults exercise coarse steps. */
-const WINDOW_LISTS = ['3s:1s,10s:2s,1m:5s', '2s:1s,5s:1s', '1m,10s:5s,30s:10s', DEFAULT_WINDOW_LIST]
+// (unsorted lists and a step equal to the length included on purpose)
+const SMALL_LISTS = ['3s:1s,10s:2s,1m:5s', '2s:1s,5s:1s', '1m,10s:5s,30s:10s', '6s:3s,2s:1s,1m:30s', '1s:1s,4s:2s']
+const WINDOW_LISTS = [...SMALL_LISTS, DEFAULT_WINDOW_LIST]
 const SKEWS = [1000, 5000, 60_000]
 const t0Arb = fc.integer({ min: 0, max: 3_600_000 }).map((d) => T_BASE + d)
 
@@ -59,7 +61,7 @@ describe('engine vs oracle (property)', function () {
 
   it('matches the oracle on random sequences (small windows)', () => {
     assertProperty(api, 'small windows', fc.tuple(
-      fc.constantFrom(...WINDOW_LISTS.slice(0, 3)), fc.constantFrom(...SKEWS), t0Arb, opsArb,
+      fc.constantFrom(...SMALL_LISTS), fc.constantFrom(...SKEWS), t0Arb, opsArb,
     ), 250, tally)
   })
 
@@ -67,6 +69,12 @@ describe('engine vs oracle (property)', function () {
     assertProperty(api, 'default windows', fc.tuple(
       fc.constant(DEFAULT_WINDOW_LIST), fc.constantFrom(...SKEWS), t0Arb, opsArb,
     ), 80, tally)
+  })
+
+  it('matches the oracle on long sequences (small windows)', () => {
+    assertProperty(api, 'long sequences', fc.tuple(
+      fc.constantFrom(...SMALL_LISTS), fc.constantFrom(...SKEWS), t0Arb, longOps,
+    ), 20, tally)
   })
 
   it('matches the oracle when swaps arrive and then only time moves', () => {

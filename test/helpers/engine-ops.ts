@@ -6,9 +6,13 @@
  */
 import fc from 'fast-check'
 
-/** Small sets so tokens, traders and ids collide. */
-export const CHAINS = ['ethereum', 'solana']
-export const TOKENS = ['0xaa', '0xbb', '0xcc', 'So111']
+/**
+ * Small sets so tokens, traders and ids collide. 'base' / 'base-sepolia' sort differently by
+ * (chain, token) than by the joined key ('-' < ':'), and 'ZZ' differently by code unit than by
+ * locale: the contract orders by (chain, token) in code units.
+ */
+export const CHAINS = ['ethereum', 'base', 'base-sepolia', 'solana']
+export const TOKENS = ['0xaa', '0xbb', '0xcc', 'So111', 'ZZ']
 export const TRADERS = ['t0', 't1', 't2', 't3', 't4', 't5']
 
 /**
@@ -77,6 +81,8 @@ export type Op =
   | { op: 'snapshot', drainFirst: boolean } // whole-engine snapshot → restoreEngine, continue on the copy
   | { op: 'tokenCopy', pick: number } // snapshotToken of one token → a fresh engine, compare
   | { op: 'rebuild' } // every token through snapshotToken → restoreToken into a fresh engine, continue
+  | { op: 'checkpoint' } // keep a whole-engine snapshot for a later 'recover'
+  | { op: 'recover' } // restoreEngine(checkpoint), advance to now, restoreToken of every live token, continue
 
 const frac = fc.double({ min: 0, max: 1, noNaN: true })
 
@@ -93,7 +99,7 @@ const timeRecipe: fc.Arbitrary<TimeRecipe> = fc.oneof(
 
 const idRecipe: fc.Arbitrary<IdRecipe> = fc.oneof(
   { weight: 14, arbitrary: fc.constant({ kind: 'fresh' as const }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('exactDuplicate' as const), pick: fc.nat() }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('exactDuplicate' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuseId' as const), pick: fc.nat() }) },
 )
 
@@ -126,7 +132,12 @@ export const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('snapshot' as const), drainFirst: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('tokenCopy' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ op: 'rebuild' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'checkpoint' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'recover' as const }) },
 )
 
 /** Sequences of up to 80 operations, uniformly sized (fast-check's default size keeps arrays tiny). */
 export const ops: fc.Arbitrary<Op[]> = fc.array(op, { maxLength: 80, size: 'max' })
+
+/** Long sequences (200–400 operations): bucket recycling, many drops and re-creations. */
+export const longOps: fc.Arbitrary<Op[]> = fc.array(op, { minLength: 200, maxLength: 400, size: 'max' })
