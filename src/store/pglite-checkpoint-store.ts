@@ -20,6 +20,7 @@ export async function createPgliteCheckpointStore (opts: PgliteCheckpointStoreOp
   const owned = opts.db === undefined
   const session: SqlSession = {
     ...runner(db),
+    bytes: 'base64',
     transaction: fn => db.transaction(tx => fn(runner(tx))),
     async close () { if (owned) await db.close() },
   }

@@ -12,6 +12,9 @@ export function createSqlCheckpointStore (session: SqlSession, opts: CheckpointS
   const keep = opts.keep ?? DEFAULT_KEEP
   if (!Number.isInteger(keep) || keep < 1) throw new VolumerError('BAD_CONFIG', `checkpoint store: keep must be an integer >= 1, got ${keep}`)
   const { mapError } = opts
+  const b64 = session.bytes === 'base64'
+  const stateParam = b64 ? "decode($7, 'base64')" : '$7'
+  const stateColumn = b64 ? "encode(state, 'base64') AS state" : 'state'
 
   async function guard<T> (what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -28,28 +31,31 @@ export function createSqlCheckpointStore (session: SqlSession, opts: CheckpointS
     },
 
     save (cp) {
-      return guard('save', async () => { check(cp) }).then(() => guard('save', () => session.transaction(async tx => {
-        await tx.query(
-          `INSERT INTO volumer_checkpoints (group_id, partition, input_offset, changelog_offset, created_at, state_bytes, state)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [cp.group, cp.partition, cp.inputOffset, cp.changelogOffset, new Date(cp.createdAt), cp.state.byteLength, cp.state],
-        )
-        // prune in the same transaction: readers never see fewer than `keep` or a half-saved one
-        await tx.query(
-          `DELETE FROM volumer_checkpoints
-            WHERE group_id = $1 AND partition = $2
-              AND id NOT IN (SELECT id FROM volumer_checkpoints
-                              WHERE group_id = $1 AND partition = $2
-                              ORDER BY input_offset DESC, id DESC LIMIT $3)`,
-          [cp.group, cp.partition, keep],
-        )
-      })))
+      return guard('save', async () => {
+        check(cp)
+        await session.transaction(async tx => {
+          await tx.query(
+            `INSERT INTO volumer_checkpoints (group_id, partition, input_offset, changelog_offset, created_at, state_bytes, state)
+             VALUES ($1, $2, $3, $4, $5, $6, ${stateParam})`,
+            [cp.group, cp.partition, cp.inputOffset, cp.changelogOffset, new Date(cp.createdAt), cp.state.byteLength, b64 ? toBase64(cp.state) : cp.state],
+          )
+          // prune in the same transaction: readers never see fewer than `keep` or a half-saved one
+          await tx.query(
+            `DELETE FROM volumer_checkpoints
+              WHERE group_id = $1 AND partition = $2
+                AND id NOT IN (SELECT id FROM volumer_checkpoints
+                                WHERE group_id = $1 AND partition = $2
+                                ORDER BY input_offset DESC, id DESC LIMIT $3)`,
+            [cp.group, cp.partition, keep],
+          )
+        })
+      })
     },
 
     latest (group, partition) {
       return guard('latest', async () => {
         const rows = await session.query<Row>(
-          `SELECT input_offset, changelog_offset, created_at, state_bytes, state
+          `SELECT input_offset, changelog_offset, created_at, state_bytes, ${stateColumn}
              FROM volumer_checkpoints
             WHERE group_id = $1 AND partition = $2
             ORDER BY input_offset DESC, id DESC LIMIT 1`,
@@ -57,7 +63,8 @@ export function createSqlCheckpointStore (session: SqlSession, opts: CheckpointS
         )
         if (rows.length === 0) return null
         const r = rows[0]
-        const state = r.state
+        // Node's base64 decoder skips the line breaks Postgres's encode() inserts
+        const state = typeof r.state === 'string' ? Buffer.from(r.state, 'base64') : r.state
         if (state.byteLength !== Number(r.state_bytes)) {
           throw new VolumerError('STORE_FAILED', `checkpoint ${group}/${partition}: state is ${state.byteLength} bytes, ${r.state_bytes} were saved`)
         }
@@ -83,7 +90,11 @@ interface Row {
   changelog_offset: string | number | bigint
   created_at: Date | string
   state_bytes: number
-  state: Uint8Array
+  state: Uint8Array | string
+}
+
+function toBase64 (u: Uint8Array): string {
+  return (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength)).toString('base64')
 }
 
 function check (cp: Checkpoint): void {
