@@ -13,7 +13,7 @@ import fc from 'fast-check'
  */
 export const CHAINS = ['ethereum', 'base', 'base-sepolia', 'solana']
 export const TOKENS = ['0xaa', '0xbb', '0xcc', 'So111', 'ZZ']
-export const TRADERS = ['t0', 't1', 't2', 't3', 't4', 't5']
+export const TRADERS = Array.from({ length: 300 }, (_, i) => 't' + i)
 
 /**
  * A decimal string with 0–18 integer digits and 0–18 fraction digits, never zero: magnitudes
@@ -107,7 +107,8 @@ export const ingestOp: fc.Arbitrary<IngestOp> = fc.record({
   op: fc.constant('ingest' as const),
   chain: fc.nat(CHAINS.length - 1),
   token: fc.nat(TOKENS.length - 1),
-  trader: fc.nat(TRADERS.length - 1),
+  // mostly six traders (repeat traders), sometimes one of 300 (tokens with many distinct traders)
+  trader: fc.oneof({ weight: 5, arbitrary: fc.nat(5) }, { weight: 1, arbitrary: fc.nat(TRADERS.length - 1) }),
   side: fc.constantFrom('BUY' as const, 'SELL' as const),
   amount: decimalText,
   amountUsd: decimalText,
