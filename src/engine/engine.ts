@@ -451,7 +451,6 @@ export class Engine {
         if (this.#removed.delete(tok.key)) { onChange(tok.key, null); n++ }
         continue
       }
-      if (onState !== undefined) onState(tok.key, tok.chain, tok.token, true)
       this.#setTimer(tok, this.#scan(tok))
       this.#fingerprint(tok)
       if (!tok.reported || fpHi !== tok.repHi || fpLo !== tok.repLo) {
@@ -459,6 +458,8 @@ export class Engine {
         onChange(tok.key, this.#render(tok))
         n++
       }
+      // after reporting, so a persisted token state carries the fingerprint just reported
+      if (onState !== undefined) onState(tok.key, tok.chain, tok.token, true)
     }
     dirty.length = 0
     const dropped = this.#dropped

@@ -1,0 +1,45 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+
+/** Processor metrics; label handles are resolved per use only on rare paths (DLQ reasons). */
+export interface ProcessorMetrics {
+  swapsIn: Counter
+  counted: Counter
+  duplicates: Counter
+  late: Counter
+  dlq: Counter<'reason'>
+  statsOut: Counter
+  changelogOut: Counter
+  cycles: Counter
+  commitSeconds: Histogram
+  cycleSeconds: Histogram
+  checkpointSeconds: Histogram
+  checkpointBytes: Gauge
+  restoreSeconds: Histogram
+  assignedPartitions: Gauge
+  tokens: Gauge
+  lag: Gauge<'partition'>
+  aborts: Counter
+}
+
+export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
+  const r = [registry]
+  return {
+    swapsIn: new Counter({ name: 'volumer_processor_swaps_in_total', help: 'Swap records consumed from the swaps topic', registers: r }),
+    counted: new Counter({ name: 'volumer_processor_swaps_counted_total', help: 'Swaps accepted into the statistics', registers: r }),
+    duplicates: new Counter({ name: 'volumer_processor_duplicates_total', help: 'Swaps ignored because their id was already counted within the horizon', registers: r }),
+    late: new Counter({ name: 'volumer_processor_late_total', help: 'Swaps ignored because their blockTime is older than every window', registers: r }),
+    dlq: new Counter({ name: 'volumer_processor_dlq_total', help: 'Records sent to the dead-letter topic, by reason code', labelNames: ['reason'], registers: r }),
+    statsOut: new Counter({ name: 'volumer_processor_stats_updates_total', help: 'Stats records produced (updates and tombstones)', registers: r }),
+    changelogOut: new Counter({ name: 'volumer_processor_changelog_records_total', help: 'State changelog records produced', registers: r }),
+    cycles: new Counter({ name: 'volumer_processor_transactions_total', help: 'Transactions committed', registers: r }),
+    commitSeconds: new Histogram({ name: 'volumer_processor_commit_duration_seconds', help: 'Time to commit one transaction (sendOffsets + commit)', buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2], registers: r }),
+    cycleSeconds: new Histogram({ name: 'volumer_processor_cycle_duration_seconds', help: 'Time from the start of a cycle to its commit', buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5], registers: r }),
+    checkpointSeconds: new Histogram({ name: 'volumer_processor_checkpoint_duration_seconds', help: 'Time to snapshot and store one partition checkpoint', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: r }),
+    checkpointBytes: new Gauge({ name: 'volumer_processor_checkpoint_size_bytes', help: 'Size of the last stored checkpoint', registers: r }),
+    restoreSeconds: new Histogram({ name: 'volumer_processor_restore_duration_seconds', help: 'Time to restore one partition (checkpoint + changelog)', buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: r }),
+    assignedPartitions: new Gauge({ name: 'volumer_processor_assigned_partitions', help: 'Input partitions this processor owns', registers: r }),
+    tokens: new Gauge({ name: 'volumer_processor_tokens', help: 'Tokens with state held by this processor', registers: r }),
+    lag: new Gauge({ name: 'volumer_processor_consumer_lag', help: 'Records in the swaps partition not yet processed (as of the last lag sample)', labelNames: ['partition'], registers: r }),
+    aborts: new Counter({ name: 'volumer_processor_transaction_aborts_total', help: 'Transactions aborted (rebalance, fencing, errors)', registers: r })
+  }
+}

@@ -1,0 +1,359 @@
+import type { Logger } from 'pino'
+import { COUNTED, DUPLICATE, LATE, DEFAULT_WINDOWS, type Engine, type WindowSpec } from '../engine/index.js'
+import type { Log, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset } from '../log/log.js'
+import type { CheckpointStore } from '../store/checkpoint-store.js'
+import {
+  createSwapDecoder, createStatsEncoder, createStateChangeEncoder, createStateChangeDecoder,
+  type SchemaRegistry, type SwapDecoder, type StateChange
+} from '../codec/index.js'
+import type { RecordEncoder } from '../codec/record-codecs.js'
+import type { StatsObject } from '../engine/stats.js'
+import { validateSwapObject } from '../swap/parse-swap.js'
+import { isSwapReject } from '../swap/swap-reject.js'
+import { isVolumerError } from '../errors.js'
+import { systemClock, type Clock } from '../clock.js'
+import { DEFAULT_TOPICS, type TopicNames } from './topics.js'
+import type { ProcessorMetrics } from './processor-metrics.js'
+import { restorePartition } from './restore-partition.js'
+
+export interface ProcessorOptions {
+  log: Log
+  store: CheckpointStore
+  registry: SchemaRegistry
+  logger: Logger
+  metrics: ProcessorMetrics
+  clock?: Clock
+  /** consumer group (and checkpoint namespace); default "volumer" */
+  groupId?: string
+  /** stable per processor instance: a restarted instance fences its previous incarnation */
+  transactionalId: string
+  topics?: TopicNames
+  windows?: readonly WindowSpec[]
+  skewMs?: number
+  /** one transaction per cycle: at most this long (ms) between commits; default 100 */
+  cycleMs?: number
+  /** ...or this many input records, whichever comes first; default 20000 */
+  maxRecordsPerCycle?: number
+  /** checkpoint each partition this often (ms); default 60000 */
+  checkpointIntervalMs?: number
+}
+
+/** Per assigned input partition: its engine and how far it has read and committed. */
+interface PartitionTask {
+  readonly partition: number
+  engine: Engine
+  /** next offset to read, after the records processed so far */
+  position: number
+  /** next offset to read as of the last committed transaction (-1: none yet) */
+  committed: number
+  lastCheckpointAt: number
+  checkpointedPosition: number
+  checkpointing: Promise<void> | null
+  counted: number
+  duplicates: number
+  late: number
+}
+
+export interface Processor {
+  /** runs until `stop()`; rejects on a fatal error (the caller exits, a supervisor restarts) */
+  run (): Promise<void>
+  stop (): Promise<void>
+  /** resolves after the first assignment has been restored */
+  readonly ready: Promise<void>
+  assigned (): number[]
+  /** test and embedded hook: the engine of an owned partition */
+  engineOf (partition: number): Engine | undefined
+}
+
+const STATE_VERSION = 1
+
+export function createProcessor (opts: ProcessorOptions): Processor {
+  const log = opts.log
+  const logger = opts.logger
+  const m = opts.metrics
+  const clock = opts.clock ?? systemClock
+  const groupId = opts.groupId ?? 'volumer'
+  const topics = opts.topics ?? DEFAULT_TOPICS
+  const windows = opts.windows ?? DEFAULT_WINDOWS
+  const skewMs = opts.skewMs ?? 60_000
+  const cycleMs = opts.cycleMs ?? 100
+  const maxRecords = opts.maxRecordsPerCycle ?? 20_000
+  const checkpointIntervalMs = opts.checkpointIntervalMs ?? 60_000
+
+  const tasks = new Map<number, PartitionTask>()
+  let consumer: GroupConsumer | undefined
+  let producer: TransactionalProducer | undefined
+  let swapDecoder: SwapDecoder
+  let statsEncoder: RecordEncoder<StatsObject>
+  let stateEncoder: RecordEncoder<StateChange>
+  const stateDecoder = createStateChangeDecoder(opts.registry)
+  let stopping = false
+  let dlq: ProduceRecord[] = []
+  let pendingRecords = 0
+  let cycleStart = clock.now()
+  let resolveReady!: () => void
+  const ready = new Promise<void>((resolve) => { resolveReady = resolve })
+  let stopped: Promise<void> | undefined
+
+  function toDlq (rec: LogRecord, code: string, message: string): void {
+    m.dlq.labels(code).inc()
+    dlq.push({
+      topic: topics.dlq,
+      key: rec.key,
+      value: rec.value,
+      headers: {
+        'volumer.reason': Buffer.from(code),
+        'volumer.message': Buffer.from(message.slice(0, 1000)),
+        'volumer.source': Buffer.from(`${rec.topic}:${rec.partition}:${rec.offset}`)
+      }
+    })
+  }
+
+  async function onAssign (partitions: TopicPartition[]): Promise<void> {
+    for (const tp of partitions) {
+      if (tp.topic !== topics.swaps || tasks.has(tp.partition)) continue
+      const t0 = performance.now()
+      const restored = await restorePartition({
+        log, store: opts.store, stateDecoder, groupId, stateTopic: topics.state, windows, skewMs, now: clock.now(), logger
+      }, tp.partition)
+      const seconds = (performance.now() - t0) / 1000
+      m.restoreSeconds.observe(seconds)
+      const c = restored.engine.counters
+      tasks.set(tp.partition, {
+        partition: tp.partition,
+        engine: restored.engine,
+        position: -1,
+        committed: -1,
+        lastCheckpointAt: clock.now(),
+        checkpointedPosition: restored.checkpoint?.inputOffset ?? -1,
+        checkpointing: null,
+        counted: c.counted, duplicates: c.duplicates, late: c.late
+      })
+      logger.info({
+        partition: tp.partition, seconds: Number(seconds.toFixed(3)), tokens: restored.engine.tokenCount,
+        checkpointOffset: restored.checkpoint?.inputOffset ?? null, changelogRecords: restored.changelogRecords
+      }, 'partition restored')
+    }
+    m.assignedPartitions.set(tasks.size)
+    resolveReady()
+  }
+
+  async function onRevoke (partitions: TopicPartition[], info: { lost: boolean }): Promise<void> {
+    const mine = partitions.filter((tp) => tp.topic === topics.swaps && tasks.has(tp.partition))
+    if (mine.length === 0) return
+    if (!info.lost) {
+      try {
+        await commitCycle()
+      } catch (err) {
+        logger.warn({ err }, 'could not commit before handing partitions over; the next owner resumes from the last commit')
+      }
+      await Promise.all(mine.map(async (tp) => await checkpoint(tasks.get(tp.partition)!, true)))
+    }
+    for (const tp of mine) tasks.delete(tp.partition)
+    m.assignedPartitions.set(tasks.size)
+    logger.info({ partitions: mine.map((tp) => tp.partition), lost: info.lost }, 'partitions revoked')
+  }
+
+  async function processBatch (task: PartitionTask, records: LogRecord[]): Promise<boolean> {
+    try {
+      await swapDecoder.prepare(records.map((r) => r.value))
+    } catch (err) {
+      if (isVolumerError(err) && err.retriable) {
+        // the registry is down: retry the batch later rather than send good records to the DLQ
+        logger.warn({ err, partition: task.partition }, 'schema registry unavailable; retrying the batch')
+        consumer!.seek({ topic: topics.swaps, partition: task.partition, offset: records[0].offset })
+        return false
+      }
+      // anything else is reported per record by decode() below
+    }
+    const engine = task.engine
+    for (const rec of records) {
+      task.position = rec.offset + 1
+      let obj: unknown
+      try {
+        obj = swapDecoder.decode(rec.value)
+      } catch (err) {
+        toDlq(rec, isVolumerError(err) ? err.code : 'UNDECODABLE', (err as Error).message)
+        continue
+      }
+      const swap = validateSwapObject(obj)
+      if (isSwapReject(swap)) { toDlq(rec, swap.code, swap.message); continue }
+      const outcome = engine.ingest(swap)
+      if (outcome !== COUNTED && outcome !== DUPLICATE && outcome !== LATE) {
+        toDlq(rec, 'FUTURE_TIME', `blockTime ${new Date(swap.blockTime).toISOString()} is more than ${skewMs} ms ahead of the clock ${new Date(engine.now).toISOString()}`)
+      }
+    }
+    m.swapsIn.inc(records.length)
+    pendingRecords += records.length
+    return true
+  }
+
+  /**
+   * One transaction: advance every engine to now, drain what changed into stats and changelog
+   * records, add the DLQ records and the input offsets, commit. On failure the engines are ahead
+   * of what was committed, so the partitions are rebuilt from the committed state.
+   */
+  async function commitCycle (): Promise<void> {
+    const t0 = performance.now()
+    const now = clock.now()
+    const out: ProduceRecord[] = []
+    const offsets: TopicPartitionOffset[] = []
+    let stats = 0
+    let changes = 0
+    for (const task of tasks.values()) {
+      const engine = task.engine
+      engine.advance(now)
+      engine.drain((key, value) => {
+        out.push({ topic: topics.stats, key: Buffer.from(key), value: value === null ? null : statsEncoder.encode(value) })
+        stats++
+      }, (key, chain, token, alive) => {
+        const snap = alive ? engine.snapshotToken(chain, token) : undefined
+        out.push({
+          topic: topics.state,
+          partition: task.partition,
+          key: Buffer.from(key),
+          value: snap === undefined ? null : stateEncoder.encode({ version: STATE_VERSION, partition: task.partition, tokenState: snap })
+        })
+        changes++
+      })
+      if (task.position > task.committed && task.position >= 0) offsets.push({ topic: topics.swaps, partition: task.partition, offset: task.position })
+    }
+    for (const r of dlq) out.push(r)
+    if (out.length === 0 && offsets.length === 0) { cycleStart = clock.now(); pendingRecords = 0; return }
+    const p = producer!
+    const tc = performance.now()
+    try {
+      await p.begin()
+      for (const r of out) p.send(r)
+      if (offsets.length > 0) await p.sendOffsets(offsets, consumer!.groupMetadata())
+      await p.commit()
+    } catch (err) {
+      m.aborts.inc()
+      try { await p.abort() } catch { /* the producer may be unusable: fatal below */ }
+      dlq = []
+      pendingRecords = 0
+      if (isVolumerError(err) && (err as { fatal?: boolean }).fatal === true) throw err
+      logger.warn({ err }, 'transaction aborted; rebuilding partitions from the committed state')
+      await rebuildAll()
+      return
+    }
+    m.commitSeconds.observe((performance.now() - tc) / 1000)
+    m.cycleSeconds.observe((performance.now() - t0) / 1000)
+    m.cycles.inc()
+    m.statsOut.inc(stats)
+    m.changelogOut.inc(changes)
+    for (const o of offsets) tasks.get(o.partition)!.committed = o.offset
+    let tokens = 0
+    for (const task of tasks.values()) {
+      const c = task.engine.counters
+      m.counted.inc(c.counted - task.counted); task.counted = c.counted
+      m.duplicates.inc(c.duplicates - task.duplicates); task.duplicates = c.duplicates
+      m.late.inc(c.late - task.late); task.late = c.late
+      tokens += task.engine.tokenCount
+    }
+    m.tokens.set(tokens)
+    dlq = []
+    pendingRecords = 0
+    cycleStart = clock.now()
+  }
+
+  /** After an aborted transaction: every owned partition back to its committed state. */
+  async function rebuildAll (): Promise<void> {
+    const parts = [...tasks.keys()]
+    tasks.clear()
+    await onAssign(parts.map((partition) => ({ topic: topics.swaps, partition })))
+    const committed = await consumer!.committed(parts.map((partition) => ({ topic: topics.swaps, partition })))
+    for (const c of committed) {
+      if (c.offset >= 0) consumer!.seek(c)
+      else consumer!.seek({ ...c, offset: 0 })
+    }
+  }
+
+  /**
+   * Snapshot right after a commit (so it matches the committed offsets), then store it in the
+   * background. The changelog offset is the end of the partition's changelog: only this
+   * processor writes it while it owns the partition, and its last transaction has committed.
+   */
+  async function checkpoint (task: PartitionTask, wait: boolean): Promise<void> {
+    if (task.checkpointing !== null) { if (wait) await task.checkpointing; if (!wait) return }
+    if (task.committed < 0 || task.committed === task.checkpointedPosition) return
+    const t0 = performance.now()
+    const state = task.engine.snapshot()
+    const inputOffset = task.committed
+    const admin = await log.createAdmin()
+    let changelogOffset: number
+    try {
+      const offs = await admin.offsets(topics.state, 'read_committed')
+      changelogOffset = offs.find((o) => o.partition === task.partition)?.high ?? 0
+    } finally {
+      await admin.close()
+    }
+    task.lastCheckpointAt = clock.now()
+    const save = opts.store.save({ group: groupId, partition: task.partition, inputOffset, changelogOffset, createdAt: clock.now(), state })
+      .then(() => {
+        task.checkpointedPosition = inputOffset
+        m.checkpointSeconds.observe((performance.now() - t0) / 1000)
+        m.checkpointBytes.set(state.byteLength)
+        logger.debug({ partition: task.partition, inputOffset, changelogOffset, bytes: state.byteLength }, 'checkpoint stored')
+      }, (err: unknown) => {
+        logger.warn({ err, partition: task.partition }, 'checkpoint not stored; will retry at the next interval')
+      })
+      .finally(() => { task.checkpointing = null })
+    task.checkpointing = save
+    if (wait) await save
+  }
+
+  async function maybeCheckpoint (): Promise<void> {
+    const now = clock.now()
+    for (const task of tasks.values()) {
+      if (task.checkpointing === null && now - task.lastCheckpointAt >= checkpointIntervalMs) await checkpoint(task, false)
+    }
+  }
+
+  async function run (): Promise<void> {
+    await opts.store.migrate()
+    statsEncoder = await createStatsEncoder(opts.registry, topics.stats + '-value')
+    stateEncoder = await createStateChangeEncoder(opts.registry, topics.state + '-value')
+    swapDecoder = createSwapDecoder({ registry: opts.registry })
+    producer = await log.createTransactionalProducer({ transactionalId: opts.transactionalId })
+    consumer = await log.createConsumer({ groupId, topics: [topics.swaps], onAssign, onRevoke, autoOffsetReset: 'earliest' })
+    logger.info({ groupId, transactionalId: opts.transactionalId, cycleMs }, 'processor started')
+    cycleStart = clock.now()
+    try {
+      while (!stopping) {
+        const wait = Math.max(1, cycleMs - (clock.now() - cycleStart))
+        const batches = await consumer.poll(maxRecords, Math.min(wait, cycleMs))
+        for (const batch of batches) {
+          const task = tasks.get(batch.partition)
+          if (task === undefined || batch.records.length === 0) continue
+          await processBatch(task, batch.records)
+        }
+        if (clock.now() - cycleStart >= cycleMs || pendingRecords >= maxRecords) {
+          await commitCycle()
+          await maybeCheckpoint()
+        }
+      }
+      await commitCycle()
+      for (const task of tasks.values()) await checkpoint(task, true)
+    } finally {
+      try { await consumer.close() } catch (err) { logger.warn({ err }, 'consumer close failed') }
+      try { await producer.close() } catch (err) { logger.warn({ err }, 'producer close failed') }
+      for (const task of tasks.values()) if (task.checkpointing !== null) await task.checkpointing
+      logger.info('processor stopped')
+    }
+  }
+
+  return {
+    run () {
+      stopped = run()
+      return stopped
+    },
+    async stop () {
+      stopping = true
+      if (stopped !== undefined) await stopped.catch(() => {})
+    },
+    ready,
+    assigned: () => [...tasks.keys()].sort((a, b) => a - b),
+    engineOf: (partition) => tasks.get(partition)?.engine
+  }
+}

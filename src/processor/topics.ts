@@ -1,0 +1,14 @@
+/** Topic names the processor and the edge use; `topology/topics.json` declares their configs. */
+export interface TopicNames {
+  readonly swaps: string
+  readonly dlq: string
+  readonly state: string
+  readonly stats: string
+}
+
+export const DEFAULT_TOPICS: TopicNames = Object.freeze({
+  swaps: 'swaps',
+  dlq: 'swaps-dlq',
+  state: 'volumer-state',
+  stats: 'stats'
+})
