@@ -9,13 +9,32 @@
  *
  * Start them first: `scripts/services.sh start` (see docs/services.md).
  */
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { expect } from 'chai'
 import pg from 'pg'
 import kafkaPkg from '@confluentinc/kafka-javascript'
 import type { KafkaJS as KafkaJSTypes } from '@confluentinc/kafka-javascript'
 
 const { Kafka, logLevel } = kafkaPkg.KafkaJS
+const scripts = new URL('../../scripts/', import.meta.url).pathname
+
+interface ScriptResult { code: number, out: string }
+
+/** Runs scripts/<name>.sh and resolves with its exit code and combined output (never rejects). */
+function script (name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ScriptResult> {
+  return new Promise((resolve) => {
+    execFile('bash', [join(scripts, `${name}.sh`), ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err == null ? 0 : typeof err.code === 'number' ? err.code : 1
+      resolve({ code, out: stdout + stderr })
+    })
+  })
+}
+
 const brokers = process.env.VOLUMER_KAFKA_BROKERS ?? '127.0.0.1:19092'
 const pgUrl = process.env.VOLUMER_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/volumer'
 
@@ -116,5 +135,63 @@ describe(`services: postgres (${pgUrl.replace(/:[^:@/]*@/, ':***@')})`, function
     } finally {
       await client.query('COMMIT')
     }
+  })
+})
+
+describe('services: scripts', function () {
+  this.timeout(60_000)
+  let dir: string
+  let squatter: Server
+  let port: number
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'volumer-services-'))
+    // A listener that is not ours: both scripts must refuse to start on its port, and say so.
+    squatter = createServer()
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve))
+    port = (squatter.address() as { port: number }).port
+  })
+
+  after(async function () {
+    await new Promise<void>((resolve) => squatter.close(() => resolve()))
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('kafka.sh start is idempotent on the running broker and status exits 0', async function () {
+    // Only when the broker under test is the one these scripts manage.
+    if ((await script('kafka', ['env'])).out.trim() !== `VOLUMER_KAFKA_BROKERS=${brokers}`) this.skip()
+    const start = await script('kafka', ['start'])
+    expect(start.code, start.out).to.equal(0)
+    expect(start.out).to.match(/already running/)
+    expect((await script('kafka', ['status'])).code).to.equal(0)
+  })
+
+  it('postgres.sh start is idempotent on the running cluster and prints the URL', async function () {
+    if ((await script('postgres', ['env'])).out.trim() !== `VOLUMER_PG_URL=${pgUrl}`) this.skip()
+    const start = await script('postgres', ['start'])
+    expect(start.code, start.out).to.equal(0)
+    expect(start.out).to.match(/already running/)
+    expect(start.out).to.include(`VOLUMER_PG_URL=${pgUrl}`)
+  })
+
+  it('status exits 3 for a service that is not running', async function () {
+    const env = { ...process.env, VOLUMER_RUN_DIR: dir, VOLUMER_PG_DATA: join(dir, 'pg') }
+    expect((await script('kafka', ['status'], env)).code).to.equal(3)
+    expect((await script('postgres', ['status'], env)).code).to.equal(3)
+  })
+
+  it('kafka.sh start refuses a port held by another process and names the port', async function () {
+    const env = { ...process.env, VOLUMER_RUN_DIR: dir, VOLUMER_KAFKA_PORT: String(port) }
+    const r = await script('kafka', ['start'], env)
+    expect(r.code).to.equal(1)
+    expect(r.out).to.include(`port ${port} is already in use`)
+  })
+
+  it('postgres.sh start refuses a port held by another process and creates no cluster', async function () {
+    const env = { ...process.env, VOLUMER_RUN_DIR: dir, VOLUMER_PG_DATA: join(dir, 'pg'), VOLUMER_PG_PORT: String(port) }
+    const r = await script('postgres', ['start'], env)
+    expect(r.code).to.equal(1)
+    expect(r.out).to.include(`port ${port} is already in use`)
+    expect(existsSync(join(dir, 'pg'))).to.equal(false)
   })
 })
