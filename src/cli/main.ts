@@ -9,7 +9,10 @@ interface CommandEntry { summary: string, load: () => Promise<Command> }
 
 /** Subcommands load lazily so `volumer stats` never pays for the Kafka client or uWS. */
 const COMMANDS: Record<string, CommandEntry> = {
-  stats: { summary: 'compute stats for swaps in a file or stdin at a given time', load: async () => statsCommand }
+  stats: { summary: 'compute stats for swaps in a file or stdin at a given time', load: async () => statsCommand },
+  topology: { summary: 'create or check the topics (topology/topics.json)', load: async () => (await import('./topology-command.js')).topologyCommand },
+  registry: { summary: 'run the built-in Confluent-compatible schema registry', load: async () => (await import('./registry-command.js')).registryCommand },
+  processor: { summary: 'run a stream processor (consumer group member, exactly-once)', load: async () => (await import('./processor-command.js')).processorCommand }
 }
 
 export function registerCommand (name: string, summary: string, load: () => Promise<Command>): void {

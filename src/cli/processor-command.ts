@@ -1,0 +1,106 @@
+import { hostname } from 'node:os'
+import { Registry, collectDefaultMetrics } from 'prom-client'
+import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
+import { createProcessor } from '../processor/processor.js'
+import { createProcessorMetrics } from '../processor/processor-metrics.js'
+import { startOpsServer } from '../ops-server.js'
+import { parseFlags, resolve, windowsFlag, durationFlag, intFlag } from './flags.js'
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, connectStore, prefixedTopics } from './connections.js'
+import { createLogger } from './logger.js'
+import { EXIT_OK, EXIT_FAILURE } from './cli-error.js'
+
+export const PROCESSOR_HELP = `Usage: volumer processor [options]
+
+Consumes swaps as a member of a consumer group and turns them into stats, one Kafka transaction
+per cycle (stats, state changelog, DLQ records and input offsets together); checkpoints each
+partition to Postgres. Run several with the same --group to share the partitions.
+
+${CONNECTION_HELP}  --pg-url URL           Postgres for checkpoints (VOLUMER_PG_URL; default postgres://postgres@127.0.0.1:5432/volumer)
+  --group NAME           consumer group and checkpoint namespace (VOLUMER_GROUP; default volumer)
+  --instance-id ID       stable id of this instance; a restart with the same id fences the old one
+                         (VOLUMER_INSTANCE_ID; default the host name)
+  --windows LIST         windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
+  --skew D               accepted blockTime skew ahead of the clock (VOLUMER_SKEW; default 60s)
+  --cycle D              longest time between transactions (VOLUMER_CYCLE; default 100ms)
+  --max-cycle-records N  ...or this many input records (VOLUMER_MAX_CYCLE_RECORDS; default 20000)
+  --checkpoint-interval D  checkpoint each partition this often (VOLUMER_CHECKPOINT_INTERVAL; default 60s)
+  --metrics-port N       /metrics, /healthz, /readyz (VOLUMER_METRICS_PORT; default 9464; 0 = any free port)
+  -h, --help
+`
+
+export async function processorCommand (argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    ...CONNECTION_FLAGS,
+    'pg-url': { type: 'string' },
+    group: { type: 'string' },
+    'instance-id': { type: 'string' },
+    windows: { type: 'string' },
+    skew: { type: 'string' },
+    cycle: { type: 'string' },
+    'max-cycle-records': { type: 'string' },
+    'checkpoint-interval': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    help: { type: 'boolean', short: 'h' }
+  }, false)
+  if (values.help === true) { process.stdout.write(PROCESSOR_HELP); return EXIT_OK }
+  const conn = connectionsFrom(values)
+  const config = Object.freeze({
+    pgUrl: resolve(values, 'pg-url', 'VOLUMER_PG_URL') ?? 'postgres://postgres@127.0.0.1:5432/volumer',
+    group: resolve(values, 'group', 'VOLUMER_GROUP') ?? 'volumer',
+    instanceId: resolve(values, 'instance-id', 'VOLUMER_INSTANCE_ID') ?? hostname(),
+    windows: windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST),
+    skewMs: durationFlag('skew', resolve(values, 'skew', 'VOLUMER_SKEW') ?? '60s'),
+    cycleMs: durationFlag('cycle', resolve(values, 'cycle', 'VOLUMER_CYCLE') ?? '100ms'),
+    maxCycleRecords: intFlag('max-cycle-records', resolve(values, 'max-cycle-records', 'VOLUMER_MAX_CYCLE_RECORDS') ?? '20000', 1, 10_000_000),
+    checkpointIntervalMs: durationFlag('checkpoint-interval', resolve(values, 'checkpoint-interval', 'VOLUMER_CHECKPOINT_INTERVAL') ?? '60s'),
+    metricsPort: intFlag('metrics-port', resolve(values, 'metrics-port', 'VOLUMER_METRICS_PORT') ?? '9464', 0, 65535)
+  })
+  const logger = createLogger(conn.logLevel, 'processor')
+  const abort = new AbortController()
+  let stopping: (() => Promise<void>) | undefined
+  const onSignal = (sig: string): void => {
+    logger.info({ signal: sig }, 'stopping')
+    abort.abort()
+    if (stopping !== undefined) void stopping()
+    else process.exit(0)
+  }
+  process.once('SIGTERM', () => onSignal('SIGTERM'))
+  process.once('SIGINT', () => onSignal('SIGINT'))
+
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'volumer_processor_' })
+  const metrics = createProcessorMetrics(registry)
+  let ready = false
+  const ops = await startOpsServer({ port: config.metricsPort, registry, ready: () => ready })
+  logger.info({ metricsPort: ops.port, group: config.group, instanceId: config.instanceId, brokers: conn.brokers, registry: conn.registryUrl }, 'processor starting')
+
+  const log = await connectLog(conn, logger, abort.signal)
+  const schemaRegistry = await connectRegistry(conn, logger, abort.signal)
+  const store = await connectStore(config.pgUrl, logger, abort.signal)
+  const processor = createProcessor({
+    log, store, registry: schemaRegistry, logger, metrics,
+    groupId: config.group,
+    transactionalId: `${config.group}-${config.instanceId}`,
+    topics: prefixedTopics(conn.topicPrefix),
+    windows: config.windows,
+    skewMs: config.skewMs,
+    cycleMs: config.cycleMs,
+    maxRecordsPerCycle: config.maxCycleRecords,
+    checkpointIntervalMs: config.checkpointIntervalMs
+  })
+  stopping = async () => { await processor.stop() }
+  void processor.ready.then(() => { ready = true; logger.info({ partitions: processor.assigned() }, 'processor ready') })
+  let code = EXIT_OK
+  try {
+    await processor.run()
+  } catch (err) {
+    logger.fatal({ err }, 'processor failed')
+    code = EXIT_FAILURE
+  } finally {
+    await store.close().catch(() => {})
+    await schemaRegistry.close().catch(() => {})
+    await log.close().catch(() => {})
+    await ops.close()
+  }
+  return code
+}

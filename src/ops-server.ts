@@ -1,0 +1,40 @@
+import { createServer, type Server } from 'node:http'
+import type { Registry } from 'prom-client'
+
+/**
+ * Health, readiness and Prometheus metrics over plain node:http for processes that have no
+ * uWS server of their own (the processor); not a hot path.
+ */
+export interface OpsServer {
+  readonly port: number
+  close (): Promise<void>
+}
+
+export async function startOpsServer (opts: { port: number, host?: string, registry: Registry, ready: () => boolean }): Promise<OpsServer> {
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '/'
+    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return }
+    if (url === '/healthz') { res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}'); return }
+    if (url === '/readyz') {
+      const ok = opts.ready()
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(ok ? '{"status":"ready"}' : '{"error":{"code":"NOT_READY","message":"not ready"}}')
+      return
+    }
+    if (url === '/metrics') {
+      opts.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': opts.registry.contentType }).end(text)
+      }, (err: Error) => { res.writeHead(500).end(err.message) })
+      return
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no such route"}}')
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => { server.off('error', reject); resolve() })
+  })
+  const addr = server.address()
+  return {
+    port: typeof addr === 'object' && addr !== null ? addr.port : opts.port,
+    close: async () => { await new Promise<void>((resolve) => server.close(() => resolve())) }
+  }
+}
