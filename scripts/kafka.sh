@@ -15,7 +15,9 @@
 # VOLUMER_KAFKA_HEAP (-Xms256m -Xmx1g), VOLUMER_KAFKA_WAIT_S (120), VOLUMER_RUN_DIR (.run),
 # VOLUMER_CACHE_DIR (~/.cache/volumer).
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib/common.sh (say, die)
 SERVICE=kafka
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Pinned: 4.1.1 is a 4.x patch release whose broker runs on Java 17 (Kafka 4 brokers need 17+).

@@ -19,7 +19,9 @@
 # to traverse every parent of the data dir; when it cannot (a clone under /root, mode 700), the
 # cluster lives in /var/tmp/volumer-pg-<hash of the run dir path> instead, and this script says so.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib/common.sh (say, die)
 SERVICE=postgres
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 PORT=${VOLUMER_PG_PORT:-55432}
@@ -33,7 +35,7 @@ find_bin() {
     return
   fi
   local newest
-  newest=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n | tail -n 1)
+  newest=$(printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -t/ -k5,5n | tail -n 1)
   [ -n "$newest" ] || die "no /usr/lib/postgresql/*/bin (run scripts/setup.sh or apt-get install postgresql)"
   echo "$newest"
 }

@@ -9,7 +9,9 @@
 #   scripts/services.sh env      VOLUMER_* lines for: eval "$(scripts/services.sh env)"
 #   scripts/services.sh reset    stop all and delete their data
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib/common.sh (say, die)
 SERVICE=services
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 S=$VOLUMER_ROOT/scripts
 
@@ -44,9 +46,9 @@ case "${1:-}" in
     each wait "${services[@]}"
     env_lines
     ;;
-  stop) each stop $(reversed) ;;
+  stop) mapfile -t rev < <(reversed); each stop "${rev[@]}" ;;
   status) each status "${services[@]}" ;;
   env) env_lines ;;
-  reset) each reset $(reversed) ;;
+  reset) mapfile -t rev < <(reversed); each reset "${rev[@]}" ;;
   *) echo "usage: $0 {start|stop|status|env|reset}" >&2; exit 2 ;;
 esac

@@ -13,7 +13,9 @@
 # package; ours names that package alone. CKJS_LINKING=dynamic makes librdkafka's configure use the
 # system's -dev libraries below instead of downloading zlib/openssl/zstd/curl sources.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib/common.sh (say, die)
 SERVICE=setup
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$VOLUMER_ROOT"
 
@@ -45,8 +47,7 @@ step_apt() {
   [ -z "$missing" ] && return 0
   local sudo=
   [ "$(id -u)" = 0 ] || sudo=sudo
-  # shellcheck disable=SC2086
-  say "installing apt packages: $(echo $missing)"
+  say "installing apt packages: $(tr '\n' ' ' <<<"$missing")"
   $sudo apt-get update -qq
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,4 +1,5 @@
 # Shared helpers for scripts/*.sh. Sourced, never executed.
+# shellcheck shell=bash
 # Every service script keeps its state under $VOLUMER_RUN_DIR (default <repo>/.run, gitignored)
 # and its downloads under $VOLUMER_CACHE_DIR (default ~/.cache/volumer), so a fresh clone only
 # pays the download once per machine.
