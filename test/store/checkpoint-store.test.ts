@@ -7,6 +7,8 @@ import { createPgliteCheckpointStore } from '../../src/store/pglite-checkpoint-s
 import type { Checkpoint, CheckpointStore } from '../../src/store/checkpoint-store.js'
 import { MIGRATIONS } from '../../src/store/migrations.js'
 import { VolumerError } from '../../src/errors.js'
+import { Registry } from 'prom-client'
+import { instrumentCheckpointStore } from '../../src/store/instrumented-checkpoint-store.js'
 
 function cp (over: Partial<Checkpoint> = {}): Checkpoint {
   return { group: 'volumer', partition: 0, inputOffset: 10, changelogOffset: 4, createdAt: 1_700_000_000_123, state: new Uint8Array([1, 2, 3]), ...over }
@@ -91,6 +93,27 @@ describe('checkpoint store (PGlite)', function () {
       await b.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('instrumented checkpoint store', function () {
+  this.timeout(60_000)
+  it('counts saves, loads, sizes and errors by code', async () => {
+    const registry = new Registry()
+    const store = instrumentCheckpointStore(await createPgliteCheckpointStore(), registry)
+    try {
+      await store.migrate()
+      await store.save(cp({ state: new Uint8Array(1234) }))
+      expect((await store.latest('volumer', 0))!.state.byteLength).to.equal(1234)
+      await store.save(cp({ partition: -1 })).catch(() => {})
+      const text = await registry.metrics()
+      expect(text).to.match(/volumer_store_save_seconds_count 1\b/)
+      expect(text).to.match(/volumer_store_load_seconds_count 1\b/)
+      expect(text).to.match(/volumer_store_state_bytes 1234\b/)
+      expect(text).to.match(/volumer_store_errors_total\{op="save",code="STORE_FAILED"\} 1\b/)
+    } finally {
+      await store.close()
     }
   })
 })
