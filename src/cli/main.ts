@@ -12,6 +12,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   stats: { summary: 'compute stats for swaps in a file or stdin at a given time', load: async () => statsCommand },
   topology: { summary: 'create or check the topics (topology/topics.json)', load: async () => (await import('./topology-command.js')).topologyCommand },
   registry: { summary: 'run the built-in Confluent-compatible schema registry', load: async () => (await import('./registry-command.js')).registryCommand },
+  edge: { summary: 'serve stats over HTTP and WebSocket (tails the stats topic)', load: async () => (await import('./edge-command.js')).edgeCommand },
   processor: { summary: 'run a stream processor (consumer group member, exactly-once)', load: async () => (await import('./processor-command.js')).processorCommand }
 }
 

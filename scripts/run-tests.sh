@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the mocha suites in order (unit and property tests first, then integration and end-to-end
+# against the services `make test` started) and prints one closing line "N passed, N failed,
+# N skipped" over all of them. Exit status: non-zero when any suite failed.
+#
+#   scripts/run-tests.sh           everything
+#   scripts/run-tests.sh --unit    only what needs no services
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+mkdir -p .run
+eval "$(scripts/services.sh env 2>/dev/null)" || true
+
+suites=(
+  "unit|test/*.test.ts test/{swap,engine,cli,log,store,codec,registry,processor,generator,edge}/**/*.test.ts"
+)
+if [ "${1:-}" != "--unit" ]; then
+  suites+=("integration|test/integration/**/*.test.ts" "e2e|test/e2e/**/*.test.ts")
+fi
+
+passed=0; failed=0; skipped=0; rc=0
+for s in "${suites[@]}"; do
+  name=${s%%|*}; globs=${s#*|}
+  # expand the globs ourselves so an empty suite is skipped rather than an error
+  files=$(shopt -s globstar nullglob; for g in $globs; do eval "printf '%s\n' $g"; done | sort -u)
+  [ -z "$files" ] && { echo "== $name: no test files"; continue; }
+  echo "== $name tests"
+  log=.run/test-$name.log
+  # shellcheck disable=SC2086
+  npx mocha --color $files 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  p=$(grep -Eo '[0-9]+ passing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  f=$(grep -Eo '[0-9]+ failing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  k=$(grep -Eo '[0-9]+ pending' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
+  if [ "$status" -ne 0 ]; then
+    rc=1
+    [ "$f" -eq 0 ] && failed=$((failed + 1))   # crashed before reporting: count the suite as a failure
+  fi
+done
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $rc

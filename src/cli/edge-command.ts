@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Registry, collectDefaultMetrics } from 'prom-client'
+import { createEdgeServer } from '../edge/edge-server.js'
+import { createLogStatsFeed } from '../edge/log-stats-feed.js'
+import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
+import { parseFlags, resolve, intFlag, windowsFlag } from './flags.js'
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, prefixedTopics } from './connections.js'
+import { createLogger } from './logger.js'
+import { EXIT_OK } from './cli-error.js'
+
+/** The dashboard's static files, found from src/cli and from dist/cli alike. */
+export const DASHBOARD_DIR = fileURLToPath(new URL('../../src/edge/dashboard', import.meta.url))
+
+export const EDGE_HELP = `Usage: volumer edge [options]
+
+Tails the compacted stats topic from the beginning and serves every token over HTTP (/v1/...)
+and a WebSocket push feed (/v1/ws), plus the dashboard at /. Ready (/readyz) once caught up.
+Run as many as you like: each holds every token.
+
+${CONNECTION_HELP}  --port N               HTTP/WebSocket port (VOLUMER_EDGE_PORT; default 8080)
+  --host H               bind address (VOLUMER_EDGE_HOST; default 0.0.0.0)
+  --windows LIST         the processors' windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
+  -h, --help
+`
+
+export async function edgeCommand (argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    ...CONNECTION_FLAGS,
+    port: { type: 'string' },
+    host: { type: 'string' },
+    windows: { type: 'string' },
+    help: { type: 'boolean', short: 'h' }
+  }, false)
+  if (values.help === true) { process.stdout.write(EDGE_HELP); return EXIT_OK }
+  const conn = connectionsFrom(values)
+  const port = intFlag('port', resolve(values, 'port', 'VOLUMER_EDGE_PORT') ?? '8080', 0, 65535)
+  const host = resolve(values, 'host', 'VOLUMER_EDGE_HOST') ?? '0.0.0.0'
+  const windows = windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST)
+  const logger = createLogger(conn.logLevel, 'edge')
+  const abort = new AbortController()
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (): void => { abort.abort(); resolve() }
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+  })
+
+  const metricsRegistry = new Registry()
+  collectDefaultMetrics({ register: metricsRegistry, prefix: 'volumer_edge_' })
+  const log = await connectLog(conn, logger, abort.signal)
+  const registry = await connectRegistry(conn, logger, abort.signal)
+  const feed = createLogStatsFeed({ log, registry, topic: prefixedTopics(conn.topicPrefix).stats, logger })
+  const server = await createEdgeServer({
+    port, host, feed, logger, metricsRegistry,
+    windows: windows.map((w) => w.name),
+    staticDir: existsSync(DASHBOARD_DIR) ? DASHBOARD_DIR : undefined
+  })
+  logger.info({ port: server.port, host }, `edge listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${server.port}/`)
+  void server.caughtUp.then(() => logger.info({ tokens: server.store.size }, 'edge caught up with stats: ready'))
+  await stopped
+  await server.close()
+  await registry.close().catch(() => {})
+  await log.close().catch(() => {})
+  return EXIT_OK
+}

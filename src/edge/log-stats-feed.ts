@@ -1,0 +1,85 @@
+import type { Logger } from 'pino'
+import type { Log, Reader } from '../log/log.js'
+import { createStatsDecoder, type SchemaRegistry } from '../codec/index.js'
+import type { StatsFeed, StatsRecordHandler } from './stats-feed.js'
+
+export interface LogStatsFeedOptions {
+  log: Log
+  registry: SchemaRegistry
+  /** the compacted stats topic, e.g. "stats" */
+  topic: string
+  logger: Logger
+  /** longest wait of one poll, ms (bounds shutdown, not latency: a poll returns on the first record) */
+  pollMs?: number
+}
+
+/**
+ * The edge's StatsFeed on the Log port: every partition of `stats` from the beginning,
+ * read_committed (a processor's aborted cycle is never served), Avro decoded, handed on with
+ * its JSON text. Works on Kafka/Redpanda and on the in-process log alike.
+ */
+export function createLogStatsFeed (opts: LogStatsFeedOptions): StatsFeed {
+  const decoder = createStatsDecoder(opts.registry)
+  const pollMs = opts.pollMs ?? 200
+  let reader: Reader | undefined
+  let closed = false
+  let loop: Promise<void> | undefined
+
+  async function run (onRecord: StatsRecordHandler, onCaughtUp: () => void): Promise<void> {
+    let caughtUp = false
+    let badRecords = 0
+    while (!closed) {
+      const batches = await reader!.poll(10_000, pollMs)
+      for (const batch of batches) {
+        try {
+          await decoder.prepare(batch.records.map((r) => r.value))
+        } catch (err) {
+          opts.logger.warn({ err }, 'stats schema lookup failed; records of unknown schemas are skipped')
+        }
+        for (const rec of batch.records) {
+          if (rec.key === null) continue
+          const key = rec.key.toString('utf8')
+          if (rec.value === null) { onRecord(key, null); continue }
+          let value
+          try {
+            value = decoder.decode(rec.value)
+          } catch (err) {
+            if (badRecords++ < 10) opts.logger.warn({ err, partition: rec.partition, offset: rec.offset }, 'undecodable stats record skipped')
+            continue
+          }
+          onRecord(key, value, JSON.stringify(value))
+        }
+      }
+      if (!caughtUp && reader!.isCaughtUp()) {
+        caughtUp = true
+        onCaughtUp()
+      }
+    }
+  }
+
+  return {
+    async start (onRecord, onCaughtUp) {
+      if (reader !== undefined) throw new Error('StatsFeed.start called twice')
+      const admin = await opts.log.createAdmin()
+      let partitions: number
+      try {
+        const d = await admin.describeTopics([opts.topic])
+        if (d.length === 0) throw new Error(`topic ${opts.topic} does not exist (run volumer topology apply)`)
+        partitions = d[0].partitions
+      } finally {
+        await admin.close()
+      }
+      reader = await opts.log.createReader({
+        partitions: Array.from({ length: partitions }, (_, p) => ({ topic: opts.topic, partition: p, from: 'earliest' as const }))
+      })
+      loop = run(onRecord, onCaughtUp).catch((err: unknown) => {
+        if (!closed) opts.logger.error({ err }, 'stats feed stopped')
+      })
+    },
+    async close () {
+      closed = true
+      await loop
+      await reader?.close()
+    }
+  }
+}
