@@ -35,23 +35,37 @@ export interface AvroDecoderOptions {
   registry: SchemaRegistry
   /** the schema the caller wants values in; omitted: values come in each writer's shape */
   readerSchema?: string
+  /** ms before an id the registry did not know is asked for again; default 30,000 */
+  unknownRetryMs?: number
+  /** clock for unknownRetryMs; default Date.now */
+  now?: () => number
 }
 
 export function createAvroDecoder (opts: AvroDecoderOptions): AvroDecoder {
   const { registry } = opts
   const reader = opts.readerSchema === undefined ? undefined : avro.Type.forSchema(JSON.parse(opts.readerSchema) as avro.Schema)
+  const { now = Date.now, unknownRetryMs = 30_000 } = opts
   const types = new Map<number, CachedType>()
-  // ids that failed with UNKNOWN_SCHEMA stay unknown; remembered so a bad producer cannot make
-  // every record of a batch cost a registry round trip
-  const missing = new Set<number>()
+  // ids the registry did not know -> when to ask again. Remembered so a producer with a bogus
+  // id cannot make every batch cost a registry round trip; forgotten after a while because a
+  // registry replica may learn a new id slightly after the producer registered it.
+  const missing = new Map<number, number>()
+
+  function isMissing (id: number): boolean {
+    const until = missing.get(id)
+    if (until === undefined) return false
+    if (now() < until) return true
+    missing.delete(id)
+    return false
+  }
 
   async function load (id: number): Promise<void> {
-    if (types.has(id) || missing.has(id)) return
+    if (types.has(id) || isMissing(id)) return
     let text: string
     try {
       text = await registry.getById(id)
     } catch (err) {
-      if (err instanceof VolumerError && err.code === 'UNKNOWN_SCHEMA') { missing.add(id); return }
+      if (err instanceof VolumerError && err.code === 'UNKNOWN_SCHEMA') { missing.set(id, now() + unknownRetryMs); return }
       throw err
     }
     let writer: avro.Type
@@ -96,14 +110,14 @@ export function createAvroDecoder (opts: AvroDecoderOptions): AvroDecoder {
   }
 
   async function prepare (bufs: Iterable<Uint8Array | null | undefined>): Promise<void> {
-    let pending: Promise<void>[] | undefined
+    let ids: Set<number> | undefined
     for (const b of bufs) {
       if (b === null || b === undefined) continue
       const id = readSchemaId(b)
-      if (id < 0 || types.has(id) || missing.has(id)) continue
-      ;(pending ??= []).push(load(id))
+      if (id < 0 || types.has(id)) continue
+      ;(ids ??= new Set()).add(id)
     }
-    if (pending !== undefined) await Promise.all(pending)
+    if (ids !== undefined) await Promise.all([...ids].map(load))
   }
 
   return {

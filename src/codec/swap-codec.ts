@@ -40,8 +40,8 @@ export interface SwapDecoder {
   decodeAsync (value: Uint8Array | null | undefined): Promise<unknown>
 }
 
-export function createSwapDecoder (opts: { registry: SchemaRegistry }): SwapDecoder {
-  const avro = createAvroDecoder({ registry: opts.registry, readerSchema: loadSchemaText('swap') })
+export function createSwapDecoder (opts: { registry: SchemaRegistry, unknownRetryMs?: number, now?: () => number }): SwapDecoder {
+  const avro = createAvroDecoder({ ...opts, readerSchema: loadSchemaText('swap') })
   const utf8 = new TextDecoder('utf-8', { fatal: true })
 
   function decode (value: Uint8Array | null | undefined): unknown {

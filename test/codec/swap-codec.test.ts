@@ -69,6 +69,32 @@ describe('swap codec', () => {
     expect(codeOf(() => dec.decode(a))).to.equal('UNDECODABLE')
   })
 
+  it('asks the registry again for an unknown id only after unknownRetryMs', async () => {
+    const registry = await createInProcessSchemaRegistry()
+    let asked = 0
+    const counting = { ...registry, getById: async (id: number) => { asked++; return registry.getById(id) } }
+    let t = 0
+    const dec = createSwapDecoder({ registry: counting, unknownRetryMs: 1000, now: () => t })
+    const enc = await createSwapEncoder(registry)
+    const buf = enc.encode(SAMPLE)
+    const future = Buffer.from(buf)
+    future.writeInt32BE(enc.id + 1, 1)
+    await dec.prepare([future, future, future])
+    expect(asked).to.equal(1)
+    await dec.prepare([future])
+    expect(asked).to.equal(1)
+    expect(codeOf(() => dec.decode(future))).to.equal('UNKNOWN_SCHEMA')
+    // the id appears in the registry (another version registered); after the wait it decodes
+    const v2 = JSON.parse(loadSchemaText('swap')) as { fields: Array<{ name: string, type: unknown, default?: unknown }> }
+    v2.fields.push({ name: 'venue', type: ['null', 'string'], default: null })
+    const enc2 = await createAvroEncoder(registry, 'swaps-value', JSON.stringify(v2))
+    expect(enc2.id).to.equal(enc.id + 1)
+    t = 1000
+    await dec.prepare([future])
+    expect(asked).to.equal(2)
+    expect({ ...(dec.decode(enc2.encode({ ...SAMPLE, venue: 'x' })) as object) }).to.deep.equal(SAMPLE)
+  })
+
   it('resolves an older writer version into the current shape', async () => {
     // v0 of the swap had no pool and no quoteToken; the reader fills them with null
     const v0 = JSON.parse(loadSchemaText('swap')) as { fields: Array<{ name: string }> }
