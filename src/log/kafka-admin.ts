@@ -1,4 +1,5 @@
 import { promised } from './kafka-errors.js'
+import { LogError } from './log-errors.js'
 import { KafkaConfigClient } from './kafka-config-protocol.js'
 import { listOffsets } from './kafka-reader.js'
 import type { NativeAdmin, NativeModule } from './kafka-native.js'
@@ -51,6 +52,18 @@ export class KafkaAdmin implements LogAdmin {
         { topic: s.name, num_partitions: s.partitions, replication_factor: s.replicationFactor, config: { ...s.configs } },
         ADMIN_TIMEOUT_MS, cb))
     }
+    // CreateTopics returns before every broker's metadata has the topics: wait, so that what
+    // the caller does next (describe, produce) sees them
+    await this.#until('created topics in metadata', async () =>
+      (await this.describeTopics(specs.map(s => s.name))).length === specs.length)
+  }
+
+  async #until (what: string, ready: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + ADMIN_TIMEOUT_MS
+    while (!(await ready())) {
+      if (Date.now() > deadline) throw new LogError('BROKER_UNAVAILABLE', `timed out waiting for ${what}`, { retriable: true })
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
   }
 
   async alterConfigs (topic: string, configs: Readonly<Record<string, string>>): Promise<void> {
@@ -59,6 +72,7 @@ export class KafkaAdmin implements LogAdmin {
 
   async createPartitions (topic: string, total: number): Promise<void> {
     await promised('create partitions for ' + topic, cb => this.#native.createPartitions(topic, total, ADMIN_TIMEOUT_MS, cb))
+    await this.#until('new partitions in metadata', async () => (await this.describeTopics([topic]))[0]?.partitions === total)
   }
 
   async offsets (topic: string, isolation: IsolationLevel = 'read_committed'): Promise<PartitionOffsets[]> {
@@ -67,6 +81,14 @@ export class KafkaAdmin implements LogAdmin {
     const tps = d.partitions.map(p => ({ topic, partition: p.partition }))
     const got = await listOffsets(this.#rd, this.#native, tps, isolation)
     return tps.map(tp => ({ partition: tp.partition, ...got.get(topic + ':' + tp.partition)! }))
+  }
+
+  async deleteTopics (names: readonly string[]): Promise<void> {
+    const present = new Set(await promised<string[]>('list topics', cb => this.#native.listTopics({ timeout: ADMIN_TIMEOUT_MS }, cb)))
+    for (const name of names) {
+      if (present.has(name)) await promised('delete topic ' + name, cb => this.#native.deleteTopic(name, ADMIN_TIMEOUT_MS, cb))
+    }
+    await this.#until('deleted topics gone from metadata', async () => (await this.describeTopics(names)).length === 0)
   }
 
   async close (): Promise<void> {

@@ -79,6 +79,7 @@ export interface NativeTopicDescription {
 export interface NativeAdmin {
   createTopic (t: { topic: string, num_partitions: number, replication_factor: number, config?: Record<string, string> },
     timeout: number, cb: Cb<unknown>): void
+  deleteTopic (topic: string, timeout: number, cb: Cb<unknown>): void
   createPartitions (topic: string, total: number, timeout: number, cb: Cb<unknown>): void
   listTopics (options: { timeout?: number }, cb: Cb<string[]>): void
   describeTopics (topics: string[], options: { timeout?: number }, cb: Cb<NativeTopicDescription[]>): void

@@ -206,6 +206,8 @@ export interface LogAdmin {
   /** raises the partition count to `total` (Kafka cannot lower it) */
   createPartitions (topic: string, total: number): Promise<void>
   offsets (topic: string, isolation?: IsolationLevel): Promise<PartitionOffsets[]>
+  /** deletes topics (tests, resets); missing ones are ignored */
+  deleteTopics (names: readonly string[]): Promise<void>
   close (): Promise<void>
 }
 

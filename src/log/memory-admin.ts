@@ -40,5 +40,9 @@ export class MemoryAdmin implements LogAdmin {
     return this.#store.topic(topic).partitions.map(p => ({ partition: p.partition, low: p.startOffset, high: p.endOffset(isolation) }))
   }
 
+  async deleteTopics (names: readonly string[]): Promise<void> {
+    for (const name of names) this.#store.deleteTopic(name)
+  }
+
   async close (): Promise<void> {}
 }

@@ -128,6 +128,10 @@ export class MemoryStore {
     this.#topologyChanged()
   }
 
+  deleteTopic (name: string): void {
+    if (this.topics.delete(name)) this.#topologyChanged()
+  }
+
   setConfigs (name: string, configs: Readonly<Record<string, string>>): void {
     const t = this.topic(name)
     const next = { ...t.configs, ...configs }

@@ -49,11 +49,13 @@ export function runLogConformance (name: string, options: ConformanceOptions): v
     this.timeout(waitMs * 4)
     let log: Log
     let closers: Array<() => Promise<void>>
+    let created: string[]
     const topic = (label: string): string => `conf-${label}-${randomBytes(4).toString('hex')}`
 
     async function createTopic (label: string, partitions: number, configs: Record<string, string> = {}): Promise<string> {
       const t = topic(label)
       const admin = await log.createAdmin()
+      created.push(t)
       try {
         await admin.createTopics([{ name: t, partitions, replicationFactor: rf, configs }])
         await until(`topic ${t}`, waitMs, async () => (await admin.describeTopics([t])).length === 1)
@@ -71,10 +73,15 @@ export function runLogConformance (name: string, options: ConformanceOptions): v
     beforeEach(async () => {
       log = await options.open()
       closers = []
+      created = []
     })
 
     afterEach(async () => {
       for (const c of closers.reverse()) await c().catch(() => {})
+      const admin = await log.createAdmin()
+      await admin.deleteTopics(created)
+      expect(await admin.describeTopics(created)).to.deep.equal([])
+      await admin.close()
       await log.close()
     })
 
