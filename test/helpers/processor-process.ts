@@ -1,0 +1,181 @@
+/**
+ * `volumer processor` as a real child process (bin/volumer.js), the way it runs in production:
+ * its JSON logs (stderr) are parsed for `metricsPort`, /readyz and /metrics are read over HTTP,
+ * and signals are real (SIGKILL, SIGSTOP/SIGCONT, SIGTERM for a graceful stop).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { REPO_ROOT } from './shared-data.js'
+import { BROKERS, PG_URL, type TestCluster } from './cluster.js'
+
+export interface ProcessorProcessOptions {
+  instanceId: string
+  windows?: string
+  cycle?: string
+  checkpointInterval?: string
+  sessionTimeout?: string
+  maxCycleRecords?: number
+  logLevel?: string
+  /** extra environment, e.g. NODE_OPTIONS=--cpu-prof */
+  env?: Record<string, string>
+  /** keep every log line (default: the last 200) */
+  keepLogs?: boolean
+}
+
+export interface LogLine { level: number, msg: string, time: number, [k: string]: unknown }
+
+export class ProcessorProcess {
+  readonly instanceId: string
+  readonly child: ChildProcess
+  readonly exited: Promise<number | null>
+  readonly lines: LogLine[] = []
+  #metricsPort: number | undefined
+  #portWaiters: Array<(port: number) => void> = []
+  #keep: boolean
+  #listeners: Array<(l: LogLine) => void> = []
+
+  constructor (cluster: TestCluster, opts: ProcessorProcessOptions) {
+    this.instanceId = opts.instanceId
+    this.#keep = opts.keepLogs === true
+    const args = [
+      join(REPO_ROOT, 'bin', 'volumer.js'), 'processor',
+      '--brokers', BROKERS,
+      '--registry', cluster.registryUrl,
+      '--pg-url', PG_URL,
+      '--topic-prefix', cluster.prefix,
+      '--group', cluster.group,
+      '--instance-id', opts.instanceId,
+      '--metrics-port', '0',
+      '--windows', opts.windows ?? '1m,5m,1h,24h',
+      '--cycle', opts.cycle ?? '50ms',
+      '--checkpoint-interval', opts.checkpointInterval ?? '2s',
+      '--log-level', opts.logLevel ?? 'info'
+    ]
+    if (opts.sessionTimeout !== undefined) args.push('--session-timeout', opts.sessionTimeout)
+    if (opts.maxCycleRecords !== undefined) args.push('--max-cycle-records', String(opts.maxCycleRecords))
+    this.child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(signal !== null ? null : code)))
+    let buf = ''
+    this.child.stderr!.setEncoding('utf8')
+    this.child.stderr!.on('data', (chunk: string) => {
+      buf += chunk
+      let nl: number
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const text = buf.slice(0, nl)
+        buf = buf.slice(nl + 1)
+        this.#line(text)
+      }
+    })
+  }
+
+  #line (text: string): void {
+    let l: LogLine
+    try { l = JSON.parse(text) as LogLine } catch { l = { level: 50, msg: text, time: Date.now() } }
+    this.lines.push(l)
+    if (!this.#keep && this.lines.length > 200) this.lines.shift()
+    if (typeof l.metricsPort === 'number' && this.#metricsPort === undefined) {
+      this.#metricsPort = l.metricsPort
+      for (const w of this.#portWaiters) w(l.metricsPort)
+      this.#portWaiters = []
+    }
+    for (const f of this.#listeners) f(l)
+  }
+
+  get pid (): number { return this.child.pid! }
+
+  /** resolves with the first log line matching `pred` from now on */
+  async nextLine (pred: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { remove(); reject(new Error(`${this.instanceId}: no matching log line within ${timeoutMs} ms`)) }, timeoutMs)
+      const f = (l: LogLine): void => { if (pred(l)) { remove(); resolve(l) } }
+      const remove = (): void => { clearTimeout(timer); this.#listeners = this.#listeners.filter((x) => x !== f) }
+      this.#listeners.push(f)
+    })
+  }
+
+  async metricsPort (timeoutMs = 60_000): Promise<number> {
+    if (this.#metricsPort !== undefined) return this.#metricsPort
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.instanceId}: no metricsPort logged within ${timeoutMs} ms; last lines: ${this.tail()}`)), timeoutMs)
+      this.#portWaiters.push((p) => { clearTimeout(timer); resolve(p) })
+      void this.exited.then((code) => { clearTimeout(timer); reject(new Error(`${this.instanceId} exited (${code}) before logging its metrics port: ${this.tail()}`)) })
+    })
+  }
+
+  /** /readyz answers 200 once the processor has restored its first assignment */
+  async waitReady (timeoutMs = 90_000): Promise<void> {
+    const port = await this.metricsPort(timeoutMs)
+    const until = Date.now() + timeoutMs
+    for (;;) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`${this.instanceId} exited before ready: ${this.tail()}`)
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) })
+        if (res.status === 200) return
+      } catch { /* not listening yet or busy */ }
+      if (Date.now() > until) throw new Error(`${this.instanceId} not ready within ${timeoutMs} ms: ${this.tail()}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+
+  async metrics (): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${await this.metricsPort()}/metrics`, { signal: AbortSignal.timeout(5000) })
+    return await res.text()
+  }
+
+  /** the value of one unlabelled counter or gauge from /metrics (0 when absent) */
+  async metric (name: string): Promise<number> {
+    const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(await this.metrics())
+    return m === null ? 0 : Number(m[1])
+  }
+
+  alive (): boolean { return this.child.exitCode === null && this.child.signalCode === null }
+
+  signal (sig: NodeJS.Signals): void { if (this.alive()) this.child.kill(sig) }
+
+  async kill (): Promise<void> {
+    this.signal('SIGKILL')
+    await this.exited
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs` */
+  async stop (graceMs = 20_000): Promise<number | null> {
+    if (!this.alive()) return await this.exited
+    this.signal('SIGCONT')
+    this.signal('SIGTERM')
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs)
+    try { return await this.exited } finally { clearTimeout(timer) }
+  }
+
+  /** warnings and errors, for assertion messages */
+  problems (): LogLine[] { return this.lines.filter((l) => l.level >= 40) }
+
+  tail (n = 8): string {
+    return this.lines.slice(-n).map((l) => JSON.stringify(l)).join('\n')
+  }
+}
+
+/** Starts processors and remembers them, so `stopAll()` in `afterEach` leaves nothing behind. */
+export class ProcessorFleet {
+  readonly all: ProcessorProcess[] = []
+  readonly #cluster: TestCluster
+  readonly #defaults: Omit<ProcessorProcessOptions, 'instanceId'>
+
+  constructor (cluster: TestCluster, defaults: Omit<ProcessorProcessOptions, 'instanceId'> = {}) {
+    this.#cluster = cluster
+    this.#defaults = defaults
+  }
+
+  start (instanceId: string, opts: Omit<ProcessorProcessOptions, 'instanceId'> = {}): ProcessorProcess {
+    const p = new ProcessorProcess(this.#cluster, { ...this.#defaults, ...opts, instanceId })
+    this.all.push(p)
+    return p
+  }
+
+  async stopAll (): Promise<void> {
+    await Promise.all(this.all.map(async (p) => await p.stop()))
+  }
+
+  async killAll (): Promise<void> {
+    await Promise.all(this.all.map(async (p) => await p.kill()))
+  }
+}

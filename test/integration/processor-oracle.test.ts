@@ -1,0 +1,65 @@
+/**
+ * The processor as a real process on the real broker, Postgres and an HTTP schema registry: a
+ * stream with duplicates, disorder, late, future and corrupt records must leave the compacted
+ * `stats` topic equal to the brute-force oracle, statistic for statistic, and every bad record
+ * in `swaps-dlq` exactly once with its reason and source offset, across a graceful restart.
+ * Needs `scripts/services.sh start` (Kafka 127.0.0.1:19092, Postgres 127.0.0.1:55432).
+ */
+import { expect } from 'chai'
+import { parseWindowList } from '../../src/engine/windows.js'
+import { createTestCluster, type TestCluster } from '../helpers/cluster.js'
+import { ProcessorFleet } from '../helpers/processor-process.js'
+import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
+
+const WINDOWS = '1m,5m,1h,24h'
+
+describe('processor process on Kafka: oracle equality', function () {
+  this.timeout(240_000)
+  let cluster: TestCluster
+  let fleet: ProcessorFleet
+
+  beforeEach(async () => {
+    cluster = await createTestCluster({ name: 'pt-oracle', partitions: 6 })
+    fleet = new ProcessorFleet(cluster, { windows: WINDOWS })
+  })
+  afterEach(async () => {
+    await fleet?.stopAll()
+    await cluster?.close()
+  })
+
+  it('stats equal the oracle and every bad record is in the DLQ once, across a graceful restart', async () => {
+    const now = Date.now()
+    const inputs = buildStream({ swaps: 20_000, tokens: 300, seed: 11, now, badEvery: 2500 })
+    const half = Math.floor(inputs.length / 2)
+    const input = await createInputProducer(cluster)
+    input.send(inputs.slice(0, half))
+    await input.producer.flush()
+
+    let p = fleet.start('p1')
+    await p.waitReady()
+    await cluster.waitCaughtUp(120_000)
+    expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
+
+    input.send(inputs.slice(half))
+    await input.close()
+    p = fleet.start('p1')
+    await p.waitReady()
+    await cluster.waitCaughtUp(120_000)
+    expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
+
+    const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
+    expect(oracle.counters.duplicates, 'the stream has duplicates').to.be.greaterThan(100)
+    expect(oracle.counters.late, 'the stream has late swaps').to.be.greaterThan(0)
+    expect(oracle.counters.future, 'the stream has future swaps').to.be.greaterThan(0)
+    const stats = await checkStatsAgainstOracle(cluster, oracle)
+    expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
+    expect(stats.tokens).to.equal(oracle.tokenKeys().length)
+
+    const dlq = await checkDlq(cluster, inputs, now, input.encoder)
+    expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])
+    expect(dlq.unexpected, 'DLQ records that match no bad input').to.deep.equal([])
+    expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])
+    console.log(`      ${inputs.length} inputs, ${stats.tokens} tokens equal to the oracle (counted ${oracle.counters.counted}, duplicates ${oracle.counters.duplicates}, late ${oracle.counters.late}), DLQ ${JSON.stringify(dlq.reasons)}`)
+    expect(Object.keys(dlq.reasons).sort()).to.deep.equal(['BAD_SIDE', 'FUTURE_TIME', 'INVALID_JSON', 'UNDECODABLE', 'UNKNOWN_SCHEMA'])
+  })
+})
