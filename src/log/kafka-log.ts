@@ -128,6 +128,8 @@ export class KafkaLog implements Log {
       'enable.auto.commit': false,
       'enable.partition.eof': true,
       'isolation.level': options.isolation ?? 'read_committed',
+      // unused without a group, but librdkafka checks it against a max.poll.interval.ms override
+      'session.timeout.ms': this.#options.sessionTimeoutMs ?? 6000,
       ...this.#options.rdkafka,
     }, {})
     native.setDefaultIsTimeoutOnlyForFirstMessage(true)

@@ -97,27 +97,32 @@ export class MemoryPartition {
     this.#open.delete(txn)
   }
 
+  /**
+   * Up to `max` visible records from `from`. Invisible records (aborted; open ones under
+   * read_committed are beyond the LSO anyway) are stepped over even past `max`, and when nothing
+   * visible is left below the limit the position jumps to it, so `read(p, 0)` settles a position.
+   */
   read (from: number, max: number, isolation: IsolationLevel): ReadResult {
     const limit = this.endOffset(isolation)
     let position = from < this.#startOffset ? this.#startOffset : from
     const records: LogRecord[] = []
-    if (position >= limit || max <= 0) return { records, position }
+    if (position >= limit) return { records, position }
     const all = this.#records
     let i = this.#indexOf(position)
-    for (; i < all.length && records.length < max; i++) {
+    for (; i < all.length; i++) {
       const r = all[i]
       if (r.offset >= limit) break
-      position = r.offset + 1
-      if (r.txn !== null && r.txn.status !== 'committed') {
-        // aborted (or, for read_uncommitted, open) records: read_committed skips aborted ones
-        if (isolation === 'read_committed' || r.txn.status === 'aborted') continue
+      if (r.txn !== null && r.txn.status !== 'committed' && (isolation === 'read_committed' || r.txn.status === 'aborted')) {
+        position = r.offset + 1
+        continue
       }
+      if (records.length >= max) break
+      position = r.offset + 1
       records.push(r.headers === undefined
         ? { topic: this.topic, partition: this.partition, offset: r.offset, key: r.key, value: r.value, timestamp: r.timestamp }
         : { topic: this.topic, partition: this.partition, offset: r.offset, key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers })
     }
-    // nothing left below the limit (compaction gaps, aborted tail): jump to the limit
-    if (i >= all.length || (i < all.length && all[i].offset >= limit)) position = Math.max(position, limit)
+    if (i >= all.length || all[i].offset >= limit) position = Math.max(position, limit)
     return { records, position }
   }
 

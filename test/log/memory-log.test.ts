@@ -180,6 +180,23 @@ describe('memory log specifics', () => {
     await tx.commit()
   })
 
+  it('reader is caught up when only aborted records follow the last one it returned (regression: read(p, 0) did not settle)', async () => {
+    await topic('stats', 1)
+    const tx = await log.createTransactionalProducer({ transactionalId: 't' })
+    await tx.begin()
+    tx.send({ topic: 'stats', key: buf('a'), value: buf('1') })
+    tx.send({ topic: 'stats', key: buf('b'), value: buf('2') })
+    await tx.commit()
+    await tx.begin()
+    tx.send({ topic: 'stats', key: buf('c'), value: buf('aborted') })
+    await tx.abort()
+    const reader = await log.createReader({ partitions: [{ topic: 'stats', partition: 0, from: 'earliest' }] })
+    expect(reader.targets()[0].offset).to.equal(3)
+    const got = (await reader.poll(2, 0)).flatMap(b => b.records)
+    expect(got).to.have.length(2)
+    expect(reader.isCaughtUp()).to.equal(true)
+  })
+
   it('wakes a waiting poll as soon as a transaction commits', async () => {
     await topic('stats', 1)
     const reader = await log.createReader({ partitions: [{ topic: 'stats', partition: 0, from: 'earliest' }] })
