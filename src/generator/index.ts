@@ -1,0 +1,6 @@
+export { createSwapGenerator, type SwapGenerator, type SwapGeneratorOptions, type SwapGeneratorCounters } from './swap-generator.js'
+export { createReplayTimeline, type ReplayTimeline, type ReplayTimelineOptions } from './replay-timeline.js'
+export { swapRecordToJson } from './swap-json.js'
+export { CHAIN_PROFILES, DEFAULT_CHAINS, chainProfile, type ChainProfile } from './chains.js'
+export { createZipfSampler, type ZipfSampler } from './zipf.js'
+export { Random, deriveSeed } from './random.js'
