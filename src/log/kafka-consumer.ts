@@ -87,11 +87,12 @@ export class KafkaGroupConsumer implements GroupConsumer {
 
   async #rebalance (err: NativeError, tps: TopicPartition[]): Promise<void> {
     if (err.code === ERR_ASSIGN_PARTITIONS) {
-      let starts: readonly TopicPartitionOffset[] | void = []
+      let given = new Map<string, number>()
       try {
-        starts = await this.#options.onAssign?.(tps)
+        const starts = await this.#options.onAssign?.(tps)
+        given = new Map((starts ?? []).map(s => [tpKey(s.topic, s.partition), s.offset]))
+        await this.#resolveStarts(tps, given)
       } finally {
-        const given = new Map((starts ?? []).map(s => [tpKey(s.topic, s.partition), s.offset]))
         const native: NativeTopicPartition[] = tps.map(tp => {
           const k = tpKey(tp.topic, tp.partition)
           this.#assigned.set(k, tp)
@@ -116,6 +117,27 @@ export class KafkaGroupConsumer implements GroupConsumer {
       }
     } else {
       throw err
+    }
+  }
+
+  /**
+   * Resolves where partitions without an onAssign offset start, as the in-process log does:
+   * the committed offset (librdkafka asks with require-stable under read_committed, so offsets
+   * of a previous owner's pending transaction are waited for), else the low or high watermark.
+   * Assigning explicit offsets makes position() exact from the start.
+   */
+  async #resolveStarts (tps: TopicPartition[], given: Map<string, number>): Promise<void> {
+    const missing = tps.filter(tp => !given.has(tpKey(tp.topic, tp.partition)))
+    if (missing.length === 0) return
+    const committed = await promised<NativeTopicPartition[]>('committed', cb =>
+      this.#native.committed(missing.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb))
+    for (const c of committed) if (c.offset !== undefined && c.offset >= 0) given.set(tpKey(c.topic, c.partition), c.offset)
+    for (const tp of missing) {
+      const k = tpKey(tp.topic, tp.partition)
+      if (given.has(k)) continue
+      const w = await promised<{ lowOffset: number, highOffset: number }>('watermarks',
+        cb => this.#native.queryWatermarkOffsets(tp.topic, tp.partition, 10_000, cb))
+      given.set(k, this.#options.autoOffsetReset === 'latest' ? w.highOffset : w.lowOffset)
     }
   }
 

@@ -56,6 +56,7 @@ export interface NativeConsumer extends NativeClient {
   pause (tps: NativeTopicPartition[]): void
   resume (tps: NativeTopicPartition[]): void
   committed (tps: NativeTopicPartition[], timeout: number, cb: Cb<NativeTopicPartition[]>): void
+  queryWatermarkOffsets (topic: string, partition: number, timeout: number, cb: Cb<{ lowOffset: number, highOffset: number }>): void
 }
 
 export interface NativeProducer extends NativeClient {

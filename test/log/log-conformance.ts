@@ -241,6 +241,47 @@ export function runLogConformance (name: string, options: ConformanceOptions): v
       expect(owned[1].size).to.equal(0)
     })
 
+    it('starts partitions at offsets from onAssign (checkpoint restore), else at the committed offset; seek, pause, resume', async () => {
+      const t = await createTopic('assign', 2)
+      const groupId = topic('group')
+      const producer = closing(await log.createProducer())
+      for (let i = 0; i < 5; i++) producer.send({ topic: t, partition: 0, key: buf('k'), value: buf(String(i)) })
+      for (let i = 0; i < 3; i++) producer.send({ topic: t, partition: 1, key: buf('k'), value: buf('p1-' + i) })
+      await producer.flush()
+      const c = closing(await log.createConsumer({
+        groupId, topics: [t], onAssign: async tps => tps.filter(tp => tp.partition === 0).map(tp => ({ ...tp, offset: 3 })),
+      }))
+      const got: LogRecord[] = []
+      await until('5 records', waitMs, async () => {
+        got.push(...flat(await c.poll(10, 100)))
+        return got.length >= 4
+      })
+      expect(got.filter(r => r.partition === 0).map(r => str(r.value))).to.deep.equal(['3', '4'])
+      expect(got.filter(r => r.partition === 1).map(r => str(r.value))).to.deep.equal(['p1-0', 'p1-1', 'p1-2'])
+      const p0 = { topic: t, partition: 0 }
+      const p1 = { topic: t, partition: 1 }
+      expect(c.position(p0)).to.equal(5)
+      expect(c.position(p1)).to.equal(3)
+      c.pause([p1])
+      c.seek({ ...p0, offset: 1 })
+      const again: LogRecord[] = []
+      await until('re-read after seek', waitMs, async () => {
+        again.push(...flat(await c.poll(10, 100)))
+        return again.length >= 4
+      })
+      expect(again.map(r => str(r.value))).to.deep.equal(['1', '2', '3', '4'])
+      producer.send({ topic: t, partition: 1, key: buf('k'), value: buf('p1-3') })
+      await producer.flush()
+      expect(flat(await c.poll(10, 300))).to.deep.equal([])
+      c.resume([p1])
+      const resumed: LogRecord[] = []
+      await until('resumed partition', waitMs, async () => {
+        resumed.push(...flat(await c.poll(10, 100)))
+        return resumed.length >= 1
+      })
+      expect(resumed.map(r => str(r.value))).to.deep.equal(['p1-3'])
+    })
+
     it('lets the latest value per key win on a compacted topic, tombstones included', async () => {
       const t = await createTopic('compact', 1, { 'cleanup.policy': 'compact' })
       const producer = closing(await log.createProducer())

@@ -90,23 +90,6 @@ describe('memory log specifics', () => {
     expect(revoked[0]).to.equal(true)
   })
 
-  it('starts assigned partitions at offsets returned by onAssign (checkpoint restore)', async () => {
-    await topic('in', 1)
-    const p = await log.createProducer()
-    for (let i = 0; i < 5; i++) p.send({ topic: 'in', key: buf('k'), value: buf(String(i)) })
-    const c = await log.createConsumer({
-      groupId: 'g', topics: ['in'], onAssign: async tps => tps.map(tp => ({ ...tp, offset: 3 })),
-    })
-    const got = (await c.poll(10, 10)).flatMap(b => b.records)
-    expect(got.map(r => r.value!.toString())).to.deep.equal(['3', '4'])
-    expect(c.position({ topic: 'in', partition: 0 })).to.equal(5)
-    c.seek({ topic: 'in', partition: 0, offset: 1 })
-    c.pause([{ topic: 'in', partition: 0 }])
-    expect(await c.poll(10, 0)).to.deep.equal([])
-    c.resume([{ topic: 'in', partition: 0 }])
-    expect((await c.poll(1, 0))[0].records[0].offset).to.equal(1)
-  })
-
   it('compacts lazily: keeps the latest per key, honours min.compaction.lag.ms and delete.retention.ms', async () => {
     await topic('state', 1, { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '1000', 'delete.retention.ms': '5000' })
     const p = await log.createProducer()
