@@ -21,6 +21,12 @@ export interface KafkaLogOptions {
   readonly clientId?: string
   /** consumer group session timeout; bounds how fast a killed processor's partitions move; default 6000 ms (Kafka's minimum) */
   readonly sessionTimeoutMs?: number
+  /**
+   * transaction timeout; the open transaction of a killed processor holds back the LSO of every
+   * partition it wrote (read_committed readers stall) until the broker aborts it after this long
+   * (plus up to transaction.abort.timed.out.transaction.cleanup.interval.ms); default 10,000 ms
+   */
+  readonly transactionTimeoutMs?: number
   /** producer batching delay; default 5 ms (KAFKA-NOTES: 5–50 ms) */
   readonly lingerMs?: number
   /** extra librdkafka settings for every client (security, tuning); they win over the defaults */
@@ -109,7 +115,13 @@ export class KafkaLog implements Log {
   }
 
   async createTransactionalProducer (options: TransactionalProducerOptions): Promise<TransactionalProducer> {
-    const native = new this.#rd.Producer(this.#producerConfig({ 'transactional.id': options.transactionalId }), PRODUCER_TOPIC_CONFIG)
+    const timeout = this.#options.transactionTimeoutMs ?? 10_000
+    const native = new this.#rd.Producer(this.#producerConfig({
+      'transactional.id': options.transactionalId,
+      'transaction.timeout.ms': timeout,
+      // librdkafka requires message.timeout.ms <= transaction.timeout.ms
+      'message.timeout.ms': timeout,
+    }), PRODUCER_TOPIC_CONFIG)
     return this.#track(await KafkaTransactionalProducer.create(native, options.transactionalId))
   }
 
