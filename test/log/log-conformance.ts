@@ -241,6 +241,53 @@ export function runLogConformance (name: string, options: ConformanceOptions): v
       expect(owned[1].size).to.equal(0)
     })
 
+    it('commits offsets in a transaction inside onRevoke, and the next owner resumes exactly there', async () => {
+      const t = await createTopic('handover', 2)
+      const out = await createTopic('handover-out', 1)
+      const groupId = topic('group')
+      const source = closing(await log.createProducer())
+      for (let p = 0; p < 2; p++) for (let i = 0; i < 5; i++) source.send({ topic: t, partition: p, key: buf('k'), value: buf(`old-${p}-${i}`) })
+      await source.flush()
+      const tx = closing(await log.createTransactionalProducer({ transactionalId: topic('tx') }))
+      let c0: GroupConsumer | null = null
+      const revoked: number[] = []
+      c0 = closing(await log.createConsumer({
+        groupId,
+        topics: [t],
+        onRevoke: async tps => {
+          // the processor's hand-over: finish the cycle with the revoked partitions' offsets
+          await tx.begin()
+          tx.send({ topic: out, key: buf('k'), value: buf('handover') })
+          await tx.sendOffsets(tps.map(tp => ({ ...tp, offset: c0!.position(tp) })), c0!.groupMetadata())
+          await tx.commit()
+          revoked.push(...tps.map(tp => tp.partition))
+        },
+      }))
+      const first: LogRecord[] = []
+      await until('c0 reads everything', waitMs, async () => {
+        first.push(...flat(await c0!.poll(100, 100)))
+        return first.length === 10
+      })
+      const c1 = closing(await log.createConsumer({ groupId, topics: [t] }))
+      const late: LogRecord[] = []
+      await until('one partition each', waitMs, async () => {
+        const [, b] = await Promise.all([c0!.poll(100, 100), c1.poll(100, 100)])
+        late.push(...flat(b))
+        return c0!.assignment().length === 1 && c1.assignment().length === 1
+      })
+      expect(revoked).to.have.length(1)
+      const mine = c1.assignment()[0].partition
+      expect(mine).to.equal(revoked[0])
+      source.send({ topic: t, partition: mine, key: buf('k'), value: buf('new') })
+      await source.flush()
+      await until('the new record', waitMs, async () => {
+        const [, b] = await Promise.all([c0!.poll(100, 100), c1.poll(100, 100)])
+        late.push(...flat(b))
+        return late.length >= 1
+      })
+      expect(late.map(r => str(r.value))).to.deep.equal(['new'])
+    })
+
     it('starts partitions at offsets from onAssign (checkpoint restore), else at the committed offset; seek, pause, resume', async () => {
       const t = await createTopic('assign', 2)
       const groupId = topic('group')
