@@ -71,6 +71,11 @@ export class KafkaGroupConsumer implements GroupConsumer {
     handles.set(this.#metadata, native)
   }
 
+  /** a fatal client error: thrown by the next poll() */
+  fail (err: LogError): void {
+    this.#error ??= err
+  }
+
   /** the rebalance_cb given to librdkafka's config */
   rebalanceCallback (err: NativeError, assignment: NativeTopicPartition[]): void {
     const tps = assignment.map(a => ({ topic: a.topic, partition: a.partition }))

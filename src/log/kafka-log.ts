@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { KafkaAdmin } from './kafka-admin.js'
 import { KafkaConfigClient } from './kafka-config-protocol.js'
 import { KafkaGroupConsumer } from './kafka-consumer.js'
-import { promised } from './kafka-errors.js'
-import { loadNative, type NativeModule } from './kafka-native.js'
+import { fromKafkaError, promised } from './kafka-errors.js'
+import { loadNative, type NativeClient, type NativeError, type NativeModule } from './kafka-native.js'
 import { KafkaProducer, KafkaTransactionalProducer } from './kafka-producer.js'
 import { KafkaReader } from './kafka-reader.js'
 import { closedError, LogError } from './log-errors.js'
@@ -31,6 +31,13 @@ export interface KafkaLogOptions {
   readonly lingerMs?: number
   /** extra librdkafka settings for every client (security, tuning); they win over the defaults */
   readonly rdkafka?: RdConfig
+  /** where librdkafka's error events go (a pino logger fits); default: dropped */
+  readonly logger?: KafkaLogLogger
+}
+
+/** the pino-compatible slice the adapter logs through */
+export interface KafkaLogLogger {
+  warn (obj: object, msg: string): void
 }
 
 interface Closable { close (): Promise<void> }
@@ -92,6 +99,17 @@ export class KafkaLog implements Log {
     }
   }
 
+  /**
+   * librdkafka reports connection trouble as error events and retries by itself; they are
+   * logged. Fatal ones (the client is unusable) also reach the owner through `onFatal`.
+   */
+  #watch (native: NativeClient, what: string, onFatal?: (err: LogError) => void): void {
+    native.on('event.error', (err: NativeError) => {
+      this.#options.logger?.warn({ err, client: what }, 'kafka client error')
+      if (err?.isFatal === true) onFatal?.(fromKafkaError(err, what))
+    })
+  }
+
   async createConsumer (options: GroupConsumerOptions): Promise<GroupConsumer> {
     if (options.groupId === '') throw new LogError('BAD_CONFIG', 'groupId must not be empty')
     let consumer: KafkaGroupConsumer | null = null
@@ -108,6 +126,7 @@ export class KafkaLog implements Log {
       ...this.#options.rdkafka,
     }, { 'auto.offset.reset': options.autoOffsetReset ?? 'earliest' })
     consumer = new KafkaGroupConsumer(native, options)
+    this.#watch(native, 'consumer ' + options.groupId, err => consumer?.fail(err))
     native.setDefaultIsTimeoutOnlyForFirstMessage(true)
     await promised('connect consumer', cb => native.connect({}, cb))
     native.subscribe([...options.topics])
@@ -122,6 +141,7 @@ export class KafkaLog implements Log {
       // librdkafka requires message.timeout.ms <= transaction.timeout.ms
       'message.timeout.ms': timeout,
     }), PRODUCER_TOPIC_CONFIG)
+    this.#watch(native, 'producer ' + options.transactionalId)
     return this.#track(await KafkaTransactionalProducer.create(native, options.transactionalId))
   }
 
@@ -129,6 +149,7 @@ export class KafkaLog implements Log {
     const extra: RdConfig = { dr_cb: true }
     if (options.lingerMs !== undefined) extra['linger.ms'] = options.lingerMs
     const native = new this.#rd.Producer(this.#producerConfig(extra), PRODUCER_TOPIC_CONFIG)
+    this.#watch(native, 'producer')
     return this.#track(await KafkaProducer.create(native))
   }
 
@@ -145,6 +166,7 @@ export class KafkaLog implements Log {
       ...this.#options.rdkafka,
     }, {})
     native.setDefaultIsTimeoutOnlyForFirstMessage(true)
+    this.#watch(native, 'reader')
     return this.#track(await KafkaReader.create(this.#rd, native, options))
   }
 
