@@ -1,0 +1,104 @@
+/**
+ * Crash safety on the real broker: two processor processes share 12 partitions while a 200,000-
+ * swap stream (plus duplicates, disorder and bad records) is produced; at random moments one of
+ * them is SIGKILLed and restarted at once with the same instance id, so its new transactional
+ * producer fences its dead incarnation. Afterwards the compacted `stats` topic must equal the
+ * oracle (zero mismatches) and every bad input offset must be in the DLQ exactly once
+ * (read_committed): nothing lost, nothing counted twice.
+ * Needs `scripts/services.sh start`. Runs ~2–3 minutes on 2 cores; VOLUMER_CRASH_SWAPS and VOLUMER_CRASH_KILLS
+ * change the size.
+ */
+import { expect } from 'chai'
+import { parseWindowList } from '../../src/engine/windows.js'
+import { createTestCluster, sleep, type TestCluster } from '../helpers/cluster.js'
+import { ProcessorFleet, type ProcessorProcess } from '../helpers/processor-process.js'
+import { createRandom } from '../helpers/seeded-random.js'
+import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
+
+const WINDOWS = '1m,5m,1h,24h'
+const SWAPS = Number(process.env.VOLUMER_CRASH_SWAPS ?? 200_000)
+const KILLS = Number(process.env.VOLUMER_CRASH_KILLS ?? 20)
+
+describe('processor processes on Kafka: repeated SIGKILLs', function () {
+  this.timeout(600_000)
+  let cluster: TestCluster
+  let fleet: ProcessorFleet
+
+  before(async () => {
+    cluster = await createTestCluster({ name: 'pt-crash', partitions: 12 })
+    fleet = new ProcessorFleet(cluster, { windows: WINDOWS, checkpointInterval: '2s' })
+  })
+  after(async () => {
+    await fleet?.stopAll()
+    await cluster?.close()
+  })
+
+  it(`${KILLS}+ SIGKILLs during a ${SWAPS}-swap stream: zero mismatches with the oracle, every DLQ record once`, async () => {
+    const now = Date.now()
+    const rnd = createRandom(20)
+    const inputs = buildStream({ swaps: SWAPS, tokens: 2000, seed: 21, now, badEvery: 4000, spanMs: 300_000 })
+    const input = await createInputProducer(cluster)
+
+    const procs: ProcessorProcess[] = [fleet.start('a'), fleet.start('b')]
+    await Promise.all(procs.map(async (p) => await p.waitReady()))
+
+    // producer: 40 chunks paced by the kills, so every kill lands while input still arrives
+    const CHUNKS = 40
+    const chunk = Math.ceil(inputs.length / CHUNKS)
+    const kills: Array<{ instance: string, atSent: number, partitions: number, transactions: number }> = []
+    let sent = 0
+    const producing = (async () => {
+      for (let j = 0; sent < inputs.length; j++) {
+        while (kills.length < Math.floor(j * KILLS / CHUNKS)) await sleep(50)
+        input.send(inputs.slice(sent, sent + chunk))
+        sent = Math.min(inputs.length, sent + chunk)
+        await input.producer.flush()
+        await sleep(300)
+      }
+    })()
+
+    // killer: wait until a processor owns partitions and has committed, let it run 0.2–2 s
+    // more (so the kill lands mid-cycle, mid-checkpoint or mid-commit), SIGKILL it and restart
+    // it at once with the same instance id
+    let producerDone = false
+    void producing.then(() => { producerDone = true })
+    while (kills.length < KILLS || !producerDone) {
+      const state = [{ partitions: 0, transactions: 0 }, { partitions: 0, transactions: 0 }]
+      const until = Date.now() + 60_000
+      let eligible: number[] = []
+      while (Date.now() < until) {
+        for (let i = 0; i < 2; i++) {
+          try {
+            state[i] = { partitions: await procs[i].metric('volumer_processor_assigned_partitions'), transactions: await procs[i].metric('volumer_processor_transactions_total') }
+          } catch { /* starting */ }
+        }
+        eligible = [0, 1].filter((i) => state[i].partitions > 0 && state[i].transactions > 0)
+        if (eligible.length > 0) break
+        await sleep(100)
+      }
+      const i = eligible.length === 0 ? Math.floor(rnd() * 2) : eligible[Math.floor(rnd() * eligible.length)]
+      await sleep(200 + Math.floor(rnd() * 1800))
+      const victim = procs[i]
+      await victim.kill()
+      kills.push({ instance: victim.instanceId, atSent: sent, ...state[i] })
+      procs[i] = fleet.start(victim.instanceId)
+    }
+    await producing
+    await input.close()
+    await Promise.all(procs.map(async (p) => await p.waitReady(120_000)))
+    await cluster.waitCaughtUp(300_000)
+    const fenced = procs.flatMap((p) => p.problems()).length
+    for (const p of procs) expect(await p.stop(), `${p.instanceId} exit code`).to.equal(0)
+
+    const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
+    const stats = await checkStatsAgainstOracle(cluster, oracle)
+    const dlq = await checkDlq(cluster, inputs, now, input.encoder)
+    console.log(`      ${kills.length} SIGKILLs (${kills.filter((k) => k.atSent < inputs.length).length} while producing, ${kills.filter((k) => k.partitions > 0 && k.transactions > 0).length} of a processor owning partitions and committing); ${inputs.length} inputs; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records ${JSON.stringify(dlq.reasons)}; ${fenced} warnings in the last processors' logs`)
+    expect(kills.length).to.be.at.least(KILLS)
+    expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
+    expect(stats.tokens).to.equal(oracle.tokenKeys().length)
+    expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])
+    expect(dlq.unexpected, 'DLQ records that match no bad input').to.deep.equal([])
+    expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])
+  })
+})
