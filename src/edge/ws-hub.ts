@@ -175,9 +175,9 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     logger.info({ conn: conn.id, reason, buffered: conn.ws.getBufferedAmount() }, 'closing websocket client')
     if (reason === 'rate') conn.ws.end(CLOSE_RATE_LIMIT, 'rate limit')
     else conn.ws.end(CLOSE_SLOW_CONSUMER, 'slow consumer')
-    // the close frame waits behind the unread backlog; a client that never reads would hold the
-    // socket until TCP gives up, so cut it after a grace period (closed() nulls conn.ws first)
-    setTimeout(() => { if (conn.ws !== null) conn.ws.close() }, 1000).unref()
+    // uWS runs the close handler inside end(), so the connection's subscriptions are gone now.
+    // The close frame waits behind the unread backlog; uWS closes the TCP socket itself when the
+    // flush times out (measured: ~12 s), so a client that never reads cannot hold it forever.
   }
 
   function sendError (conn: Conn, code: string, message: string, id: unknown): void {
