@@ -151,6 +151,41 @@ describe('volumer produce (Kafka)', function () {
     })
   })
 
+  describe('signals', () => {
+    let fx: ProduceFixture
+    before(async () => { fx = await createProduceFixture('produce-sigint') })
+    after(async () => { await fx?.close() })
+
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      it(`${signal} stops --generate cleanly: exit 0, summary printed, every counted swap flushed to the topic`, async () => {
+        const { spawn } = await import('node:child_process')
+        const { BIN, BROKERS } = await import('./produce-helpers.js')
+        const before = (await fx.records()).length
+        const child = spawn(process.execPath, [BIN, 'produce', '--topic-prefix', fx.prefix, '--generate', '--rate', '3000', '--linger', '200ms', '--report-every', '200ms'], {
+          env: { ...process.env, VOLUMER_BROKERS: BROKERS, VOLUMER_REGISTRY_URL: fx.registryServer.url, VOLUMER_LOG_LEVEL: 'warn' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        let stderr = ''
+        child.stderr.setEncoding('utf8')
+        // signal once it reports progress, so swaps are in flight (linger 200 ms holds some back)
+        const code = await new Promise<number | null>((resolve) => {
+          let sent = false
+          child.stderr.on('data', (d: string) => {
+            stderr += d
+            if (!sent && /^produce: sent [1-9]/m.test(stderr)) { sent = true; child.kill(signal) }
+          })
+          child.on('close', (c) => resolve(c))
+        })
+        expect(code, stderr).to.equal(0)
+        const m = /summary: sent (\d+)/.exec(stderr)
+        expect(m, stderr).to.not.equal(null)
+        const reported = Number(m?.[1])
+        expect(reported).to.be.above(0)
+        expect((await fx.records()).length - before).to.equal(reported)
+      })
+    }
+  })
+
   describe('--replay', () => {
     let fx: ProduceFixture
     before(async () => { fx = await createProduceFixture('produce-replay') })
