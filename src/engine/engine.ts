@@ -5,11 +5,11 @@ import type { StatsObject, WindowStats } from './stats.js'
 import { DEFAULT_WINDOWS, type WindowSpec, windowEnd } from './windows.js'
 import { hashString, hashHi, hashLo, Hash64Table } from './hash64.js'
 import {
-  BucketPool, NIL, STRIDE, B_START, B_NEXT, B_PREV, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
+  BucketPool, NIL, STRIDE, B_START, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
 import { TimerHeap } from './timer-heap.js'
-import { Token, TR_ANY, TR_SIDE, TR_STRIDE } from './token.js'
+import { Token, TR_ANY, TR_SIDE, TR_STRIDE, tailOf, insertAt } from './token.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
 
 /** Outcomes of `ingest`, small integers so callers switch on them without allocation. */
@@ -227,38 +227,37 @@ export class Engine {
 
   /** The bucket of `start` in the token's level list, created in order if missing. */
   #bucketFor (tok: Token, l: number, start: number): number {
-    let d = this.#pool.data
-    let cur = tok.tails[l]
-    // swaps arrive mostly in time order: the walk from the tail is usually zero steps
-    while (cur !== NIL && d[cur * STRIDE + B_START] > start) cur = d[cur * STRIDE + B_PREV]
-    if (cur !== NIL && d[cur * STRIDE + B_START] === start) return cur
-    const b = this.#pool.alloc()
-    d = this.#pool.data
-    const o = b * STRIDE
-    d[o + B_START] = start
-    if (cur === NIL) {
-      const next = tok.heads[l]
-      d[o + B_PREV] = NIL
-      d[o + B_NEXT] = next
-      if (next !== NIL) d[next * STRIDE + B_PREV] = b
-      else tok.tails[l] = b
-      tok.heads[l] = b
-    } else {
-      const next = d[cur * STRIDE + B_NEXT]
-      d[o + B_PREV] = cur
-      d[o + B_NEXT] = next
-      d[cur * STRIDE + B_NEXT] = b
-      if (next !== NIL) d[next * STRIDE + B_PREV] = b
-      else tok.tails[l] = b
+    const d = this.#pool.data
+    const n = tok.ln[l]
+    let pos: number
+    if (n === 0) pos = tok.lh[l]
+    else {
+      const arr = tok.lists[l]!
+      const h = tok.lh[l]
+      const tail = arr[h + n - 1]
+      const ts = d[tail * STRIDE + B_START]
+      // swaps arrive mostly in time order: the tail is the usual answer
+      if (ts === start) return tail
+      if (ts < start) pos = h + n
+      else {
+        pos = lowerBound(d, arr, h, h + n - 1, start)
+        if (d[arr[pos] * STRIDE + B_START] === start) return arr[pos]
+      }
     }
+    const b = this.#pool.alloc()
+    this.#pool.data[b * STRIDE + B_START] = start
+    insertAt(tok, l, pos, b)
     return b
   }
 
   #findBucket (tok: Token, l: number, start: number): number {
+    const n = tok.ln[l]
+    if (n === 0) return NIL
     const d = this.#pool.data
-    let cur = tok.tails[l]
-    while (cur !== NIL && d[cur * STRIDE + B_START] > start) cur = d[cur * STRIDE + B_PREV]
-    return cur !== NIL && d[cur * STRIDE + B_START] === start ? cur : NIL
+    const arr = tok.lists[l]!
+    const h = tok.lh[l]
+    const pos = lowerBound(d, arr, h, h + n, start)
+    return pos < h + n && d[arr[pos] * STRIDE + B_START] === start ? arr[pos] : NIL
   }
 
   #addSwap (b: number, s: Swap, side: number, t: number): void {
@@ -381,15 +380,26 @@ export class Engine {
     for (let l = 0; l < this.#levels.length; l++) {
       const lv = this.#levels[l]
       const d = pool.data
-      let h = tok.heads[l]
-      while (h !== NIL && d[h * STRIDE + B_START] + lv.step <= lv.aMin) {
-        const next = d[h * STRIDE + B_NEXT]
-        pool.release(h)
-        h = next
+      let n = tok.ln[l]
+      if (n === 0) continue
+      const arr = tok.lists[l]!
+      let h = tok.lh[l]
+      while (n > 0 && d[arr[h] * STRIDE + B_START] + lv.step <= lv.aMin) {
+        pool.release(arr[h])
+        h++; n--
       }
-      tok.heads[l] = h
-      if (h === NIL) tok.tails[l] = NIL
-      else { d[h * STRIDE + B_PREV] = NIL; any = true }
+      if (n === 0) { tok.lists[l] = null; h = 0 } else {
+        any = true
+        // a token that went quiet gives back the room its busy hours needed
+        if (arr.length > 16 && n * 4 < arr.length) {
+          const small = new Int32Array(Math.max(4, n * 2))
+          small.set(arr.subarray(h, h + n))
+          tok.lists[l] = small
+          h = 0
+        }
+      }
+      tok.lh[l] = h
+      tok.ln[l] = n
     }
     if (any) return false
     this.#drop(tok)
@@ -400,7 +410,7 @@ export class Engine {
     const d = this.#pool.data
     let at = -Infinity
     for (let l = 0; l < this.#levels.length; l++) {
-      const tail = tok.tails[l]
+      const tail = tailOf(tok, l)
       if (tail !== NIL) {
         const when = d[tail * STRIDE + B_START] + this.#levels[l].maxL
         if (when > at) at = when
@@ -411,13 +421,10 @@ export class Engine {
 
   #drop (tok: Token): void {
     for (let l = 0; l < this.#levels.length; l++) {
-      let h = tok.heads[l]
-      while (h !== NIL) {
-        const next = this.#pool.data[h * STRIDE + B_NEXT]
-        this.#pool.release(h)
-        h = next
-      }
-      tok.heads[l] = NIL; tok.tails[l] = NIL
+      const arr = tok.lists[l]
+      const h = tok.lh[l]
+      for (let i = h; i < h + tok.ln[l]; i++) this.#pool.release(arr![i])
+      tok.lists[l] = null; tok.lh[l] = 0; tok.ln[l] = 0
     }
     const byToken = this.#byChain.get(tok.chain)
     if (byToken !== undefined) {
@@ -521,17 +528,20 @@ export class Engine {
       const lv = this.#levels[l]
       const wins = lv.windows
       let wi = 0
-      let cur = tok.tails[l]
-      while (cur !== NIL && d[cur * STRIDE + B_START] >= lv.E) {
-        const enters = d[cur * STRIDE + B_START]
+      const arr = tok.lists[l]
+      const h = tok.lh[l]
+      let i = h + tok.ln[l] - 1
+      while (i >= h && d[arr![i] * STRIDE + B_START] >= lv.E) {
+        const enters = d[arr![i] * STRIDE + B_START]
         if (enters < next) next = enters
-        cur = d[cur * STRIDE + B_PREV]
+        i--
       }
       acc.fill(0)
       acc[O_HIGH] = -Infinity; acc[O_LOW] = Infinity; acc[O_OPEN] = NaN; acc[O_CLOSE] = NaN
       let oldest = NIL
       let folded = 0
-      while (cur !== NIL) {
+      for (; i >= h; i--) {
+        const cur = arr![i]
         const o = cur * STRIDE
         const start = d[o + B_START]
         while (wi < wins.length && start < this.#winStart[wins[wi]]) {
@@ -548,7 +558,6 @@ export class Engine {
         if (oldest === NIL) acc[O_CLOSE] = d[o + B_CLOSE_P]
         oldest = cur
         if (++folded % ACC_CARRY_EVERY === 0) for (let k = 0; k < 16; k += 4) carry(acc, O_USD + k)
-        cur = d[o + B_PREV]
       }
       while (wi < wins.length) {
         next = this.#finish(tok, wins[wi], oldest, next)
@@ -728,6 +737,16 @@ export class Engine {
 
 let fpHi = 0
 let fpLo = 0
+
+/** First position in arr[lo, hi) whose bucket starts at or after `start` (hi if none). */
+function lowerBound (d: Float64Array, arr: Int32Array, lo: number, hi: number, start: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (d[arr[mid] * STRIDE + B_START] < start) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
 
 /** Carries a four-limb decimal so its three low limbs are in [0, 10⁹). */
 function carry (d: Float64Array, o: number): void {

@@ -3,10 +3,10 @@ import { LIMB } from '../swap/decimal18.js'
 import { Engine } from './engine.js'
 import { Hash64Table } from './hash64.js'
 import {
-  NIL, STRIDE, B_START, B_NEXT, B_PREV, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
+  STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
-import { Token, TR_ANY, TR_STRIDE } from './token.js'
+import { Token, TR_ANY, TR_STRIDE, appendTo } from './token.js'
 import type { WindowSpec } from './windows.js'
 
 /*
@@ -92,11 +92,10 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   w.f64(tok.firstSeen); w.f64(tok.lastT); w.f64(tok.lastB); w.f64(tok.lastL); w.f64(tok.lastPrice)
   w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
   for (let l = 0; l < e._levelCount; l++) {
-    let n = 0
-    for (let b = tok.heads[l]; b !== NIL; b = d[b * STRIDE + B_NEXT]) n++
+    const n = tok.ln[l]
     w.u32(n)
-    for (let b = tok.heads[l]; b !== NIL; b = d[b * STRIDE + B_NEXT]) {
-      const o = b * STRIDE
+    for (let i = tok.lh[l]; i < tok.lh[l] + n; i++) {
+      const o = tok.lists[l]![i] * STRIDE
       w.f64(d[o + B_START])
       for (let k = 0; k < 16; k += 4) {
         // carried so the three low limbs fit a u32
@@ -161,7 +160,7 @@ function readToken (r: Reader, e: Engine): Token {
   const pool = e._pool
   for (let l = 0; l < levels; l++) {
     const n = r.u32()
-    let prev = NIL
+    let prevStart = -Infinity
     for (let i = 0; i < n; i++) {
       const b = pool.alloc()
       const d = pool.data
@@ -173,16 +172,10 @@ function readToken (r: Reader, e: Engine): Token {
       d[o + B_HIGH] = r.f64(); d[o + B_LOW] = r.f64()
       d[o + B_OPEN_P] = r.f64(); d[o + B_OPEN_T] = r.f64(); d[o + B_OPEN_B] = r.f64(); d[o + B_OPEN_L] = r.u32()
       d[o + B_CLOSE_P] = r.f64(); d[o + B_CLOSE_T] = r.f64(); d[o + B_CLOSE_B] = r.f64(); d[o + B_CLOSE_L] = r.u32()
-      d[o + B_PREV] = prev
-      d[o + B_NEXT] = NIL
-      if (prev === NIL) tok.heads[l] = b
-      else {
-        if (d[prev * STRIDE + B_START] >= d[o + B_START]) throw new VolumerError('BAD_SNAPSHOT', 'buckets out of order')
-        d[prev * STRIDE + B_NEXT] = b
-      }
-      prev = b
+      if (d[o + B_START] <= prevStart) { pool.release(b); throw new VolumerError('BAD_SNAPSHOT', 'buckets out of order') }
+      prevStart = d[o + B_START]
+      appendTo(tok, l, b)
     }
-    tok.tails[l] = prev
   }
   tok.traders = readTable(r, TR_STRIDE)
   tok.ids = readTable(r, 1)

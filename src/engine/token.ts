@@ -19,9 +19,15 @@ export class Token {
   readonly token: string
   readonly key: string
   slot = -1
-  /** first and last bucket per level (ascending start), NIL when empty */
-  readonly heads: Int32Array
-  readonly tails: Int32Array
+  /**
+   * Per level, the token's bucket ids sorted by start, as a deque: `lists[l]` holds them at
+   * [lh[l], lh[l] + ln[l]). Sorted arrays rather than linked lists so that finding the bucket of
+   * a trader's previous swap is a binary search, not a walk (measured: the walk was 22% of
+   * ingest with 50k traders over 800 tokens).
+   */
+  readonly lists: Array<Int32Array | null>
+  readonly lh: Int32Array
+  readonly ln: Int32Array
   ids: Hash64Table | null = null
   traders: Hash64Table | null = null
   /** flat [blockTime, traderHi, traderLo, side, ...] of accepted swaps ahead of the clock */
@@ -43,7 +49,48 @@ export class Token {
     this.chain = chain
     this.token = token
     this.key = chain + ':' + token
-    this.heads = new Int32Array(levels).fill(-1)
-    this.tails = new Int32Array(levels).fill(-1)
+    this.lists = new Array<Int32Array | null>(levels).fill(null)
+    this.lh = new Int32Array(levels)
+    this.ln = new Int32Array(levels)
   }
+}
+
+/** Last bucket of level l, or -1. */
+export function tailOf (tok: Token, l: number): number {
+  const n = tok.ln[l]
+  return n === 0 ? -1 : tok.lists[l]![tok.lh[l] + n - 1]
+}
+
+/** Inserts bucket `b` at absolute position `pos` of level l's deque (pos in [lh, lh+ln]). */
+export function insertAt (tok: Token, l: number, pos: number, b: number): void {
+  let arr = tok.lists[l]
+  let h = tok.lh[l]
+  const n = tok.ln[l]
+  if (arr === null) {
+    arr = new Int32Array(4)
+    tok.lists[l] = arr
+    h = 0
+    pos = 0
+  } else if (h + n === arr.length) {
+    if (h > n) {
+      // plenty of room freed at the front by evictions: slide down
+      arr.copyWithin(0, h, h + n)
+    } else {
+      const grown = new Int32Array(arr.length * 2)
+      grown.set(arr.subarray(h, h + n))
+      arr = grown
+      tok.lists[l] = arr
+    }
+    pos -= h
+    h = 0
+  }
+  if (pos < h + n) arr.copyWithin(pos + 1, pos, h + n)
+  arr[pos] = b
+  tok.lh[l] = h
+  tok.ln[l] = n + 1
+}
+
+/** Appends bucket `b` (a start later than every bucket of the level). */
+export function appendTo (tok: Token, l: number, b: number): void {
+  insertAt(tok, l, tok.lh[l] + tok.ln[l], b)
 }
