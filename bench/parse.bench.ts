@@ -15,7 +15,8 @@ import { parseSwapJson } from '../src/swap/parse-swap.js'
 import { isSwapReject } from '../src/swap/swap-reject.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-export const SAMPLE_PATH = process.env.VOLUMER_SAMPLE_DATA ?? '/work/shared/data/ethereum-mainnet-swaps-2021-06.ndjson'
+// npm scripts run at the repository root, with shared/ beside it
+export const SAMPLE_PATH = process.env.VOLUMER_SAMPLE_DATA ?? join(process.cwd(), '..', 'shared', 'data', 'ethereum-mainnet-swaps-2021-06.ndjson')
 const CHUNK = 64 * 1024
 
 export interface ParseBenchResult {

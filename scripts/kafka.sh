@@ -90,6 +90,10 @@ share.coordinator.state.topic.min.isr=1
 # Fewer internal partitions than the default 50: a cold start creates them all, and tests wait.
 offsets.topic.num.partitions=8
 transaction.state.log.num.partitions=8
+# fast failover for tests and the takeover benchmark: a killed processor's partitions move after
+# its (short) session timeout, and its open transaction is aborted soon after it times out
+group.min.session.timeout.ms=1000
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 # Tests join groups and expect assignment at once, not after the default 3 s delay.
 group.initial.rebalance.delay.ms=0
 num.partitions=1

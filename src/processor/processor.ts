@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { COUNTED, DUPLICATE, LATE, DEFAULT_WINDOWS, type Engine, type WindowSpec } from '../engine/index.js'
-import type { Log, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset } from '../log/log.js'
+import type { Log, LogAdmin, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset } from '../log/log.js'
 import type { CheckpointStore } from '../store/checkpoint-store.js'
 import {
   createSwapDecoder, createStatsEncoder, createStateChangeEncoder, createStateChangeDecoder,
@@ -83,6 +83,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   const tasks = new Map<number, PartitionTask>()
   let consumer: GroupConsumer | undefined
   let producer: TransactionalProducer | undefined
+  let admin: LogAdmin | undefined
   let swapDecoder: SwapDecoder
   let statsEncoder: RecordEncoder<StatsObject>
   let stateEncoder: RecordEncoder<StateChange>
@@ -280,14 +281,10 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     const t0 = performance.now()
     const state = task.engine.snapshot()
     const inputOffset = task.committed
-    const admin = await log.createAdmin()
-    let changelogOffset: number
-    try {
-      const offs = await admin.offsets(topics.state, 'read_committed')
-      changelogOffset = offs.find((o) => o.partition === task.partition)?.high ?? 0
-    } finally {
-      await admin.close()
-    }
+    // one admin for the processor's life: on Kafka each new one is a new connection
+    admin ??= await log.createAdmin()
+    const offs = await admin.offsets(topics.state, 'read_committed')
+    const changelogOffset = offs.find((o) => o.partition === task.partition)?.high ?? 0
     task.lastCheckpointAt = clock.now()
     const save = opts.store.save({ group: groupId, partition: task.partition, inputOffset, changelogOffset, createdAt: clock.now(), state })
       .then(() => {
@@ -339,6 +336,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       try { await consumer.close() } catch (err) { logger.warn({ err }, 'consumer close failed') }
       try { await producer.close() } catch (err) { logger.warn({ err }, 'producer close failed') }
       for (const task of tasks.values()) if (task.checkpointing !== null) await task.checkpointing
+      await admin?.close().catch(() => {})
       logger.info('processor stopped')
     }
   }
