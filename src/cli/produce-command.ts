@@ -213,8 +213,12 @@ function stdoutSink (): Sink {
   }
 }
 
-async function send (sink: Sink, key: string | null, value: Buffer | string): Promise<void> {
-  if (sink.send(key, value)) return
+/**
+ * The slow path after a full queue. The hot path calls sink.send directly and awaits only here,
+ * so a record costs no promise (measured: no difference above the noise of the shared machine,
+ * 46–62k/s unpaced either way; kept because it is no more code).
+ */
+async function resend (sink: Sink, key: string | null, value: Buffer | string): Promise<void> {
   await sink.flush()
   if (!sink.send(key, value)) throw new VolumerError('BROKER_UNAVAILABLE', 'producer queue still full after a flush', { retriable: true })
 }
@@ -410,7 +414,8 @@ async function runGenerate (config: ProduceConfig, sink: Sink, encode: Encode, s
     for (let i = 0; i < n; i++) {
       const r = gen.next(eventTime === undefined ? t : eventTime(progress.sent))
       const key = keyOf(r)
-      await send(sink, key, encode(r))
+      const value = encode(r)
+      if (!sink.send(key, value)) await resend(sink, key, value)
       progress.sentOne(key)
     }
     pacer?.record(n)
@@ -473,7 +478,7 @@ async function runFile (config: ProduceConfig, sink: Sink, encode: Encode, stopp
           continue
         }
         const key = rawKey(line.text)
-        await send(sink, key, line.text)
+        if (!sink.send(key, line.text)) await resend(sink, key, line.text)
         progress.sentOne(key)
         continue
       }
@@ -481,7 +486,8 @@ async function runFile (config: ProduceConfig, sink: Sink, encode: Encode, stopp
       if (isSwapReject(swap)) { progress.skip(line.lineNo, swap.code, swap.message); continue }
       const record = swapToRecord(swap)
       const key = keyOf(record)
-      await send(sink, key, encode(record))
+      const value = encode(record)
+      if (!sink.send(key, value)) await resend(sink, key, value)
       progress.sentOne(key)
     }
     progress.tick(now(), '')
@@ -528,7 +534,8 @@ async function runReplay (config: ProduceConfig, sink: Sink, encode: Encode, sto
       record.blockTime = timeline.shift(swap.blockTime)
       if (config.idSuffix !== '') record.id += config.idSuffix
       const key = keyOf(record)
-      await send(sink, key, encode(record))
+      const value = encode(record)
+      if (!sink.send(key, value)) await resend(sink, key, value)
       progress.sentOne(key)
     }
     if (stopper.stopped) break
