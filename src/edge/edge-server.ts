@@ -324,6 +324,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
 
   let resolveCaughtUp!: () => void
   const caughtUp = new Promise<void>(resolve => { resolveCaughtUp = resolve })
+  let closed = false
   await feed.start((key, value, json) => {
     metrics.feedRecords.inc()
     store.apply(key, value, json)
@@ -331,6 +332,10 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     ready = true
     logger.info({ tokens: store.size }, 'caught up with the stats feed')
     resolveCaughtUp()
+    // parse what arrived as text in small slices, so the first ranked query does not pay for all
+    // of it at once; lookups are served from the text meanwhile
+    const warm = (): void => { if (!closed && store.warm(2000) > 0) setImmediate(warm) }
+    setImmediate(warm)
   })
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
@@ -347,7 +352,6 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   timer.unref()
   logger.info({ host, port: boundPort }, 'edge listening')
 
-  let closed = false
   return {
     port: boundPort,
     store,

@@ -6,7 +6,7 @@ import { compareRankValue, rankValueOf, type RankStat, type RankValue } from './
 export interface RankedToken {
   readonly key: string
   readonly chain: string
-  stats: StatsObject
+  readonly stats: StatsObject
 }
 
 interface Item<E extends RankedToken> {

@@ -4,15 +4,17 @@ import type { StatsObject } from '../engine/stats.js'
  * The port the edge reads the `stats` topic through (SPEC §1: each edge node tails all of `stats`).
  *
  *   stats topic (compacted)          StatsFeed                 edge
- *   key "chain:token" ─────────────► onRecord(key, value, json) ──► StatsStore
+ *   key "chain:token" ─────────────► onRecord(key, value)       ──► StatsStore
  *   value JSON | tombstone           onCaughtUp() once ───────────► /readyz 200
  *
- * `value` is the parsed stats object, or null for a tombstone (the token's state was dropped).
- * `json`, when the adapter has it, is the record's value text exactly as stored: the edge serves
- * it as-is instead of serialising the object again. The edge owns this interface; the Kafka
- * adapter (wired by the lead) and the in-memory feed below implement it.
+ * `value` is the stats object, or the record's value text exactly as stored (a Kafka adapter
+ * should pass the text: the edge serves it as-is and parses it only when it needs the numbers,
+ * which keeps rehydration fast), or null for a tombstone (the token's state was dropped).
+ * An adapter that has both the object and its JSON text may pass the text as `json`.
+ * The edge owns this interface; the Kafka adapter (wired by the lead) and the in-memory feed
+ * below implement it.
  */
-export type StatsRecordHandler = (key: string, value: StatsObject | null, json?: string) => void
+export type StatsRecordHandler = (key: string, value: StatsObject | string | null, json?: string) => void
 
 export interface StatsFeed {
   /**
@@ -52,12 +54,13 @@ interface Reader {
   onRecord: StatsRecordHandler
   live: boolean
   /** records published while this reader was still replaying, delivered right after the replay */
-  backlog: Array<[string, StatsObject | null, string | undefined]>
+  backlog: Array<[string, string | null]>
 }
 
 export function createMemoryStatsFeed (options: MemoryStatsFeedOptions = {}): MemoryStatsFeed {
-  // compacted log: latest value text per key, in first-publish order (like a compacted topic)
-  const log = new Map<string, { value: StatsObject, json: string }>()
+  // compacted log: latest value text per key, in publish order (like a compacted topic); readers
+  // get the text, as from Kafka, so the edge's lazy-parse path is the one tests exercise
+  const log = new Map<string, string>()
   const readers = new Set<Reader>()
 
   function makeReader (opts: MemoryStatsFeedOptions): StatsFeed {
@@ -80,14 +83,14 @@ export function createMemoryStatsFeed (options: MemoryStatsFeedOptions = {}): Me
             if (closed) return
             const end = Math.min(snapshot.length, i + replayBatch)
             for (let k = i; k < end; k++) {
-              const [key, rec] = snapshot[k]
-              r.onRecord(key, rec.value, rec.json)
+              const [key, json] = snapshot[k]
+              r.onRecord(key, json)
             }
             await new Promise<void>(resolve => setImmediate(resolve))
           }
           if (opts.catchUpGate !== undefined) await opts.catchUpGate
           if (closed) return
-          for (const [key, value, json] of r.backlog) r.onRecord(key, value, json)
+          for (const [key, json] of r.backlog) r.onRecord(key, json)
           r.backlog = []
           r.live = true
           onCaughtUp()
@@ -107,17 +110,17 @@ export function createMemoryStatsFeed (options: MemoryStatsFeedOptions = {}): Me
     reader: (opts = {}) => makeReader(opts),
     get size () { return log.size },
     publish (key, value) {
-      let json: string | undefined
+      let json: string | null = null
       if (value === null) log.delete(key)
       else {
         json = JSON.stringify(value)
         // a republished key moves to the end, as a compacted topic keeps the newest offset
         log.delete(key)
-        log.set(key, { value, json })
+        log.set(key, json)
       }
       for (const r of readers) {
-        if (r.live) r.onRecord(key, value, json)
-        else r.backlog.push([key, value, json])
+        if (r.live) r.onRecord(key, json)
+        else r.backlog.push([key, json])
       }
     }
   }

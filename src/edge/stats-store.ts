@@ -3,21 +3,63 @@ import { RankIndex, type RankedRow } from './rank-index.js'
 import { TOKEN_STATS, type RankStat } from './rank-value.js'
 
 /**
- * One token as the edge holds it. `json` is the stats object's text, kept from the feed when it
- * came with one, else made on first use; `etag` and the compressed bodies are made on first use
- * and dropped on every update (see http-body.ts).
+ * One token as the edge holds it. The stats object arrives either parsed (in-process feed) or as
+ * the record's JSON text (a Kafka feed): text is kept as-is and parsed only when something needs
+ * the numbers (a ranked index, a ?windows= filter). measured (bench/edge.bench.ts, 100,000
+ * tokens of 11 windows, ~4.6 KB each): parsing every record during the replay took ~3–11 s of
+ * JSON.parse and GC, storing the text takes well under a second, so a node is serving lookups
+ * long before it has parsed everything (the server parses the rest in the background).
+ * `etag` and the compressed bodies are made on first use and dropped on every update.
  */
-export interface TokenEntry {
+export class TokenEntry {
   readonly key: string
   readonly chain: string
-  readonly token: string
-  stats: StatsObject
   /** number of records applied to this key since the store began; grows on every update */
-  rev: number
+  rev = 1
   json: string | null
-  etag: string | null
-  gzip: Buffer | null
-  br: Buffer | null
+  etag: string | null = null
+  gzip: Buffer | null = null
+  br: Buffer | null = null
+  #stats: StatsObject | null
+
+  constructor (key: string, value: StatsObject | string) {
+    this.key = key
+    const colon = key.indexOf(':')
+    this.chain = typeof value === 'string' ? (colon > 0 ? key.slice(0, colon) : key) : value.chain
+    this.#stats = typeof value === 'string' ? null : value
+    this.json = typeof value === 'string' ? value : null
+  }
+
+  get token (): string { return this.key.slice(this.chain.length + 1) }
+
+  get parsed (): boolean { return this.#stats !== null }
+
+  get stats (): StatsObject {
+    if (this.#stats === null) this.#stats = parseStats(this.key, this.json as string)
+    return this.#stats
+  }
+
+  set (value: StatsObject | string): void {
+    this.rev++
+    this.#stats = typeof value === 'string' ? null : value
+    this.json = typeof value === 'string' ? value : null
+    this.etag = null
+    this.gzip = null
+    this.br = null
+  }
+}
+
+/**
+ * A record whose text does not parse is served as an empty token rather than failing every
+ * ranked query that touches it; the feed adapter should have refused it (docs/http-api.md).
+ */
+function parseStats (key: string, json: string): StatsObject {
+  try {
+    return JSON.parse(json) as StatsObject
+  } catch {
+    const colon = key.indexOf(':')
+    return { chain: key.slice(0, colon), token: key.slice(colon + 1), asOf: new Date(0).toISOString(), lastPrice: null, lastTradeAt: null, firstSeenAt: null, windows: {} }
+  }
 }
 
 export interface TopQuery {
@@ -30,7 +72,7 @@ export interface TopQuery {
 }
 
 /** called after every applied record; `entry` null = the token was removed (tombstone) */
-export type StoreListener = (key: string, entry: TokenEntry | null, oldStats: StatsObject | null) => void
+export type StoreListener = (key: string, entry: TokenEntry | null) => void
 
 export interface StatsStoreOptions {
   /**
@@ -48,8 +90,10 @@ export interface StatsStore {
   readonly indexCount: number
   readonly maxIndexes: number
   get (key: string): TokenEntry | undefined
-  /** applies one `stats` record (null = tombstone) */
-  apply (key: string, value: StatsObject | null, json?: string): void
+  /** applies one `stats` record: the object, its JSON text, or null (tombstone) */
+  apply (key: string, value: StatsObject | string | null, json?: string): void
+  /** parses up to `max` entries still held as text; returns how many remain unparsed */
+  warm (max: number): number
   top (q: TopQuery): Array<RankedRow<TokenEntry>>
   /** the index for q, built now if needed; pin/unpin keep it from LRU eviction */
   index (q: Pick<TopQuery, 'stat' | 'window' | 'chain'>): RankIndex<TokenEntry>
@@ -79,6 +123,8 @@ export function createStatsStore (options: StatsStoreOptions = {}): StatsStore {
   const windows = new Set<string>()
   const chainCounts = new Map<string, number>()
   const listeners = new Set<StoreListener>()
+  // keys held as text only: the background warm-up parses them (insertion-ordered)
+  const unparsed = new Set<string>()
   let tick = 0
 
   function noteWindows (stats: StatsObject): void {
@@ -136,41 +182,44 @@ export function createStatsStore (options: StatsStoreOptions = {}): StatsStore {
       if (value === null) {
         if (entry === undefined) return
         tokens.delete(key)
-        for (const ix of indexes.values()) ix.remove(entry, entry.stats)
+        unparsed.delete(key)
+        if (indexes.size > 0) { const old = entry.stats; for (const ix of indexes.values()) ix.remove(entry, old) }
         const n = (chainCounts.get(entry.chain) ?? 1) - 1
         if (n === 0) chainCounts.delete(entry.chain)
         else chainCounts.set(entry.chain, n)
-        for (const l of listeners) l(key, null, entry.stats)
+        for (const l of listeners) l(key, null)
         return
       }
-      noteWindows(value)
+      if (typeof value !== 'string') noteWindows(value)
       if (entry === undefined) {
-        const e: TokenEntry = {
-          key,
-          chain: value.chain,
-          token: value.token,
-          stats: value,
-          rev: 1,
-          json: json ?? null,
-          etag: null,
-          gzip: null,
-          br: null
-        }
+        const e = new TokenEntry(key, value)
+        if (json !== undefined && typeof value !== 'string') e.json = json
         tokens.set(key, e)
+        if (typeof value === 'string') unparsed.add(key)
         chainCounts.set(e.chain, (chainCounts.get(e.chain) ?? 0) + 1)
         for (const ix of indexes.values()) ix.add(e)
-        for (const l of listeners) l(key, e, null)
+        for (const l of listeners) l(key, e)
         return
       }
-      const old = entry.stats
-      entry.stats = value
-      entry.rev++
-      entry.json = json ?? null
-      entry.etag = null
-      entry.gzip = null
-      entry.br = null
-      for (const ix of indexes.values()) ix.update(entry, old)
-      for (const l of listeners) l(key, entry, old)
+      // the old numbers are needed only to find the entry in live indexes
+      const old = indexes.size > 0 ? entry.stats : null
+      entry.set(value)
+      if (json !== undefined && typeof value !== 'string') entry.json = json
+      if (typeof value === 'string') unparsed.add(key)
+      else unparsed.delete(key)
+      if (old !== null) for (const ix of indexes.values()) ix.update(entry, old)
+      for (const l of listeners) l(key, entry)
+    },
+
+    warm (max) {
+      let n = 0
+      for (const key of unparsed) {
+        if (n++ >= max) break
+        unparsed.delete(key)
+        const e = tokens.get(key)
+        if (e !== undefined) noteWindows(e.stats)
+      }
+      return unparsed.size
     }
   }
 }

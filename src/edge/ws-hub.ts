@@ -1,5 +1,4 @@
 import type { Logger } from 'pino'
-import type { StatsObject } from '../engine/stats.js'
 import { VolumerError, isVolumerError } from '../errors.js'
 import type { EdgeMetrics } from './edge-metrics.js'
 import { MAX_IDS, parseTopParams, topBody, topRows, type ApiContext, type TopParams } from './http-api.js'
@@ -131,7 +130,7 @@ export interface WsHub {
   drain (conn: Conn): void
   closed (conn: Conn): void
   /** a token changed (entry null = removed) */
-  onStoreChange (key: string, entry: TokenEntry | null, oldStats: StatsObject | null): void
+  onStoreChange (key: string, entry: TokenEntry | null): void
   /** periodic: ranked pushes, slow-client and heartbeat checks (the server calls it on a timer) */
   tick (): void
   closeAll (): void
@@ -442,7 +441,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       closeConnSubs(conn)
     },
 
-    onStoreChange (key, entry, _oldStats) {
+    onStoreChange (key, entry) {
       const set = tokenSubs.get(key)
       if (set !== undefined) for (const sub of set) deliver(sub)
       for (const g of groups.values()) {
