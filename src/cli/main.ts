@@ -9,11 +9,13 @@ interface CommandEntry { summary: string, load: () => Promise<Command> }
 
 /** Subcommands load lazily so `volumer stats` never pays for the Kafka client or uWS. */
 const COMMANDS: Record<string, CommandEntry> = {
+  run: { summary: 'start the whole system in one process (embedded) with a live dashboard', load: async () => (await import('./run-command.js')).runCommand },
   stats: { summary: 'compute stats for swaps in a file or stdin at a given time', load: async () => statsCommand },
   topology: { summary: 'create or check the topics (topology/topics.json)', load: async () => (await import('./topology-command.js')).topologyCommand },
   registry: { summary: 'run the built-in Confluent-compatible schema registry', load: async () => (await import('./registry-command.js')).registryCommand },
   edge: { summary: 'serve stats over HTTP and WebSocket (tails the stats topic)', load: async () => (await import('./edge-command.js')).edgeCommand },
-  processor: { summary: 'run a stream processor (consumer group member, exactly-once)', load: async () => (await import('./processor-command.js')).processorCommand }
+  processor: { summary: 'run a stream processor (consumer group member, exactly-once)', load: async () => (await import('./processor-command.js')).processorCommand },
+  produce: { summary: 'send swaps to Kafka: an NDJSON file, the built-in generator, or a replay', load: async () => (await import('./produce-command.js')).produceCommand }
 }
 
 export function registerCommand (name: string, summary: string, load: () => Promise<Command>): void {

@@ -703,6 +703,19 @@ export class Engine {
   snapshotToken (chain: string, token: string): Uint8Array | undefined { return snapshotToken(this, chain, token) }
   /** Replaces (or creates) one token's state from `snapshotToken` bytes. */
   restoreToken (bytes: Uint8Array): void { restoreToken(this, bytes) }
+  /**
+   * Forgets what was reported, so the next drain reports every token: for a restart whose
+   * stats log did not survive (the embedded mode's in-process log).
+   */
+  resetReported (): void {
+    for (const tok of this.#slots) {
+      if (tok === undefined) continue
+      tok.reported = false
+      if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
+    }
+    this.#removed.clear()
+  }
+
   /** Forgets one token's state (a changelog tombstone). */
   dropToken (chain: string, token: string): void {
     const tok = this.#byChain.get(chain)?.get(token)

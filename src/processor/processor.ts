@@ -36,6 +36,11 @@ export interface ProcessorOptions {
   maxRecordsPerCycle?: number
   /** checkpoint each partition this often (ms); default 60000 */
   checkpointIntervalMs?: number
+  /**
+   * report every token again after a restore: for a stats log that does not outlive the
+   * process (the embedded mode's in-process log); default false
+   */
+  reportAllOnRestore?: boolean
 }
 
 /** Per assigned input partition: its engine and how far it has read and committed. */
@@ -119,6 +124,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       }, tp.partition)
       const seconds = (performance.now() - t0) / 1000
       m.restoreSeconds.observe(seconds)
+      if (opts.reportAllOnRestore === true) restored.engine.resetReported()
       const c = restored.engine.counters
       tasks.set(tp.partition, {
         partition: tp.partition,
