@@ -27,6 +27,8 @@ export interface TestCluster {
   readonly group: string
   readonly topics: TopicNames
   readonly partitions: number
+  /** Postgres the processors checkpoint to */
+  readonly pgUrl: string
   readonly log: Log
   readonly registryUrl: string
   /** a client of the in-process registry (HTTP, like the processors use) */
@@ -56,7 +58,8 @@ function kafkaJsAdmin (brokers: string): KafkaJsAdmin {
   return new KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR } }).admin()
 }
 
-export async function createTestCluster (opts: { name: string, partitions?: number }): Promise<TestCluster> {
+export async function createTestCluster (opts: { name: string, partitions?: number, pgUrl?: string }): Promise<TestCluster> {
+  const pgUrl = opts.pgUrl ?? PG_URL
   const partitions = opts.partitions ?? 12
   const prefix = `${opts.name}-${randomBytes(4).toString('hex')}-`
   const group = prefix + 'processor'
@@ -67,7 +70,7 @@ export async function createTestCluster (opts: { name: string, partitions?: numb
   const registry = createHttpSchemaRegistry({ url: server.url })
   const admin = kafkaJsAdmin(BROKERS)
   await admin.connect()
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 1 })
+  const pool = new pg.Pool({ connectionString: pgUrl, max: 1 })
   pool.on('error', () => { /* the Postgres-restart test stops the server under an idle client */ })
 
   async function committed (): Promise<number[]> {
@@ -88,7 +91,7 @@ export async function createTestCluster (opts: { name: string, partitions?: numb
   }
 
   return {
-    prefix, group, topics, partitions, log, registry, registryUrl: server.url,
+    prefix, group, topics, partitions, pgUrl, log, registry, registryUrl: server.url,
     committed,
     ends,
     async waitCaughtUp (timeoutMs, onWait) {

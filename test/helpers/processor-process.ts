@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { REPO_ROOT } from './shared-data.js'
-import { BROKERS, PG_URL, type TestCluster } from './cluster.js'
+import { BROKERS, type TestCluster } from './cluster.js'
 
 export interface ProcessorProcessOptions {
   instanceId: string
@@ -33,15 +33,18 @@ export class ProcessorProcess {
   #portWaiters: Array<(port: number) => void> = []
   #keep: boolean
   #listeners: Array<(l: LogLine) => void> = []
+  /** input partitions it owns, followed through its 'partition restored' / 'partitions revoked' logs */
+  readonly owned = new Set<number>()
 
   constructor (cluster: TestCluster, opts: ProcessorProcessOptions) {
     this.instanceId = opts.instanceId
     this.#keep = opts.keepLogs === true
     const args = [
-      join(REPO_ROOT, 'bin', 'volumer.js'), 'processor',
+      // VOLUMER_TEST_PROCESSOR_BIN: run a patched copy of the CLI (e.g. to measure a proposed fix)
+      process.env.VOLUMER_TEST_PROCESSOR_BIN ?? join(REPO_ROOT, 'bin', 'volumer.js'), 'processor',
       '--brokers', BROKERS,
       '--registry', cluster.registryUrl,
-      '--pg-url', PG_URL,
+      '--pg-url', cluster.pgUrl,
       '--topic-prefix', cluster.prefix,
       '--group', cluster.group,
       '--instance-id', opts.instanceId,
@@ -78,6 +81,8 @@ export class ProcessorProcess {
       for (const w of this.#portWaiters) w(l.metricsPort)
       this.#portWaiters = []
     }
+    if (l.msg === 'partition restored' && typeof l.partition === 'number') this.owned.add(l.partition)
+    if (l.msg === 'partitions revoked' && Array.isArray(l.partitions)) for (const p of l.partitions as number[]) this.owned.delete(p)
     for (const f of this.#listeners) f(l)
   }
 

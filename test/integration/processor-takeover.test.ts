@@ -1,0 +1,66 @@
+/**
+ * Takeover on the real broker: of two processor processes sharing 12 partitions, one is
+ * SIGKILLed; the survivor must serve the dead one's partitions. Measured: time from the kill to
+ * the committed stats update of a swap produced to each moved partition right after the kill.
+ * The consumer session timeout bounds it (default 6 s, the broker's group.min.session.timeout.ms
+ * default); set VOLUMER_TEST_SESSION_TIMEOUT (e.g. 1s) when the broker allows lower.
+ */
+import { expect } from 'chai'
+import { parseDuration, parseWindowList } from '../../src/engine/windows.js'
+import { createTestCluster, sleep, waitUntil, type TestCluster } from '../helpers/cluster.js'
+import { ProcessorFleet } from '../helpers/processor-process.js'
+import { buildStream, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
+import { measureTakeover } from '../helpers/takeover.js'
+
+const WINDOWS = '1m,5m,1h,24h'
+const SESSION = process.env.VOLUMER_TEST_SESSION_TIMEOUT ?? '6s'
+
+describe('processor processes on Kafka: takeover after SIGKILL', function () {
+  this.timeout(180_000)
+  let cluster: TestCluster
+  let fleet: ProcessorFleet
+
+  before(async () => {
+    cluster = await createTestCluster({ name: 'pt-takeover', partitions: 12 })
+    fleet = new ProcessorFleet(cluster, { windows: WINDOWS, sessionTimeout: SESSION })
+  })
+  after(async () => {
+    await fleet?.stopAll()
+    await cluster?.close()
+  })
+
+  it('the survivor serves the killed processor\'s partitions within the session timeout + 3 s (moved partitions restored concurrently)', async () => {
+    const now = Date.now()
+    const inputs = buildStream({ swaps: 5000, tokens: 200, seed: 31, now, badEvery: 0 })
+    const input = await createInputProducer(cluster)
+    input.send(inputs)
+    await input.close()
+    const a = fleet.start('a')
+    await a.waitReady()
+    const b = fleet.start('b')
+    await b.waitReady()
+    // cooperative rebalancing may move partitions in more than one round: wait until it settles
+    const shared = (): boolean => a.owned.size > 0 && b.owned.size > 0 && a.owned.size + b.owned.size === 12
+    await waitUntil(shared, 'the two processors to share the 12 partitions', 60_000)
+    await sleep(2000)
+    await waitUntil(shared, 'the two processors to share the 12 partitions', 60_000)
+    await cluster.waitCaughtUp(60_000)
+
+    const killedAt = Date.now()
+    const t = await measureTakeover(cluster, a)
+    if (process.env.VOLUMER_TEST_DEBUG !== undefined) for (const l of b.lines) if (l.time >= killedAt - 100) console.log((l.time - killedAt) + ' ms', JSON.stringify(l).slice(0, 300))
+    console.log(`      session timeout ${SESSION}: ${t.partitions.length} partitions moved; kill → first probe on stats ${t.firstMs.toFixed(0)} ms, last ${t.lastMs.toFixed(0)} ms ${JSON.stringify(Object.fromEntries(Object.entries(t.perPartitionMs).map(([p, ms]) => [p, Math.round(ms)])))}`)
+    expect(b.owned.size, 'the survivor owns every partition').to.equal(12)
+    // session timeout + a rebalance + ONE restore + a cycle. Regression: onAssign restored moved
+    // partitions one after another (~1 s each here), so 6 moved partitions took 12–13 s.
+    // SPEC's floor is 5 s: needs a broker group.min.session.timeout.ms below 6 s (docs/operations.md)
+    expect(t.lastMs, 'kill → last moved partition served (ms)').to.be.below(parseDuration(SESSION) + 3000)
+    await cluster.waitCaughtUp(60_000)
+    expect(await b.stop()).to.equal(0)
+
+    const stats = await checkStatsAgainstOracle(cluster, oracleOf(inputs, parseWindowList(WINDOWS), now))
+    // the probes are not in the oracle's input: everything else must match
+    const real = stats.mismatches.filter((m) => !m.startsWith('ethereum:probe-'))
+    expect(real, real.slice(0, 5).join('\n')).to.deep.equal([])
+  })
+})
