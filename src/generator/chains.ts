@@ -1,3 +1,4 @@
+import { VolumerError } from '../errors.js'
 import type { Random } from './random.js'
 
 /**
@@ -51,7 +52,7 @@ export const DEFAULT_CHAINS: readonly string[] = Object.freeze(Object.keys(CHAIN
 
 export function chainProfile (name: string): ChainProfile {
   const p = CHAIN_PROFILES[name]
-  if (p === undefined) throw new RangeError(`unknown chain "${name}": expected one of ${DEFAULT_CHAINS.join(', ')}`)
+  if (p === undefined) throw new VolumerError('BAD_CONFIG', `unknown chain "${name}": expected one of ${DEFAULT_CHAINS.join(', ')}`)
   return p
 }
 

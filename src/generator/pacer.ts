@@ -1,3 +1,4 @@
+import { VolumerError } from '../errors.js'
 /**
  * Rate pacing for a producer loop, clock-injected (pure): how many records are due at `now`
  * so that `rate` records per second go out on average, sent in batches per tick.
@@ -22,7 +23,7 @@ export interface Pacer {
 
 export function createPacer (options: { rate: number, startAt: number, maxBacklogMs?: number }): Pacer {
   const { rate, startAt, maxBacklogMs = 1000 } = options
-  if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`pacer: rate must be > 0, got ${rate}`)
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new VolumerError('BAD_CONFIG', `pacer: rate must be > 0, got ${rate}`)
   const maxBacklog = Math.max(1, Math.ceil(rate * maxBacklogMs / 1000))
   let sent = 0
   let skipped = 0

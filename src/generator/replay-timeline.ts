@@ -1,3 +1,4 @@
+import { VolumerError } from '../errors.js'
 /**
  * Replay of a recorded file as if it were happening now: blockTimes are moved so the file's
  * last swap lands at "now", keeping the relative spacing (divided by `speed`).
@@ -33,9 +34,9 @@ export interface ReplayTimeline {
 export function createReplayTimeline (options: ReplayTimelineOptions): ReplayTimeline {
   const { firstTime, lastTime, startAt, speed = Infinity } = options
   if (!Number.isFinite(firstTime) || !Number.isFinite(lastTime) || firstTime > lastTime) {
-    throw new RangeError(`replay: need firstTime ≤ lastTime, got ${firstTime} and ${lastTime}`)
+    throw new VolumerError('BAD_CONFIG', `replay: need firstTime ≤ lastTime, got ${firstTime} and ${lastTime}`)
   }
-  if (!(speed > 0)) throw new RangeError(`replay: speed must be > 0, got ${speed}`)
+  if (!(speed > 0)) throw new VolumerError('BAD_CONFIG', `replay: speed must be > 0, got ${speed}`)
   if (speed === Infinity) {
     const offset = startAt - lastTime
     return { shift: (t) => t + offset, dueAt: () => startAt, endsAt: startAt }

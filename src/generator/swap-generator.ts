@@ -1,3 +1,4 @@
+import { VolumerError } from '../errors.js'
 import type { SwapRecord } from '../codec/swap-codec.js'
 import { chainProfile, DEFAULT_CHAINS, randomAddress, randomTxHash, type ChainProfile } from './chains.js'
 import { decimalText, smallestUnit } from './decimal-text.js'
@@ -315,7 +316,7 @@ export function createSwapGenerator (options: SwapGeneratorOptions): SwapGenerat
   }
 
   function next (now: number): SwapRecord {
-    if (!Number.isFinite(now)) throw new RangeError(`generator: now must be a finite number of ms, got ${now}`)
+    if (!Number.isFinite(now)) throw new VolumerError('BAD_CONFIG', `generator: now must be a finite number of ms, got ${now}`)
     if (now < lastNow) now = lastNow
     lastNow = now
     counters.generated++
@@ -351,7 +352,7 @@ function checkOptions (options: SwapGeneratorOptions): Readonly<Required<SwapGen
     seed = 1, tokens = 1000, chains = DEFAULT_CHAINS, zipfExponent = 1.1, dupRate = 0, disorderMs = 0,
     disorderShare = 0.2, burstsPerMinute = 1, botShare = 0.3, now,
   } = options
-  const need = (ok: boolean, what: string): void => { if (!ok) throw new RangeError(`generator: ${what}`) }
+  const need = (ok: boolean, what: string): void => { if (!ok) throw new VolumerError('BAD_CONFIG', `generator: ${what}`) }
   need(Number.isSafeInteger(seed) && seed >= 0, `seed must be a non-negative integer, got ${seed}`)
   need(Number.isInteger(tokens) && tokens >= 1 && tokens <= 10_000_000, `tokens must be an integer from 1 to 10,000,000, got ${tokens}`)
   need(chains.length > 0, 'chains must name at least one chain')

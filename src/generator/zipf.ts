@@ -1,3 +1,4 @@
+import { VolumerError } from '../errors.js'
 import type { Random } from './random.js'
 
 /**
@@ -20,8 +21,8 @@ export interface ZipfSampler {
 }
 
 export function createZipfSampler (n: number, exponent: number): ZipfSampler {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`zipf: n must be an integer ≥ 1, got ${n}`)
-  if (!(exponent > 0) || !Number.isFinite(exponent)) throw new RangeError(`zipf: exponent must be > 0, got ${exponent}`)
+  if (!Number.isInteger(n) || n < 1) throw new VolumerError('BAD_CONFIG', `zipf: n must be an integer ≥ 1, got ${n}`)
+  if (!(exponent > 0) || !Number.isFinite(exponent)) throw new VolumerError('BAD_CONFIG', `zipf: exponent must be > 0, got ${exponent}`)
   const s = exponent
   const h = (x: number): number => Math.exp(-s * Math.log(x))
   const hIntegral = (x: number): number => {

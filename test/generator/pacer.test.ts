@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { VolumerError } from '../../src/errors.js'
 import { createPacer } from '../../src/generator/index.js'
 
 describe('pacer', () => {
@@ -37,6 +38,6 @@ describe('pacer', () => {
   })
 
   it('refuses a rate that is not positive', () => {
-    expect(() => createPacer({ rate: 0, startAt: 0 })).to.throw(RangeError, /rate/)
+    expect(() => createPacer({ rate: 0, startAt: 0 })).to.throw(VolumerError, /rate/)
   })
 })

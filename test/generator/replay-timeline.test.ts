@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { VolumerError } from '../../src/errors.js'
 import { createReplayTimeline } from '../../src/generator/index.js'
 
 describe('replay timeline', () => {
@@ -27,7 +28,7 @@ describe('replay timeline', () => {
   })
 
   it('refuses a non-positive speed and an inverted range', () => {
-    expect(() => createReplayTimeline({ firstTime: first, lastTime: last, startAt: start, speed: 0 })).to.throw(RangeError, /speed/)
-    expect(() => createReplayTimeline({ firstTime: last, lastTime: first, startAt: start })).to.throw(RangeError, /firstTime/)
+    expect(() => createReplayTimeline({ firstTime: first, lastTime: last, startAt: start, speed: 0 })).to.throw(VolumerError, /speed/)
+    expect(() => createReplayTimeline({ firstTime: last, lastTime: first, startAt: start })).to.throw(VolumerError, /firstTime/)
   })
 })

@@ -5,6 +5,7 @@
  * heavy-tailed traders.
  */
 import { expect } from 'chai'
+import { VolumerError } from '../../src/errors.js'
 import { createSwapGenerator, swapRecordToJson, type SwapGeneratorOptions } from '../../src/generator/index.js'
 import type { SwapRecord } from '../../src/codec/swap-codec.js'
 import { swapToRecord } from '../../src/codec/swap-codec.js'
@@ -251,6 +252,6 @@ describe('swap generator', () => {
       [{ seed: 1.5 }, /seed/],
       [{ now: NaN }, /now/],
     ]
-    for (const [opts, re] of bad) expect(() => createSwapGenerator({ now: T0, ...opts })).to.throw(RangeError, re)
+    for (const [opts, re] of bad) expect(() => createSwapGenerator({ now: T0, ...opts })).to.throw(VolumerError, re)
   })
 })

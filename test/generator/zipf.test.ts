@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { VolumerError } from '../../src/errors.js'
 import { createZipfSampler, Random } from '../../src/generator/index.js'
 
 describe('zipf sampler (rejection-inversion)', () => {
@@ -35,7 +36,7 @@ describe('zipf sampler (rejection-inversion)', () => {
     const z = createZipfSampler(1, 1.5)
     const random = new Random(1)
     for (let i = 0; i < 100; i++) expect(z.sample(random)).to.equal(1)
-    expect(() => createZipfSampler(0, 1)).to.throw(RangeError)
-    expect(() => createZipfSampler(10, 0)).to.throw(RangeError)
+    expect(() => createZipfSampler(0, 1)).to.throw(VolumerError)
+    expect(() => createZipfSampler(10, 0)).to.throw(VolumerError)
   })
 })
