@@ -116,8 +116,9 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   }
 
   async function onAssign (partitions: TopicPartition[]): Promise<void> {
-    for (const tp of partitions) {
-      if (tp.topic !== topics.swaps || tasks.has(tp.partition)) continue
+    const mine = partitions.filter((tp) => tp.topic === topics.swaps && !tasks.has(tp.partition))
+    // in parallel: a takeover restores every moved partition at once, not one after another
+    await Promise.all(mine.map(async (tp) => {
       const t0 = performance.now()
       const restored = await restorePartition({
         log, store: opts.store, stateDecoder, groupId, stateTopic: topics.state, windows, skewMs, now: clock.now(), logger
@@ -140,7 +141,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         partition: tp.partition, seconds: Number(seconds.toFixed(3)), tokens: restored.engine.tokenCount,
         checkpointOffset: restored.checkpoint?.inputOffset ?? null, changelogRecords: restored.changelogRecords
       }, 'partition restored')
-    }
+    }))
     m.assignedPartitions.set(tasks.size)
     resolveReady()
   }
