@@ -115,8 +115,13 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     })
   }
 
-  async function onAssign (partitions: TopicPartition[]): Promise<void> {
+  async function onAssign (partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
     const mine = partitions.filter((tp) => tp.topic === topics.swaps && !tasks.has(tp.partition))
+    if (mine.length === 0) return []
+    // Offsets first: under read_committed the fetch is "stable", it waits until a previous
+    // owner's open transaction (a zombie paused between sendOffsets and commit) is committed
+    // or aborted. Only then is the changelog complete up to those offsets (KIP-447).
+    const committed = await consumer!.committed(mine)
     // in parallel: a takeover restores every moved partition at once, not one after another
     await Promise.all(mine.map(async (tp) => {
       const t0 = performance.now()
@@ -144,6 +149,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     }))
     m.assignedPartitions.set(tasks.size)
     resolveReady()
+    return committed.filter((c) => c.offset >= 0)
   }
 
   async function onRevoke (partitions: TopicPartition[], info: { lost: boolean }): Promise<void> {
@@ -269,12 +275,10 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   async function rebuildAll (): Promise<void> {
     const parts = [...tasks.keys()]
     tasks.clear()
-    await onAssign(parts.map((partition) => ({ topic: topics.swaps, partition })))
-    const committed = await consumer!.committed(parts.map((partition) => ({ topic: topics.swaps, partition })))
-    for (const c of committed) {
-      if (c.offset >= 0) consumer!.seek(c)
-      else consumer!.seek({ ...c, offset: 0 })
-    }
+    const committed = await onAssign(parts.map((partition) => ({ topic: topics.swaps, partition })))
+    const at = new Map(committed.map((c) => [c.partition, c.offset]))
+    // no committed offset yet: back to the start (the log resets to its earliest offset)
+    for (const partition of parts) consumer!.seek({ topic: topics.swaps, partition, offset: at.get(partition) ?? 0 })
   }
 
   /**
