@@ -129,4 +129,37 @@ describe('edge/stats-store', () => {
     expect(a).to.deep.equal(b)
     expect(store.indexCount).to.equal(1)
   })
+
+  it('keeps JSON text unparsed until the numbers are needed, and warm() parses the rest', () => {
+    const store = createStatsStore()
+    const r = rng(8)
+    const a = makeStats('solana', 'So1:x', r)
+    store.apply('solana:So1:x', JSON.stringify(a))
+    store.apply('base:t', JSON.stringify(makeStats('base', 't', r)))
+    const e = store.get('solana:So1:x')!
+    expect(e.parsed).to.equal(false)
+    expect(e.chain).to.equal('solana')
+    expect(e.token).to.equal('So1:x')
+    expect(e.json).to.equal(JSON.stringify(a))
+    expect(e.stats).to.deep.equal(a)
+    expect(e.parsed).to.equal(true)
+    expect(store.warm(10)).to.equal(0)
+    expect(store.get('base:t')!.parsed).to.equal(true)
+    // an update as text keeps indexes exact (the old value comes from the parsed old text)
+    store.top({ stat: 'txns', window: '5m', chain: null, limit: 2, descending: true })
+    const b = makeStats('solana', 'So1:x', r)
+    b.windows['5m'].txns = 1e6
+    store.apply('solana:So1:x', JSON.stringify(b))
+    expect(store.top({ stat: 'txns', window: '5m', chain: null, limit: 1, descending: true })[0].entry.key).to.equal('solana:So1:x')
+    expect(store.get('solana:So1:x')!.rev).to.equal(2)
+  })
+
+  it('serves a record whose text does not parse as an empty token instead of failing', () => {
+    const store = createStatsStore()
+    store.apply('base:bad', '{not json')
+    store.apply('base:good', JSON.stringify(makeStats('base', 'good', rng(2))))
+    const rows = store.top({ stat: 'volumeUsd', window: '5m', chain: null, limit: 5, descending: true })
+    expect(rows.map(x => x.entry.key)).to.include('base:bad')
+    expect(store.get('base:bad')!.stats.windows).to.deep.equal({})
+  })
 })
