@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { Log } from '../log/log.js'
 import { createHttpSchemaRegistry, type SchemaRegistry } from '../codec/index.js'
@@ -46,13 +47,16 @@ export function connectionsFrom (values: Record<string, unknown>): Connections {
  */
 export async function retryStartup<T> (what: string, fn: () => Promise<T>, logger: Logger, signal?: AbortSignal): Promise<T> {
   let delay = 500
+  const aborted = (): boolean => signal?.aborted === true
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn()
     } catch (err) {
-      if (signal?.aborted === true) throw err
+      if (aborted()) throw err
       logger.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, attempt, retryInMs: delay }, `${what} unreachable; retrying`)
-      await new Promise((r) => setTimeout(r, delay))
+      // abortable, so SIGTERM during an outage stops the command at once
+      await sleep(delay, undefined, { signal }).catch(() => {})
+      if (aborted()) throw err
       delay = Math.min(delay * 2, 10_000)
     }
   }
