@@ -157,7 +157,8 @@ rl.on('line', line => {
     }, 10)
   } else if (msg.cmd === 'stats') {
     const m = process.memoryUsage()
-    send({ type: 'stats', rssMB: Math.round(m.rss / 1e6), heapMB: Math.round(m.heapUsed / 1e6), clients: server.hub.clients, subscriptions: server.hub.subscriptions })
+    const cpu = process.cpuUsage()
+    send({ type: 'stats', rssMB: Math.round(m.rss / 1e6), heapMB: Math.round(m.heapUsed / 1e6), clients: server.hub.clients, subscriptions: server.hub.subscriptions, cpuUs: cpu.user + cpu.system })
   } else if (msg.cmd === 'exit') {
     void server.close().then(() => process.exit(0))
   }

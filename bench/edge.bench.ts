@@ -12,7 +12,7 @@
 import autocannon from 'autocannon'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -50,7 +50,7 @@ function child (script: string, args: string[], env: Record<string, string> = {}
 function tokenAddress (i: number): string { return '0x' + i.toString(16).padStart(40, '0') }
 function pathOf (i: number): string { return '/v1/tokens/' + (i % 5 === 0 ? 'solana' : 'ethereum') + '/' + tokenAddress(i) }
 
-async function cannon (port: number, opts: { connections: number, pipelining: number, compressed: boolean }): Promise<any> {
+async function cannon (port: number, opts: { connections: number, pipelining: number, compressed: boolean }): Promise<Record<string, any>> {
   let n = 0
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
@@ -73,6 +73,7 @@ async function cannon (port: number, opts: { connections: number, pipelining: nu
   }
 }
 
+const loadAtStart = loadavg()
 const server = child('edge-bench-server.ts', [], { EDGE_BENCH_TOKENS: String(TOKENS) }, ['--expose-gc', '--max-old-space-size=8192'])
 const ready = await server.next('ready')
 console.log('server', ready)
@@ -80,7 +81,17 @@ const port = ready.port as number
 
 const http = []
 for (const o of [{ connections: 64, pipelining: 1, compressed: false }, { connections: 64, pipelining: 8, compressed: false }, { connections: 64, pipelining: 1, compressed: true }]) {
+  server.send('{"cmd":"stats"}')
+  const before = await server.next('stats')
   const r = await cannon(port, o)
+  server.send('{"cmd":"stats"}')
+  const after = await server.next('stats')
+  // the server's own CPU per answered request: what one core could serve if the load generator
+  // and the neighbours left it alone (autocannon shares the 2 cores with it)
+  const requests = r.requestsPerSecond * SECONDS
+  r.serverCpuShare = Number(((after.cpuUs - before.cpuUs) / 1e6 / SECONDS).toFixed(2))
+  r.serverCpuUsPerRequest = Number(((after.cpuUs - before.cpuUs) / requests).toFixed(2))
+  r.oneCoreCapacityPerSecond = Math.round(1e6 / r.serverCpuUsPerRequest)
   console.log('http', r)
   http.push(r)
 }
@@ -127,7 +138,7 @@ await new Promise(resolve => server.proc.once('exit', resolve))
 const out = {
   bench: 'edge',
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() },
   note: 'server, HTTP load generator and WebSocket clients run as three processes on the same machine',
   tokens: TOKENS,
   rehydration: {

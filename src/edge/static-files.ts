@@ -88,7 +88,7 @@ export function createStaticFiles (dir: string): StaticFiles {
       let body = c.body
       let enc: Encoding | null = null
       if (encoding !== null && COMPRESSIBLE.has(ext) && body.length >= COMPRESS_MIN_BYTES) {
-        if (encoding === 'br') { c.br ??= compress(c.body, 'br'); body = c.br } else { c.gzip ??= compress(c.body, 'gzip'); body = c.gzip }
+        if (encoding === 'br') { c.br ??= compress(c.body, 'br', true); body = c.br } else { c.gzip ??= compress(c.body, 'gzip', true); body = c.gzip }
         enc = encoding
       }
       return {
