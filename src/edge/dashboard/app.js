@@ -54,7 +54,9 @@ async function main () {
     now: () => Date.now(),
     noteChain (c) { chains.add(c) },
     tokenHref: (chain, token) => `#/token/${encodeURIComponent(chain)}/${encodeURIComponent(token)}`,
-    listHref: () => listHash(lastList)
+    listHref: () => listHash(lastList),
+    /** the screener reports its controls, so "← All tokens" returns to the same list */
+    setList (p) { lastList = { ...p } }
   }
 
   function route () {

@@ -131,6 +131,7 @@ export function mountScreener (container, ctx, initial) {
 
   function apply () {
     history.replaceState(null, '', listHash(params))
+    ctx.setList(params)
     syncControls()
     subscribe()
   }
