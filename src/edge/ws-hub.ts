@@ -99,7 +99,8 @@ type Sub = TokenSub | TopSub
 interface TopGroup {
   readonly id: string
   readonly params: TopParams
-  readonly index: RankIndex<TokenEntry> | null
+  /** null while the list's chain has no token on this node: no index is built for nothing */
+  index: RankIndex<TokenEntry> | null
   readonly subs: Set<TopSub>
   members: Set<string>
   body: string
@@ -447,7 +448,14 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       for (const g of groups.values()) {
         if (g.dirty) continue
         if (g.members.has(key)) { g.dirty = true; continue }
-        if (entry === null || g.index === null || !g.index.accepts(entry)) continue
+        if (entry === null) continue
+        if (g.index === null) {
+          // the first token of the list's chain: build its index now
+          const q = { stat: g.params.stat, window: g.params.window ?? '', chain: g.params.chain }
+          if (entry.chain === g.params.chain && ctx.store.canCreateIndex(q)) { g.index = ctx.store.pin(q); g.dirty = true }
+          continue
+        }
+        if (!g.index.accepts(entry)) continue
         if (g.members.size < g.params.limit) { g.dirty = true; continue }
         // a non-member changed: it matters only if it now ranks within the list
         const v = g.index.valueOf(entry.stats)

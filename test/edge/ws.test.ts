@@ -175,6 +175,17 @@ describe('edge WebSocket', function () {
       expect(c.pending().filter(m => m.type === 'update')).to.deep.equal([])
     })
 
+    it('a ranked list of a chain with no tokens yet starts empty and fills when the first arrives', async () => {
+      const c = await h.open()
+      c.send({ op: 'subscribe', top: { stat: 'txns', window: '5m', limit: 3, chain: 'newchain' } })
+      const snap = await c.next(m => m.type === 'snapshot')
+      expect(snap.data.items).to.deep.equal([])
+      h.feed.publish('newchain:a', makeStats('newchain', 'a', rng(3)))
+      h.clock.t += 1000
+      const u = await c.next(m => m.type === 'update')
+      expect(u.data.items.map((i: any) => i.token)).to.deep.equal(['a'])
+    })
+
     it('refuses bad ranked parameters with BAD_PARAM', async () => {
       const c = await h.open()
       for (const top of [{ stat: 'nope', window: '5m' }, { stat: 'txns', window: '9m' }, { stat: 'txns', window: '5m', limit: 501 }, 'x']) {
