@@ -379,6 +379,23 @@ describe('edge readiness and multiple nodes', () => {
     }
   })
 
+  it('answers 500 INTERNAL (details only in the log) when a malformed record trips a handler, and keeps serving', async () => {
+    const feed = createMemoryStatsFeed()
+    feed.publish('base:odd', { chain: 'base', token: 'odd', windows: null } as unknown as StatsObject)
+    const server = await startServer(feed)
+    await server.caughtUp
+    const agent = newAgent()
+    try {
+      const r = await get(agent, server.port, '/v1/tokens/base/odd?windows=5m')
+      expect(r.status).to.equal(500)
+      expect(r.json).to.deep.equal({ error: { code: 'INTERNAL', message: 'internal error' } })
+      expect((await get(agent, server.port, '/v1/tokens/base/odd')).status).to.equal(200)
+    } finally {
+      await server.close()
+      await agent.close()
+    }
+  })
+
   it('two servers on one feed give the same answers', async () => {
     const feed = createMemoryStatsFeed()
     populate(feed, 200, 2)
