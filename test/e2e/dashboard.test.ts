@@ -30,11 +30,11 @@ async function listSnapshot (page: Page): Promise<string[]> {
 }
 
 /** polls `probe` until it returns a truthy value; fails with `what` after timeoutMs */
-async function eventually<T> (probe: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+async function eventually<T> (probe: () => Promise<T | null | false | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs
   for (;;) {
     const v = await probe()
-    if (v !== false && v !== null && v !== undefined) return v
+    if (v !== false && v !== null && v !== undefined) return v as T
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 200))
   }

@@ -23,8 +23,9 @@ async function exposedNames (registry: Registry): Promise<Set<string>> {
   const names = new Set<string>()
   for (const m of await registry.getMetricsAsJSON()) {
     names.add(m.name)
-    if (m.type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(m.name + s)
-    if (m.type === 'summary') for (const s of ['_sum', '_count']) names.add(m.name + s)
+    const type = String(m.type) // prom-client's MetricType enum holds these strings
+    if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(m.name + s)
+    if (type === 'summary') for (const s of ['_sum', '_count']) names.add(m.name + s)
   }
   return names
 }
