@@ -11,7 +11,7 @@ mkdir -p .run
 eval "$(scripts/services.sh env 2>/dev/null)" || true
 
 suites=(
-  "unit|test/*.test.ts test/{swap,engine,cli,log,store,codec,registry,processor,generator,edge}/**/*.test.ts"
+  "unit|test/*.test.ts test/{swap,engine,cli,log,store,codec,registry,processor,generator,edge,redpanda}/**/*.test.ts"
 )
 if [ "${1:-}" != "--unit" ]; then
   suites+=("integration|test/integration/**/*.test.ts" "e2e|test/e2e/**/*.test.ts")

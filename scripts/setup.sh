@@ -31,6 +31,8 @@ APT_PACKAGES=(
   kcat
   # ss, for naming the process that holds a port in error messages
   iproute2
+  # headless browser for the dashboard test (driven by playwright-core)
+  chromium
 )
 
 apt_missing() {

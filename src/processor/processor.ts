@@ -163,7 +163,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       }
       await Promise.all(mine.map(async (tp) => await checkpoint(tasks.get(tp.partition)!, true)))
     }
-    for (const tp of mine) tasks.delete(tp.partition)
+    for (const tp of mine) { tasks.delete(tp.partition); m.lag.remove(String(tp.partition)) }
     m.assignedPartitions.set(tasks.size)
     logger.info({ partitions: mine.map((tp) => tp.partition), lost: info.lost }, 'partitions revoked')
   }
@@ -311,6 +311,26 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     if (wait) await save
   }
 
+  let lagSampledAt = 0
+  /** Consumer lag per owned partition (end offset − next offset to read), every few seconds. */
+  async function maybeSampleLag (): Promise<void> {
+    const now = clock.now()
+    if (now - lagSampledAt < 5000 || tasks.size === 0) return
+    lagSampledAt = now
+    try {
+      admin ??= await log.createAdmin()
+      const ends = await admin.offsets(topics.swaps, 'read_uncommitted')
+      for (const e of ends) {
+        const task = tasks.get(e.partition)
+        if (task === undefined) continue
+        const next = task.position >= 0 ? task.position : Math.max(task.committed, e.low)
+        m.lag.labels(String(e.partition)).set(Math.max(0, e.high - next))
+      }
+    } catch (err) {
+      logger.debug({ err }, 'lag sample failed')
+    }
+  }
+
   async function maybeCheckpoint (): Promise<void> {
     const now = clock.now()
     for (const task of tasks.values()) {
@@ -339,6 +359,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         if (clock.now() - cycleStart >= cycleMs || pendingRecords >= maxRecords) {
           await commitCycle()
           await maybeCheckpoint()
+          await maybeSampleLag()
         }
       }
       await commitCycle()
