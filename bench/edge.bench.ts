@@ -108,8 +108,12 @@ ws.runs = []
 // each update goes to WS_CLIENTS / 1000 clients (1,000 hot tokens, one subscription per client)
 for (const rate of [100, 500, 1000, 2000]) {
   clients.send('report'); await clients.next('report') // reset
+  server.send('{"cmd":"stats"}')
+  const before = await server.next('stats')
   server.send(JSON.stringify({ cmd: 'publish', rate, seconds: SECONDS, hot: 1000 }))
   const pub = await server.next('published')
+  server.send('{"cmd":"stats"}')
+  const after = await server.next('stats')
   await new Promise(resolve => setTimeout(resolve, 500))
   clients.send('report')
   const rep = await clients.next('report')
@@ -123,7 +127,10 @@ for (const rate of [100, 500, 1000, 2000]) {
     p99Ms: rep.p99,
     p999Ms: rep.p999,
     maxMs: rep.max,
-    clientsClosed: rep.closed
+    clientsClosed: rep.closed,
+    // share of one core the edge used (publishing the updates included): below 1 means the
+    // client process, not the edge, set the latency
+    serverCpuShare: Number(((after.cpuUs - before.cpuUs) / 1e6 / SECONDS).toFixed(2))
   }
   console.log('ws', run)
   ws.runs.push(run)
