@@ -5,7 +5,7 @@
  * change set; whole-engine snapshot/restore and per-token snapshot/restore happen mid-sequence.
  *
  * Seeded and bounded to stay well under a minute on a 2-core machine. To explore further:
- *   VOLUMER_FC_SEED=123 VOLUMER_FC_RUNS_SCALE=10 npx mocha test/engine/engine.property.test.ts
+ *   VOLUMER_FC_SEED=123 VOLUMER_FC_RUNS_SCALE=10 VOLUMER_FC_TIME_LIMIT_MS=900000 npx mocha test/engine/engine.property.test.ts
  */
 import { expect } from 'chai'
 import fc from 'fast-check'

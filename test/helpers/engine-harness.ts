@@ -276,6 +276,9 @@ export function runOps (api: EngineApi, list: string, skewMs: number, t0: number
 
 export const SEED = Number(process.env.VOLUMER_FC_SEED ?? 20210616)
 const RUNS_SCALE = Number(process.env.VOLUMER_FC_RUNS_SCALE ?? 1)
+// Shrinking a 400-operation failure can take minutes; past this budget fast-check stops and
+// reports the smallest counterexample found so far (a run without failure just ends early).
+const TIME_LIMIT_MS = Number(process.env.VOLUMER_FC_TIME_LIMIT_MS ?? 90_000)
 
 export type Case = [string, number, number, Op[]]
 
@@ -283,5 +286,5 @@ export type Case = [string, number, number, Op[]]
 export function assertProperty (api: EngineApi, name: string, arb: fc.Arbitrary<Case>, numRuns: number, tally?: Tally, shrink = true): void {
   const runs = Math.max(1, Math.round(numRuns * RUNS_SCALE))
   console.log(`      [fast-check] ${name}: seed=${SEED} numRuns=${runs}`)
-  fc.assert(fc.property(arb, ([list, skew, t0, ops]) => { runOps(api, list, skew, t0, ops, tally) }), { seed: SEED, numRuns: runs, includeErrorInReport: true, endOnFailure: !shrink })
+  fc.assert(fc.property(arb, ([list, skew, t0, ops]) => { runOps(api, list, skew, t0, ops, tally) }), { seed: SEED, numRuns: runs, includeErrorInReport: true, endOnFailure: !shrink, interruptAfterTimeLimit: TIME_LIMIT_MS })
 }
