@@ -16,8 +16,10 @@ export interface ProcessorProcessOptions {
   sessionTimeout?: string
   maxCycleRecords?: number
   logLevel?: string
-  /** extra environment, e.g. NODE_OPTIONS=--cpu-prof */
+  /** extra environment */
   env?: Record<string, string>
+  /** node flags before the script, e.g. --cpu-prof (Node 20 refuses it in NODE_OPTIONS) */
+  nodeArgs?: string[]
   /** keep every log line (default: the last 200) */
   keepLogs?: boolean
 }
@@ -40,6 +42,7 @@ export class ProcessorProcess {
     this.instanceId = opts.instanceId
     this.#keep = opts.keepLogs === true
     const args = [
+      ...(opts.nodeArgs ?? []),
       // VOLUMER_TEST_PROCESSOR_BIN: run a patched copy of the CLI (e.g. to measure a proposed fix)
       process.env.VOLUMER_TEST_PROCESSOR_BIN ?? join(REPO_ROOT, 'bin', 'volumer.js'), 'processor',
       '--brokers', BROKERS,
