@@ -78,6 +78,8 @@ export function validateSwapObject (obj: unknown): Swap | SwapReject {
   const chain = o.chain
   r = checkString(chain, 'chain', FIELD_LIMITS.chain, true)
   if (r !== undefined) return r
+  // ':' separates chain and token in keys (Kafka keys, HTTP ids): "a:b"+"c" and "a"+"b:c" would collide
+  if ((chain as string).includes(':')) return new SwapReject('BAD_TYPE', 'chain must not contain ":" (it separates chain and token in keys)', 'chain')
 
   const blockNumber = o.blockNumber
   r = checkCount(blockNumber, 'blockNumber')

@@ -419,3 +419,13 @@ function trimZeros (s: string): string {
   if (!s.includes('.')) return s.replace(/^0+(?=\d)/, '')
   return s.replace(/^0+(?=\d)/, '').replace(/0+$/, '').replace(/\.$/, '')
 }
+
+describe('parseSwapJson: chain names in keys', () => {
+  it('rejects a chain containing ":" (regression: chain "a:b" + token "c" collided with chain "a" + token "b:c")', async () => {
+    const { parseSwapJson } = await import('../../src/swap/parse-swap.js')
+    const line = JSON.stringify({ id: 'x', chain: 'a:b', blockNumber: 1, logIndex: 0, blockTime: '2021-06-16T01:51:54.000Z', token: 'c', trader: 't', side: 'BUY', amount: '1', amountUsd: '1' })
+    const r = parseSwapJson(line) as { code?: string, field?: string }
+    expect(r.code).to.equal('BAD_TYPE')
+    expect(r.field).to.equal('chain')
+  })
+})
