@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mkdir -p .run
-eval "$(scripts/services.sh env 2>/dev/null)" || true
+set -a; eval "$(scripts/services.sh env 2>/dev/null)" || true; set +a
 
 suites=(
   "unit|test/*.test.ts test/{swap,engine,cli,log,store,codec,registry,processor,generator,edge,redpanda}/**/*.test.ts"
