@@ -10,18 +10,25 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mkdir -p .run
 set -a; eval "$(scripts/services.sh env 2>/dev/null)" || true; set +a
 
-suites=(
-  "unit|test/*.test.ts test/{swap,engine,cli,log,store,codec,registry,processor,generator,edge,redpanda}/**/*.test.ts"
-)
+UNIT='test/*.test.ts test/{swap,engine,cli,log,store,codec,registry,processor,generator,edge,redpanda}/**/*.test.ts'
+suites=("unit|$UNIT")
 if [ "${1:-}" != "--unit" ]; then
   suites+=("integration|test/integration/**/*.test.ts" "e2e|test/e2e/**/*.test.ts")
 fi
 
+# expands glob patterns (braces, **) given as literal text; an empty suite is skipped, not an error
+expand() {
+  (
+    shopt -s globstar nullglob
+    set -f; local patterns; read -r -a patterns <<<"$1"; set +f
+    for g in "${patterns[@]}"; do eval "printf '%s\n' $g"; done
+  ) | sort -u
+}
+
 passed=0; failed=0; skipped=0; rc=0
 for s in "${suites[@]}"; do
   name=${s%%|*}; globs=${s#*|}
-  # expand the globs ourselves so an empty suite is skipped rather than an error
-  files=$(shopt -s globstar nullglob; for g in $globs; do eval "printf '%s\n' $g"; done | sort -u)
+  files=$(expand "$globs")
   [ -z "$files" ] && { echo "== $name: no test files"; continue; }
   echo "== $name tests"
   log=.run/test-$name.log
