@@ -6,13 +6,16 @@
  *   PROCESSOR_BENCH_SWAPS=1000000 …  input size (default 500,000)
  *   PROCESSOR_BENCH_TOKENS=50000 …   distinct tokens (default 50,000: also the restore size)
  *   PROCESSOR_BENCH_PROFILE=0 …      skip the CPU profile of the throughput run
+ *   PROCESSOR_BENCH_ONLY=throughput  only phase 1, written to processor-throughput-<tokens>.json
  *
  * Phases, on one 12-partition topic set:
  *  1. throughput: pre-produce the Avro swaps, start one processor (with --cpu-prof), time from
  *     /readyz to the group's committed offsets reaching the end of every partition;
- *  2. latency: a second processor instance; 1,000 swaps/s for LATENCY_S seconds, each matched
- *     to the first committed (read_committed) stats record of its token whose lastTradeAt
- *     covers it: produce → stats, p50/p99;
+ *  0. latency on a fresh processor: 1,000 swaps/s for LATENCY_S seconds over 200 tokens, each
+ *     matched to the first committed (read_committed) stats record of its token whose
+ *     lastTradeAt covers it: produce → stats, p50/p99;
+ *  2. the same latency on a second processor instance holding the 50,000 tokens of phase 1
+ *     (whose windows decay every second: that is the cost it shows);
  *  3. restore: that processor is SIGKILLed; a new one restores every partition (checkpoint +
  *     changelog): time from spawn to ready, and the per-partition restore figures it logs;
  *  4. takeover: a second processor joins, the first is SIGKILLed; kill → the moved partitions'
@@ -32,6 +35,7 @@ const SWAPS = Number(process.env.PROCESSOR_BENCH_SWAPS ?? 500_000)
 const TOKENS = Number(process.env.PROCESSOR_BENCH_TOKENS ?? 50_000)
 const PROFILE = process.env.PROCESSOR_BENCH_PROFILE !== '0'
 const LATENCY_S = Number(process.env.PROCESSOR_BENCH_LATENCY_S ?? 15)
+const ONLY = process.env.PROCESSOR_BENCH_ONLY
 const RATE = 1000
 const WINDOWS = '1m,5m,15m,30m,1h,2h,4h,6h,8h,12h,24h'
 
@@ -75,7 +79,7 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   return { swaps: inputs.length, tokens: TOKENS, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss }
 }
 
-async function latency (cluster: TestCluster, p: ProcessorProcess): Promise<Record<string, unknown>> {
+async function latency (cluster: TestCluster, p: ProcessorProcess, tag: string): Promise<Record<string, unknown>> {
   const decoder = createStatsDecoder(cluster.registry)
   const reader = await cluster.log.createReader({ partitions: Array.from({ length: cluster.partitions }, (_, i) => ({ topic: cluster.topics.stats, partition: i, from: 'latest' as const })) })
   const input = await createInputProducer(cluster, 1)
@@ -114,7 +118,7 @@ async function latency (cluster: TestCluster, p: ProcessorProcess): Promise<Reco
       const bt = Math.max(lastBt + 1, Date.now() - 200)
       lastBt = bt
       batch.push({
-        id: `lat-${n}`, chain: 'ethereum', token: `lat${k}`, blockNumber: n, logIndex: 0, blockTime: bt,
+        id: `${tag}-${n}`, chain: 'ethereum', token: `${tag}-${k}`, blockNumber: n, logIndex: 0, blockTime: bt,
         quoteToken: null, pool: null, trader: `0xl${n % 50}`, side: n % 2 === 0 ? 'BUY' : 'SELL', amount: '1.5', amountUsd: '3'
       })
       n++
@@ -134,8 +138,9 @@ async function latency (cluster: TestCluster, p: ProcessorProcess): Promise<Reco
   await input.close()
   await reader.close()
   const lost = [...pending.values()].reduce((a, q) => a + q.length, 0)
-  const out = { rate: RATE, seconds: LATENCY_S, swaps: n, matched: lat.length, unmatched: lost, p50Ms: pct(lat, 0.5), p90Ms: pct(lat, 0.9), p99Ms: pct(lat, 0.99), maxMs: pct(lat, 1) }
-  console.log(`latency at ${RATE}/s, produce → committed stats: p50 ${out.p50Ms} ms, p99 ${out.p99Ms} ms, max ${out.maxMs} ms (${lat.length} matched, ${lost} unmatched) [processor ${p.instanceId}, cycle 50 ms]`)
+  const tokens = await p.metric('volumer_processor_tokens')
+  const out = { rate: RATE, seconds: LATENCY_S, processorTokens: tokens, swaps: n, matched: lat.length, unmatched: lost, p50Ms: pct(lat, 0.5), p90Ms: pct(lat, 0.9), p99Ms: pct(lat, 0.99), maxMs: pct(lat, 1) }
+  console.log(`latency at ${RATE}/s, produce → committed stats: p50 ${out.p50Ms} ms, p99 ${out.p99Ms} ms, max ${out.maxMs} ms (${lat.length} matched, ${lost} unmatched) [processor ${p.instanceId} holding ${tokens} tokens, cycle 50 ms]`)
   return out
 }
 
@@ -164,6 +169,14 @@ async function main (): Promise<void> {
   const fleet = new ProcessorFleet(cluster, { windows: WINDOWS, cycle: '50ms' })
   const result: Record<string, unknown> = { bench: 'processor', node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadavgAtStart: loadavg()[0] }
   try {
+    // latency on a fresh processor (few tokens), then again below with 50k tokens decaying
+    if (ONLY === undefined) {
+      const p0 = fleet.start('bench-0')
+      await p0.waitReady()
+      result.latency = await latency(cluster, p0, 'lat')
+      await p0.stop()
+    }
+
     result.throughput = await throughput(cluster, fleet, profileDir)
     if (PROFILE) {
       const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
@@ -174,12 +187,13 @@ async function main (): Promise<void> {
         for (const f of top) console.log(`  ${String(f.selfPct).padStart(5)} %  ${f.fn}`)
       }
     }
+    if (ONLY !== undefined) return
 
     // the changelog after the last checkpoint is what the restore below replays
     const p2 = fleet.start('bench-2', { checkpointInterval: '10s' })
     await p2.waitReady()
     await cluster.waitCaughtUp(60_000)
-    result.latency = await latency(cluster, p2)
+    result.latencyWithTokens = await latency(cluster, p2, 'lat2')
     await cluster.waitCaughtUp(60_000)
     await p2.kill()
 
@@ -206,11 +220,12 @@ async function main (): Promise<void> {
   } finally {
     await fleet.stopAll()
     await cluster.close()
+    result.at = new Date().toISOString()
+    const name = ONLY === undefined ? 'processor.json' : `processor-${ONLY}-${TOKENS}.json`
+    mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true })
+    writeFileSync(join(REPO_ROOT, 'bench', 'results', name), JSON.stringify(result, null, 2) + '\n')
+    console.log('wrote bench/results/' + name)
   }
-  result.at = new Date().toISOString()
-  mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true })
-  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'processor.json'), JSON.stringify(result, null, 2) + '\n')
-  console.log('wrote bench/results/processor.json')
 }
 
 await main()

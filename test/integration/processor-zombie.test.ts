@@ -65,6 +65,7 @@ describe('processor processes on Kafka: a SIGSTOPped zombie is fenced', function
     a.signal('SIGCONT')
     const round1 = await revoked
     await waitUntil(() => a.owned.size > 0, 'A to own partitions again', 60_000)
+      .catch((err: Error) => { throw new Error(`${err.message}; A alive: ${a.alive()}, exit code ${a.child.exitCode}; A's last log lines:\n${a.tail(12)}`) })
     await sleep(1000)
 
     // Round 2, input stopped and fully processed by B before A wakes up: A's cycles then carry
