@@ -6,7 +6,8 @@
  *   PROCESSOR_BENCH_SWAPS=1000000 …  input size (default 500,000)
  *   PROCESSOR_BENCH_TOKENS=50000 …   distinct tokens (default 50,000: also the restore size)
  *   PROCESSOR_BENCH_PROFILE=0 …      skip the CPU profile of the throughput run
- *   PROCESSOR_BENCH_ONLY=throughput  only phase 1, written to processor-throughput-<tokens>.json
+ *   PROCESSOR_BENCH_ONLY=throughput  only phase 1, written to processor-throughput-<tokens>[-<max>].json
+ *   PROCESSOR_BENCH_MAX_CYCLE=100000 --max-cycle-records of the throughput run (default the CLI's)
  *
  * Phases, on one 12-partition topic set:
  *  1. throughput: pre-produce the Avro swaps, start one processor (with --cpu-prof), time from
@@ -36,6 +37,7 @@ const TOKENS = Number(process.env.PROCESSOR_BENCH_TOKENS ?? 50_000)
 const PROFILE = process.env.PROCESSOR_BENCH_PROFILE !== '0'
 const LATENCY_S = Number(process.env.PROCESSOR_BENCH_LATENCY_S ?? 15)
 const ONLY = process.env.PROCESSOR_BENCH_ONLY
+const MAX_CYCLE = process.env.PROCESSOR_BENCH_MAX_CYCLE === undefined ? undefined : Number(process.env.PROCESSOR_BENCH_MAX_CYCLE)
 const RATE = 1000
 const WINDOWS = '1m,5m,15m,30m,1h,2h,4h,6h,8h,12h,24h'
 
@@ -58,7 +60,7 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   console.log(`produced ${inputs.length} Avro swaps (${TOKENS} tokens) in ${produceS.toFixed(1)} s`)
 
   const p = fleet.start('bench-1', {
-    windows: WINDOWS, checkpointInterval: '10s',
+    windows: WINDOWS, checkpointInterval: '10s', maxCycleRecords: MAX_CYCLE,
     nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
   })
   await p.waitReady()
@@ -76,7 +78,7 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   await p.stop(120_000)
   const rate = Math.round(inputs.length / seconds)
   console.log(`throughput: ${inputs.length} swaps in ${seconds.toFixed(1)} s = ${rate} swaps/s (floor 20,000, goal 100,000); ${commitCount} transactions, mean commit ${(commitSum / commitCount * 1000).toFixed(1)} ms; RSS ${(rss / 1e6).toFixed(0)} MB`)
-  return { swaps: inputs.length, tokens: TOKENS, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss }
+  return { swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss }
 }
 
 async function latency (cluster: TestCluster, p: ProcessorProcess, tag: string): Promise<Record<string, unknown>> {
@@ -221,7 +223,7 @@ async function main (): Promise<void> {
     await fleet.stopAll()
     await cluster.close()
     result.at = new Date().toISOString()
-    const name = ONLY === undefined ? 'processor.json' : `processor-${ONLY}-${TOKENS}.json`
+    const name = ONLY === undefined ? 'processor.json' : `processor-${ONLY}-${TOKENS}${MAX_CYCLE === undefined ? '' : '-' + MAX_CYCLE}.json`
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true })
     writeFileSync(join(REPO_ROOT, 'bench', 'results', name), JSON.stringify(result, null, 2) + '\n')
     console.log('wrote bench/results/' + name)
