@@ -168,11 +168,11 @@ export class Engine {
     if (ids === null) { ids = new Hash64Table(1, 4); tok.ids = ids }
     const slot = ids.find(idHi, idLo)
     if (slot >= 0) {
-      if (ids.values[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
-      ids.values[slot] = t // an expired entry: the id is new again
+      if (ids.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
+      ids.data[slot] = t // an expired entry: the id is new again
     } else {
       if (ids.full) ids.rebuild(this.#idLive)
-      ids.values[ids.insert(idHi, idLo)] = t
+      ids.data[ids.insert(idHi, idLo)] = t
     }
 
     const side = s.side
@@ -192,11 +192,15 @@ export class Engine {
       if (when < timer) timer = when
     }
 
+    // swaps that were ahead of the clock and no longer are: settle them before this one, so
+    // `pending` holds only what is still ahead (bounded by the skew) even without a drain
+    if (tok.pendingMin <= this.now) this.#promote(tok)
     hashString(s.trader)
     if (t <= this.now) this.#settle(tok, hashHi, hashLo, side, t, true)
     else {
       if (tok.pending === null) tok.pending = []
       tok.pending.push(t, hashHi, hashLo, side)
+      if (t < tok.pendingMin) tok.pendingMin = t
     }
 
     if (t > tok.lastT || (t === tok.lastT && (s.blockNumber > tok.lastB || (s.blockNumber === tok.lastB && s.logIndex >= tok.lastL)))) {
@@ -297,17 +301,16 @@ export class Engine {
   #settle (tok: Token, hi: number, lo: number, side: number, t: number, fromIngest: boolean): void {
     let tr = tok.traders
     if (tr === null) { tr = new Hash64Table(TR_STRIDE, 4); tok.traders = tr }
-    let slot = tr.find(hi, lo)
-    if (slot < 0) {
+    let base = tr.find(hi, lo)
+    if (base < 0) {
       if (tr.full) tr.rebuild(this.#traderLive)
-      slot = tr.insert(hi, lo)
-      const v = tr.values
-      v[slot * TR_STRIDE + TR_ANY] = -Infinity
-      v[slot * TR_STRIDE + TR_SIDE] = -Infinity
-      v[slot * TR_STRIDE + TR_SIDE + 1] = -Infinity
+      base = tr.insert(hi, lo)
+      const d = tr.data
+      d[base + TR_ANY] = -Infinity
+      d[base + TR_SIDE] = -Infinity
+      d[base + TR_SIDE + 1] = -Infinity
     }
-    const v = tr.values
-    const base = slot * TR_STRIDE
+    const v = tr.data
     const oldAny = v[base + TR_ANY]
     if (t > oldAny) { v[base + TR_ANY] = t; this.#moveLatest(tok, B_T_ANY, oldAny, t, fromIngest) }
     const oldSide = v[base + TR_SIDE + side]
@@ -360,21 +363,7 @@ export class Engine {
 
   /** Settles swaps the clock has reached, frees buckets outside every window. True if dropped. */
   #maintain (tok: Token): boolean {
-    const pending = tok.pending
-    if (pending !== null) {
-      let keep = 0
-      for (let i = 0; i < pending.length; i += 4) {
-        if (pending[i] <= this.now) {
-          this.#settle(tok, pending[i + 1], pending[i + 2], pending[i + 3], pending[i], false)
-        } else {
-          pending[keep] = pending[i]; pending[keep + 1] = pending[i + 1]
-          pending[keep + 2] = pending[i + 2]; pending[keep + 3] = pending[i + 3]
-          keep += 4
-        }
-      }
-      pending.length = keep
-      if (keep === 0) tok.pending = null
-    }
+    if (tok.pending !== null) this.#promote(tok)
     const pool = this.#pool
     let any = false
     for (let l = 0; l < this.#levels.length; l++) {
@@ -404,6 +393,27 @@ export class Engine {
     if (any) return false
     this.#drop(tok)
     return true
+  }
+
+  /** Settles the pending swaps the clock has reached. */
+  #promote (tok: Token): void {
+    const pending = tok.pending
+    if (pending === null) return
+    let keep = 0
+    let min = Infinity
+    for (let i = 0; i < pending.length; i += 4) {
+      if (pending[i] <= this.now) {
+        this.#settle(tok, pending[i + 1], pending[i + 2], pending[i + 3], pending[i], false)
+      } else {
+        if (pending[i] < min) min = pending[i]
+        pending[keep] = pending[i]; pending[keep + 1] = pending[i + 1]
+        pending[keep + 2] = pending[i + 2]; pending[keep + 3] = pending[i + 3]
+        keep += 4
+      }
+    }
+    pending.length = keep
+    tok.pendingMin = min
+    if (keep === 0) tok.pending = null
   }
 
   #dropTime (tok: Token): number {
@@ -603,10 +613,10 @@ export class Engine {
       let latestAny = -Infinity
       let latestSide = -Infinity
       if (tr !== null) {
-        const slot = tr.find(hi, lo)
-        if (slot >= 0) {
-          latestAny = tr.values[slot * TR_STRIDE + TR_ANY]
-          latestSide = tr.values[slot * TR_STRIDE + TR_SIDE + side]
+        const base = tr.find(hi, lo)
+        if (base >= 0) {
+          latestAny = tr.data[base + TR_ANY]
+          latestSide = tr.data[base + TR_SIDE + side]
         }
       }
       let seenAny = false

@@ -122,15 +122,13 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
 function writeTable (w: Writer, t: Hash64Table | null, live: (v: Float64Array, base: number) => boolean): void {
   if (t === null) { w.u32(0); return }
   let n = 0
-  const cap = t.capacity
-  for (let i = 0; i < cap; i++) if ((t.keys[2 * i] !== 0 || t.keys[2 * i + 1] !== 0) && live(t.values, i * t.stride)) n++
+  t.forEach((hi, lo, base) => { if (live(t.data, base)) n++ })
   w.u32(n)
-  for (let i = 0; i < cap; i++) {
-    if ((t.keys[2 * i] !== 0 || t.keys[2 * i + 1] !== 0) && live(t.values, i * t.stride)) {
-      w.i32(t.keys[2 * i]); w.i32(t.keys[2 * i + 1])
-      for (let k = 0; k < t.stride; k++) w.f64(t.values[i * t.stride + k])
-    }
-  }
+  t.forEach((hi, lo, base) => {
+    if (!live(t.data, base)) return
+    w.i32(hi); w.i32(lo)
+    for (let k = 0; k < t.stride; k++) w.f64(t.data[base + k])
+  })
 }
 
 function readTable (r: Reader, stride: number): Hash64Table | null {
@@ -142,8 +140,8 @@ function readTable (r: Reader, stride: number): Hash64Table | null {
   for (let i = 0; i < n; i++) {
     const hi = r.i32(); const lo = r.i32()
     if (hi === 0 && lo === 0) throw new VolumerError('BAD_SNAPSHOT', 'empty key in a table')
-    const j = t.insert(hi, lo)
-    for (let k = 0; k < stride; k++) t.values[j * stride + k] = r.f64()
+    const b = t.insert(hi, lo)
+    for (let k = 0; k < stride; k++) t.data[b + k] = r.f64()
   }
   return t
 }
@@ -182,7 +180,11 @@ function readToken (r: Reader, e: Engine): Token {
   const np = r.u32()
   if (np > 0) {
     tok.pending = []
-    for (let i = 0; i < np; i++) tok.pending.push(r.f64(), r.i32(), r.i32(), r.u8())
+    for (let i = 0; i < np; i++) {
+      const t = r.f64()
+      tok.pending.push(t, r.i32(), r.i32(), r.u8())
+      if (t < tok.pendingMin) tok.pendingMin = t
+    }
   }
   return tok
 }

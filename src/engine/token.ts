@@ -32,6 +32,8 @@ export class Token {
   traders: Hash64Table | null = null
   /** flat [blockTime, traderHi, traderLo, side, ...] of accepted swaps ahead of the clock */
   pending: number[] | null = null
+  /** earliest blockTime in `pending` (Infinity: none) */
+  pendingMin = Infinity
   firstSeen = Infinity
   lastT = -Infinity
   lastB = 0
