@@ -18,7 +18,8 @@ export const CONNECTION_FLAGS = {
 export const CONNECTION_HELP = `  --brokers LIST         Kafka/Redpanda bootstrap servers (VOLUMER_BROKERS; default 127.0.0.1:9092)
   --registry URL         Confluent-compatible schema registry (VOLUMER_REGISTRY_URL; default http://127.0.0.1:8081)
   --topic-prefix P       prefix of every topic name (VOLUMER_TOPIC_PREFIX; default none)
-  --session-timeout D    consumer group session timeout (VOLUMER_SESSION_TIMEOUT; default 6s)
+  --session-timeout D    consumer group session timeout: how fast a dead processor's partitions move
+                         (VOLUMER_SESSION_TIMEOUT; default 3s; the broker's group.min.session.timeout.ms must allow it)
   --log-level L          fatal|error|warn|info|debug|trace|silent (VOLUMER_LOG_LEVEL; default info)
 `
 
@@ -36,7 +37,7 @@ export function connectionsFrom (values: Record<string, unknown>): Connections {
     brokers: resolve(values, 'brokers', 'VOLUMER_BROKERS') ?? '127.0.0.1:9092',
     registryUrl: resolve(values, 'registry', 'VOLUMER_REGISTRY_URL') ?? 'http://127.0.0.1:8081',
     topicPrefix: resolve(values, 'topic-prefix', 'VOLUMER_TOPIC_PREFIX') ?? '',
-    sessionTimeoutMs: session === undefined ? 6000 : durationFlag('session-timeout', session),
+    sessionTimeoutMs: session === undefined ? 3000 : durationFlag('session-timeout', session),
     logLevel: resolve(values, 'log-level', 'VOLUMER_LOG_LEVEL')
   }
 }

@@ -37,7 +37,11 @@ export interface EngineCounters {
 
 /** Called by `drain` for each token whose numbers changed; `null` when its state was dropped. */
 export type ChangeListener = (key: string, stats: StatsObject | null) => void
-/** Called by `drain` for each token whose *state* changed (to persist it); alive=false: dropped. */
+/**
+ * Called by `drain` for each token whose persisted state must be rewritten: it took swaps since
+ * the last drain (alive=true), or it was dropped (alive=false). Changes that time alone makes are
+ * not reported: a restored state advanced to the same clock makes them again.
+ */
 export type StateListener = (key: string, chain: string, token: string, alive: boolean) => void
 
 /** One bucket level: the windows sharing a step. */
@@ -208,6 +212,7 @@ export class Engine {
     }
     if (t < tok.firstSeen) tok.firstSeen = t
     if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
+    tok.stateDirty = true
     this.#setTimer(tok, timer)
     this.counters.counted++
     return COUNTED
@@ -475,8 +480,13 @@ export class Engine {
         onChange(tok.key, this.#render(tok))
         n++
       }
-      // after reporting, so a persisted token state carries the fingerprint just reported
-      if (onState !== undefined) onState(tok.key, tok.chain, tok.token, true)
+      // Only tokens that took swaps: what time alone does to a state (buckets leaving windows,
+      // expiry) is redone by advance() after a restore, so decay needs no changelog record.
+      // After reporting, so a persisted state carries the fingerprint just reported.
+      if (tok.stateDirty) {
+        tok.stateDirty = false
+        if (onState !== undefined) onState(tok.key, tok.chain, tok.token, true)
+      }
     }
     dirty.length = 0
     const dropped = this.#dropped

@@ -42,6 +42,8 @@ export class Token {
   /** time of this token's live entry in the timer heap (Infinity: none) */
   timerAt = Infinity
   dirty = false
+  /** took swaps since the last drain: its persisted state (changelog) must be rewritten */
+  stateDirty = false
   /** fingerprint of the numbers the last drain reported */
   reported = false
   repHi = 0

@@ -57,6 +57,10 @@ interface PartitionTask {
   counted: number
   duplicates: number
   late: number
+  /** the group's committed offset when assigned (-1: none): lets even the first cycle carry offsets */
+  startOffset: number
+  /** DLQ records of this partition in the open cycle: they leave with the partition when it is lost */
+  dlq: ProduceRecord[]
 }
 
 export interface Processor {
@@ -94,16 +98,15 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   let stateEncoder: RecordEncoder<StateChange>
   const stateDecoder = createStateChangeDecoder(opts.registry)
   let stopping = false
-  let dlq: ProduceRecord[] = []
   let pendingRecords = 0
   let cycleStart = clock.now()
   let resolveReady!: () => void
   const ready = new Promise<void>((resolve) => { resolveReady = resolve })
   let stopped: Promise<void> | undefined
 
-  function toDlq (rec: LogRecord, code: string, message: string): void {
+  function toDlq (task: PartitionTask, rec: LogRecord, code: string, message: string): void {
     m.dlq.labels(code).inc()
-    dlq.push({
+    task.dlq.push({
       topic: topics.dlq,
       key: rec.key,
       value: rec.value,
@@ -122,6 +125,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // owner's open transaction (a zombie paused between sendOffsets and commit) is committed
     // or aborted. Only then is the changelog complete up to those offsets (KIP-447).
     const committed = await consumer!.committed(mine)
+    const startAt = new Map(committed.map((c) => [c.partition, c.offset]))
     // in parallel: a takeover restores every moved partition at once, not one after another
     await Promise.all(mine.map(async (tp) => {
       const t0 = performance.now()
@@ -140,7 +144,9 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         lastCheckpointAt: clock.now(),
         checkpointedPosition: restored.checkpoint?.inputOffset ?? -1,
         checkpointing: null,
-        counted: c.counted, duplicates: c.duplicates, late: c.late
+        counted: c.counted, duplicates: c.duplicates, late: c.late,
+        startOffset: startAt.get(tp.partition) ?? -1,
+        dlq: []
       })
       logger.info({
         partition: tp.partition, seconds: Number(seconds.toFixed(3)), tokens: restored.engine.tokenCount,
@@ -187,14 +193,14 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       try {
         obj = swapDecoder.decode(rec.value)
       } catch (err) {
-        toDlq(rec, isVolumerError(err) ? err.code : 'UNDECODABLE', (err as Error).message)
+        toDlq(task, rec, isVolumerError(err) ? err.code : 'UNDECODABLE', (err as Error).message)
         continue
       }
       const swap = validateSwapObject(obj)
-      if (isSwapReject(swap)) { toDlq(rec, swap.code, swap.message); continue }
+      if (isSwapReject(swap)) { toDlq(task, rec, swap.code, swap.message); continue }
       const outcome = engine.ingest(swap)
       if (outcome !== COUNTED && outcome !== DUPLICATE && outcome !== LATE) {
-        toDlq(rec, 'FUTURE_TIME', `blockTime ${new Date(swap.blockTime).toISOString()} is more than ${skewMs} ms ahead of the clock ${new Date(engine.now).toISOString()}`)
+        toDlq(task, rec, 'FUTURE_TIME', `blockTime ${new Date(swap.blockTime).toISOString()} is more than ${skewMs} ms ahead of the clock ${new Date(engine.now).toISOString()}`)
       }
     }
     m.swapsIn.inc(records.length)
@@ -215,6 +221,13 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     let stats = 0
     let changes = 0
     for (const task of tasks.values()) {
+      // Every transaction that writes for a partition carries its offset, even an unchanged
+      // one: sendOffsets is where the broker checks the member's generation (KIP-447), so a
+      // zombie's decay-only or DLQ-only cycle is refused too. No known offset yet (fresh
+      // partition, no records): its changes wait for a later cycle.
+      const offset = task.position >= 0 ? task.position : task.committed >= 0 ? task.committed : task.startOffset
+      if (offset < 0) continue
+      offsets.push({ topic: topics.swaps, partition: task.partition, offset })
       const engine = task.engine
       engine.advance(now)
       engine.drain((key, value) => {
@@ -230,10 +243,10 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         })
         changes++
       })
-      if (task.position > task.committed && task.position >= 0) offsets.push({ topic: topics.swaps, partition: task.partition, offset: task.position })
+      for (const r of task.dlq) out.push(r)
     }
-    for (const r of dlq) out.push(r)
-    if (out.length === 0 && offsets.length === 0) { cycleStart = clock.now(); pendingRecords = 0; return }
+    const advanced = offsets.some((o) => { const t = tasks.get(o.partition)!; return t.position >= 0 && o.offset > t.committed })
+    if (out.length === 0 && !advanced) { cycleStart = clock.now(); pendingRecords = 0; return }
     const p = producer!
     const tc = performance.now()
     try {
@@ -244,7 +257,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     } catch (err) {
       m.aborts.inc()
       try { await p.abort() } catch { /* the producer may be unusable: fatal below */ }
-      dlq = []
+      for (const task of tasks.values()) task.dlq = []
       pendingRecords = 0
       if (isVolumerError(err) && (err as { fatal?: boolean }).fatal === true) throw err
       logger.warn({ err }, 'transaction aborted; rebuilding partitions from the committed state')
@@ -256,7 +269,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     m.cycles.inc()
     m.statsOut.inc(stats)
     m.changelogOut.inc(changes)
-    for (const o of offsets) tasks.get(o.partition)!.committed = o.offset
+    // committed (and checkpointable) only once records of its own were processed and committed
+    for (const o of offsets) { const t = tasks.get(o.partition)!; if (t.position >= 0) t.committed = o.offset }
     let tokens = 0
     for (const task of tasks.values()) {
       const c = task.engine.counters
@@ -266,7 +280,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       tokens += task.engine.tokenCount
     }
     m.tokens.set(tokens)
-    dlq = []
+    for (const task of tasks.values()) task.dlq = []
     pendingRecords = 0
     cycleStart = clock.now()
   }
@@ -290,12 +304,15 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     if (task.checkpointing !== null) { if (wait) await task.checkpointing; if (!wait) return }
     if (task.committed < 0 || task.committed === task.checkpointedPosition) return
     const t0 = performance.now()
-    const state = task.engine.snapshot()
-    const inputOffset = task.committed
+    // The changelog offset BEFORE the snapshot: if anything lies between them it is an overlap
+    // (records already in the snapshot, replayed harmlessly as whole token states), never a gap.
     // one admin for the processor's life: on Kafka each new one is a new connection
     admin ??= await log.createAdmin()
     const offs = await admin.offsets(topics.state, 'read_committed')
     const changelogOffset = offs.find((o) => o.partition === task.partition)?.high ?? 0
+    if (!tasks.has(task.partition)) return
+    const state = task.engine.snapshot()
+    const inputOffset = task.committed
     task.lastCheckpointAt = clock.now()
     const save = opts.store.save({ group: groupId, partition: task.partition, inputOffset, changelogOffset, createdAt: clock.now(), state })
       .then(() => {
