@@ -6,7 +6,12 @@
  *   node --import tsx bench/e2e-latency.bench.ts     prints the figures, writes bench/results/e2e.json
  *   E2E_CYCLES=100ms,20ms   processor --cycle values, one run each (default both)
  *   E2E_RATE=1000 E2E_SECONDS=30 E2E_TOKENS=200 E2E_WARMUP_S=3
- *   E2E_REHYDRATE_TOKENS=100000 (0 = skip)
+ *   E2E_REHYDRATE_TOKENS=100000 (0 = skip); E2E_REHYDRATE_BREAKDOWN=0 skips the in-process re-reads
+ *   E2E_RESULTS=e2e.json     results file, relative to bench/results (or absolute)
+ *   E2E_NOTE="…"             recorded in the results, e.g. what a patched processor changes
+ *   VOLUMER_TEST_PROCESSOR_BIN=/path/bin/volumer.js   run a patched copy of the processor (an
+ *                            experiment with a proposed change; see test/helpers/processor-process.ts)
+ *   VOLUMER_TEST_EDGE_BIN=/path/bin/volumer.js        the same for the edge (test/helpers/edge-process.ts)
  *
  * One run:
  *
@@ -27,7 +32,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import WebSocket from 'ws'
 import { createStatsDecoder, createStatsEncoder, type SwapRecord } from '../src/codec/index.js'
 import type { StatsObject, WindowStats } from '../src/engine/stats.js'
@@ -328,22 +333,66 @@ async function rehydration (): Promise<Record<string, unknown>> {
       port
     }
     console.log(`rehydration of ${REHYDRATE_TOKENS} tokens from Kafka: listening ${res.spawnToListeningMs} ms after spawn, ready ${res.listeningToReadyMs} ms later (${res.spawnToReadyMs} ms spawn → /readyz 200; floor 5 s, goal 1 s); ${res.servedTokens} tokens, RSS ${(rss / 1e6).toFixed(0)} MB; first /v1/top ${res.firstTopQueryMs} ms (index build), then ${res.secondTopQueryMs} ms`)
-    return res
+    await edges.stopAll()
+    if (process.env.E2E_REHYDRATE_BREAKDOWN === '0') return res
+    // where the edge's time goes: the same topic read in this process by the same Reader the
+    // edge's feed uses, once bare, once with the feed's per-record work (Avro decode, JSON text)
+    const bare = await readTopic(cluster, false)
+    const work = await readTopic(cluster, true)
+    const breakdown = { bareReadMs: bare.totalMs, readDecodeStringifyMs: work.totalMs, avroDecodeMs: work.decodeMs, jsonStringifyMs: work.stringifyMs, records: bare.records }
+    console.log(`  breakdown, same topic read in the bench process: Kafka reader alone ${bare.totalMs} ms; with the feed's work ${work.totalMs} ms (Avro decode ${work.decodeMs} ms, JSON.stringify ${work.stringifyMs} ms); the rest of the edge's time is its store/index and the event loop`)
+    return { ...res, breakdown }
   } finally {
     await edges.stopAll()
     await cluster.close()
   }
 }
 
+/** reads a cluster's whole stats topic like the edge's feed (poll 10,000 / 200 ms until caught up) */
+async function readTopic (cluster: TestCluster, decode: boolean): Promise<{ totalMs: number, decodeMs: number, stringifyMs: number, records: number }> {
+  const decoder = createStatsDecoder(cluster.registry)
+  const t0 = performance.now()
+  const reader = await cluster.log.createReader({ partitions: Array.from({ length: cluster.partitions }, (_, i) => ({ topic: cluster.topics.stats, partition: i, from: 'earliest' as const })) })
+  let decodeMs = 0
+  let stringifyMs = 0
+  let records = 0
+  let chars = 0
+  try {
+    while (!reader.isCaughtUp()) {
+      for (const b of await reader.poll(10_000, 200)) {
+        records += b.records.length
+        if (!decode) continue
+        await decoder.prepare(b.records.map((r) => r.value))
+        for (const r of b.records) {
+          if (r.value === null) continue
+          let t = performance.now()
+          const v = decoder.decode(r.value)
+          decodeMs += performance.now() - t
+          t = performance.now()
+          chars += JSON.stringify(v).length
+          stringifyMs += performance.now() - t
+        }
+      }
+    }
+  } finally { await reader.close() }
+  if (decode && chars === 0) throw new Error('nothing decoded')
+  return { totalMs: Math.round(performance.now() - t0), decodeMs: Math.round(decodeMs), stringifyMs: Math.round(stringifyMs), records }
+}
+
 async function main (): Promise<void> {
-  const result: Record<string, unknown> = { bench: 'e2e', node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadavgAtStart: loadavg()[0], windows: WINDOWS, runs: [] as unknown[] }
+  const result: Record<string, unknown> = {
+    bench: 'e2e', node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadavgAtStart: loadavg()[0], windows: WINDOWS,
+    processorBin: process.env.VOLUMER_TEST_PROCESSOR_BIN ?? 'bin/volumer.js', edgeBin: process.env.VOLUMER_TEST_EDGE_BIN ?? 'bin/volumer.js', note: process.env.E2E_NOTE, runs: [] as unknown[]
+  }
   for (const cycle of CYCLES) (result.runs as unknown[]).push(await latencyRun(cycle))
   if (REHYDRATE_TOKENS > 0) result.rehydration = await rehydration()
   result.targets = { p99Ms: { floor: 250, goal: 50 }, rehydration100kMs: { floor: 5000, goal: 1000 } }
   result.at = new Date().toISOString()
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true })
-  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'e2e.json'), JSON.stringify(result, null, 2) + '\n')
-  console.log('wrote bench/results/e2e.json')
+  const file = process.env.E2E_RESULTS ?? 'e2e.json'
+  const path = resolve(REPO_ROOT, 'bench', 'results', file)
+  writeFileSync(path, JSON.stringify(result, null, 2) + '\n')
+  console.log('wrote ' + path)
 }
 
 await main()

@@ -3,7 +3,9 @@
  * `stats`) and started again: it rehydrates from the compacted topic and at its first /readyz 200
  * already serves every token the topic held before the restart, at least as new as it was then;
  * once the input stops and the processor is stopped (the topic is then fixed), every answer
- * equals the compacted topic, ranked lists included.
+ * equals the compacted topic, ranked lists included. A WebSocket client of the killed edge sees
+ * its connection drop, resubscribes on the new one, gets snapshots, and its newest value per
+ * token converges on the topic too.
  * Needs `scripts/services.sh start`.
  */
 import { spawn } from 'node:child_process'
@@ -15,6 +17,7 @@ import { EdgeFleet } from '../helpers/edge-process.js'
 import { expectedTop, mapLimit, readStatsTopic, tokenPath, topPath, waitTokensEqual } from '../helpers/edge-checks.js'
 import { ProcessorFleet } from '../helpers/processor-process.js'
 import { REPO_ROOT } from '../helpers/shared-data.js'
+import { TestClient } from '../edge/ws-client.js'
 
 const WINDOWS = '1m,5m,1h,24h'
 
@@ -24,6 +27,7 @@ describe('edge process SIGKILLed mid-stream and restarted', function () {
   let processors: ProcessorFleet
   let edges: EdgeFleet
   let generator: ReturnType<typeof spawn> | undefined
+  const clients: TestClient[] = []
 
   before(async () => {
     cluster = await createTestCluster({ name: 'edge-restart', partitions: 6 })
@@ -31,6 +35,7 @@ describe('edge process SIGKILLed mid-stream and restarted', function () {
     edges = new EdgeFleet(cluster, { windows: WINDOWS })
   })
   after(async () => {
+    for (const c of clients) await c.close().catch(() => {})
     if (generator !== undefined && generator.exitCode === null && generator.signalCode === null) generator.kill('SIGKILL')
     await edges?.stopAll()
     await processors?.stopAll()
@@ -56,8 +61,15 @@ describe('edge process SIGKILLed mid-stream and restarted', function () {
     await waitUntil(async () => (await first.get('/healthz')).json?.tokens >= 150, 'the first edge holding 150 tokens', 90_000, 200)
     const before = await readStatsTopic(cluster)
     expect(await first.metric('volumer_edge_feed_records_total'), 'first edge read records').to.be.greaterThan(0)
+    // a client of the first edge, subscribed to 30 tokens that exist
+    const watched = [...before.keys()].filter((k) => before.get(k) !== null).slice(0, 30)
+    const old = await TestClient.open(await first.port())
+    clients.push(old)
+    old.send({ op: 'subscribe', id: 1, tokens: watched })
+    await old.next((m) => m.type === 'subscribed', 20_000)
     await first.kill()
     expect(first.child.signalCode).to.equal('SIGKILL')
+    await waitUntil(() => old.closed !== null, 'the killed edge\'s client to see its connection drop', 20_000)
     const recordsAtKill = [...before.values()].filter((v) => v !== null).length
 
     const second = edges.start('second')
@@ -71,7 +83,20 @@ describe('edge process SIGKILLed mid-stream and restarted', function () {
       return Date.parse(s.asOf) >= Date.parse(want.asOf) ? null : `${key}: asOf ${s.asOf} older than ${want.asOf} before the restart`
     })).filter((x) => x !== null)
     expect(stale, stale.slice(0, 5).join('\n')).to.deep.equal([])
+    // the client reconnects to the new edge and resubscribes: a snapshot with data per token
+    const client = await TestClient.open(await second.port())
+    clients.push(client)
+    client.send({ op: 'subscribe', id: 2, tokens: watched })
+    const snapshotOf = (key: string): any => client.msgs.find((m) => m.type === 'snapshot' && m.sub === 'token:' + key)
+    await waitUntil(() => watched.every((key) => snapshotOf(key) !== undefined), 'a snapshot per resubscribed token', 20_000)
+    for (const key of watched) {
+      expect(snapshotOf(key).seq).to.equal(1)
+      expect(snapshotOf(key).data?.chain + ':' + snapshotOf(key).data?.token, `snapshot of ${key}`).to.equal(key)
+    }
     expect(gen.exitCode, `generator still running: ${genErr}`).to.equal(null)
+    // swaps keep flowing into the restarted edge (and its new client) for a while
+    const recordsAtReady = await second.metric('volumer_edge_feed_records_total')
+    await waitUntil(async () => await second.metric('volumer_edge_feed_records_total') >= recordsAtReady + 500, 'the restarted edge tailing 500 more records', 60_000, 200)
 
     // stop the input, let the processor finish it, stop the processor: the topic is then fixed
     gen.kill('SIGTERM')
@@ -85,6 +110,16 @@ describe('edge process SIGKILLed mid-stream and restarted', function () {
     const mismatches = await waitTokensEqual(second, topic, 30_000)
     expect(mismatches, mismatches.slice(0, 5).join('\n')).to.deep.equal([])
     expect((await second.get('/healthz')).json.tokens).to.equal(live)
+    // the WebSocket's newest value of every watched token is the topic's, and its seqs had no gap
+    await waitUntil(async () => {
+      await client.sync()
+      return watched.every((key) => JSON.stringify(client.msgs.filter((m) => m.sub === 'token:' + key).at(-1)?.data) === JSON.stringify(topic.get(key)))
+    }, 'the WebSocket values equal to the topic', 30_000, 200)
+    for (const key of watched) {
+      const seqs = client.msgs.filter((m) => m.sub === 'token:' + key).map((m) => m.seq)
+      expect(seqs, `seq of ${key}`).to.deep.equal(seqs.map((_, i) => i + 1))
+    }
+    const wsUpdates = client.msgs.filter((m) => m.type === 'update').length
     for (const q of [
       { stat: 'volumeUsd', window: '5m', order: 'desc' as const, chain: null, limit: 100 },
       { stat: 'traders', window: '1h', order: 'asc' as const, chain: 'solana', limit: 50 },
@@ -95,6 +130,6 @@ describe('edge process SIGKILLed mid-stream and restarted', function () {
       expect(r.json.items.map((i: { chain: string, token: string }) => i.chain + ':' + i.token), topPath(q)).to.deep.equal(expectedTop(topic, q))
     }
     expect(second.problems(), 'warnings of the restarted edge').to.deep.equal([])
-    console.log(`      ${recordsAtKill} tokens on stats at the kill, ${live} at the end; restarted edge ready ${(readyAt - second.spawnedAt).toFixed(0)} ms after spawn (process start included)`)
+    console.log(`      ${recordsAtKill} tokens on stats at the kill, ${live} at the end; ${wsUpdates} WebSocket updates after the restart; restarted edge ready ${(readyAt - second.spawnedAt).toFixed(0)} ms after spawn (process start included)`)
   })
 })

@@ -30,7 +30,8 @@ export class EdgeProcess {
   constructor (cluster: Pick<TestCluster, 'prefix' | 'registryUrl'>, opts: EdgeProcessOptions) {
     this.name = opts.name
     const args = [
-      join(REPO_ROOT, 'bin', 'volumer.js'), 'edge',
+      // VOLUMER_TEST_EDGE_BIN: run a patched copy of the CLI (e.g. to measure a proposed fix)
+      process.env.VOLUMER_TEST_EDGE_BIN ?? join(REPO_ROOT, 'bin', 'volumer.js'), 'edge',
       '--brokers', BROKERS,
       '--registry', cluster.registryUrl,
       '--topic-prefix', cluster.prefix,
