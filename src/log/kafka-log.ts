@@ -137,6 +137,9 @@ export class KafkaLog implements Log {
     const timeout = this.#options.transactionTimeoutMs ?? 10_000
     const native = new this.#rd.Producer(this.#producerConfig({
       'transactional.id': options.transactionalId,
+      // a transaction's records are all sent right before commit: lingering only delays it
+      // (measured: mean commit 16–22 ms instead of 31–110 ms at 100 ms cycles)
+      'linger.ms': 0,
       'transaction.timeout.ms': timeout,
       // librdkafka requires message.timeout.ms <= transaction.timeout.ms
       'message.timeout.ms': timeout,

@@ -246,7 +246,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       for (const r of task.dlq) out.push(r)
     }
     const advanced = offsets.some((o) => { const t = tasks.get(o.partition)!; return t.position >= 0 && o.offset > t.committed })
-    if (out.length === 0 && !advanced) { cycleStart = clock.now(); pendingRecords = 0; return }
+    if (out.length === 0 && !advanced) { cycleStart = now; pendingRecords = 0; return }
     const p = producer!
     const tc = performance.now()
     try {
@@ -282,7 +282,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     m.tokens.set(tokens)
     for (const task of tasks.values()) task.dlq = []
     pendingRecords = 0
-    cycleStart = clock.now()
+    // the next cycle is due one period after this one started, not after it finished
+    cycleStart = now
   }
 
   /** After an aborted transaction: every owned partition back to its committed state. */
