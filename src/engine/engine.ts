@@ -3,7 +3,7 @@ import { limbsToString, LIMB } from '../swap/decimal18.js'
 import { VolumerError } from '../errors.js'
 import type { StatsObject, WindowStats } from './stats.js'
 import { DEFAULT_WINDOWS, type WindowSpec, windowEnd } from './windows.js'
-import { hashString, hashHi, hashLo, Hash64Table } from './hash64.js'
+import { hashString, hashOut, Hash64Table } from './hash64.js'
 import {
   BucketPool, NIL, STRIDE, B_START, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
@@ -72,6 +72,12 @@ const O_STRIDE = 25
 // A bucket's limbs are carried every 2²⁰ swaps of one side, so a limb stays below ~1.1·10¹⁵
 // and the scan can add four buckets before it must carry (2⁵³ ≈ 9·10¹⁵).
 const BUCKET_CARRY_MASK = 0xfffff
+
+// slots of the engine's double scratch array
+const F_START = 0
+const F_T = 1
+const F_FROM = 2
+const F_TO = 3
 const ACC_CARRY_EVERY = 4
 
 export class Engine {
@@ -99,6 +105,9 @@ export class Engine {
   readonly #out32: Int32Array
   readonly #acc = new Float64Array(O_STRIDE)
   readonly #scratch: Int32Array
+  /** typed scratch for arguments of hot private methods (see #settle) */
+  readonly #f = new Float64Array(4)
+  readonly #h = new Int32Array(2)
   #isoAt = NaN
   #asOfIso = ''
   readonly #fromIso: string[]
@@ -162,8 +171,8 @@ export class Engine {
     let byToken = this.#byChain.get(s.chain)
     let tok = byToken?.get(s.token)
     hashString(s.id)
-    const idHi = hashHi
-    const idLo = hashLo
+    const idHi = hashOut[0]
+    const idLo = hashOut[1]
     if (tok === undefined) {
       if (byToken === undefined) { byToken = new Map(); this.#byChain.set(s.chain, byToken) }
       tok = this.#createToken(s.chain, s.token, byToken)
@@ -182,14 +191,16 @@ export class Engine {
     const side = s.side
     const levels = this.#levels
     const scratch = this.#scratch
+    const f = this.#f
     let timer = Infinity
     for (let l = 0; l < levels.length; l++) {
       const lv = levels[l]
       if (t < lv.aMin) { scratch[l] = NIL; continue }
       const start = Math.floor(t / lv.step) * lv.step
-      const b = this.#bucketFor(tok, l, start)
+      f[F_START] = start
+      const b = this.#bucketFor(tok, l)
       scratch[l] = b
-      this.#addSwap(b, s, side, t)
+      this.#addSwap(b, s, side)
       // earliest moment this swap changes a window with no further input: it enters (future
       // bucket) or leaves the level's shortest window; early is harmless, late is not
       const when = start >= lv.E ? start : start + lv.minL
@@ -200,10 +211,12 @@ export class Engine {
     // `pending` holds only what is still ahead (bounded by the skew) even without a drain
     if (tok.pendingMin <= this.now) this.#promote(tok)
     hashString(s.trader)
-    if (t <= this.now) this.#settle(tok, hashHi, hashLo, side, t, true)
-    else {
+    if (t <= this.now) {
+      this.#h[0] = hashOut[0]; this.#h[1] = hashOut[1]; f[F_T] = t
+      this.#settle(tok, side, true)
+    } else {
       if (tok.pending === null) tok.pending = []
-      tok.pending.push(t, hashHi, hashLo, side)
+      tok.pending.push(t, hashOut[0], hashOut[1], side)
       if (t < tok.pendingMin) tok.pendingMin = t
     }
 
@@ -213,7 +226,7 @@ export class Engine {
     if (t < tok.firstSeen) tok.firstSeen = t
     if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
     tok.stateDirty = true
-    this.#setTimer(tok, timer)
+    if (timer < tok.timerAt) { tok.timerAt = timer; this.#heap.push(timer, tok.slot) }
     this.counters.counted++
     return COUNTED
   }
@@ -234,9 +247,10 @@ export class Engine {
     return tok
   }
 
-  /** The bucket of `start` in the token's level list, created in order if missing. */
-  #bucketFor (tok: Token, l: number, start: number): number {
+  /** The bucket starting at f[F_START] in the token's level list, created in order if missing. */
+  #bucketFor (tok: Token, l: number): number {
     const d = this.#pool.data
+    const start = this.#f[F_START]
     const n = tok.ln[l]
     let pos: number
     if (n === 0) pos = tok.lh[l]
@@ -249,7 +263,7 @@ export class Engine {
       if (ts === start) return tail
       if (ts < start) pos = h + n
       else {
-        pos = lowerBound(d, arr, h, h + n - 1, start)
+        pos = lowerBound(d, arr, h, h + n - 1, this.#f)
         if (d[arr[pos] * STRIDE + B_START] === start) return arr[pos]
       }
     }
@@ -259,17 +273,19 @@ export class Engine {
     return b
   }
 
-  #findBucket (tok: Token, l: number, start: number): number {
+  /** The bucket starting at f[F_START], or NIL. */
+  #findBucket (tok: Token, l: number): number {
     const n = tok.ln[l]
     if (n === 0) return NIL
     const d = this.#pool.data
     const arr = tok.lists[l]!
     const h = tok.lh[l]
-    const pos = lowerBound(d, arr, h, h + n, start)
-    return pos < h + n && d[arr[pos] * STRIDE + B_START] === start ? arr[pos] : NIL
+    const pos = lowerBound(d, arr, h, h + n, this.#f)
+    return pos < h + n && d[arr[pos] * STRIDE + B_START] === this.#f[F_START] ? arr[pos] : NIL
   }
 
-  #addSwap (b: number, s: Swap, side: number, t: number): void {
+  #addSwap (b: number, s: Swap, side: number): void {
+    const t = s.blockTime
     const d = this.#pool.data
     const o = b * STRIDE
     const u = s.amountUsd
@@ -302,8 +318,16 @@ export class Engine {
     }
   }
 
-  /** Moves a trader's latest settled time to `t` if later, keeping bucket trader counts. */
-  #settle (tok: Token, hi: number, lo: number, side: number, t: number, fromIngest: boolean): void {
+  /**
+   * Moves the trader (h[0], h[1])'s latest settled time to f[F_T] if later, keeping the bucket
+   * trader counts. Arguments travel in typed scratch arrays: doubles and large int32s passed
+   * to a method are boxed per call.
+   */
+  #settle (tok: Token, side: number, fromIngest: boolean): void {
+    const hi = this.#h[0]
+    const lo = this.#h[1]
+    const f = this.#f
+    const t = f[F_T]
     let tr = tok.traders
     if (tr === null) { tr = new Hash64Table(TR_STRIDE, 4); tok.traders = tr }
     let base = tr.find(hi, lo)
@@ -317,22 +341,31 @@ export class Engine {
     }
     const v = tr.data
     const oldAny = v[base + TR_ANY]
-    if (t > oldAny) { v[base + TR_ANY] = t; this.#moveLatest(tok, B_T_ANY, oldAny, t, fromIngest) }
+    if (t > oldAny) { v[base + TR_ANY] = t; f[F_FROM] = oldAny; f[F_TO] = t; this.#moveLatest(tok, B_T_ANY, fromIngest) }
     const oldSide = v[base + TR_SIDE + side]
-    if (t > oldSide) { v[base + TR_SIDE + side] = t; this.#moveLatest(tok, B_T_SIDE + side, oldSide, t, fromIngest) }
+    if (t > oldSide) { v[base + TR_SIDE + side] = t; f[F_FROM] = oldSide; f[F_TO] = t; this.#moveLatest(tok, B_T_SIDE + side, fromIngest) }
   }
 
-  #moveLatest (tok: Token, field: number, from: number, to: number, fromIngest: boolean): void {
+  /** Moves one trader count from the bucket of f[F_FROM] to the bucket of f[F_TO], per level. */
+  #moveLatest (tok: Token, field: number, fromIngest: boolean): void {
     const levels = this.#levels
+    const f = this.#f
+    const from = f[F_FROM]
+    const to = f[F_TO]
     for (let l = 0; l < levels.length; l++) {
       const lv = levels[l]
+      // same bucket at this level (a busy trader, a coarse step): the move changes nothing
+      if (from >= lv.aMin && Math.floor(from / lv.step) === Math.floor(to / lv.step)) continue
       // below aMin the bucket is outside every window of the level (or already freed)
       if (from >= lv.aMin) {
-        const ob = this.#findBucket(tok, l, Math.floor(from / lv.step) * lv.step)
+        f[F_START] = Math.floor(from / lv.step) * lv.step
+        const ob = this.#findBucket(tok, l)
         if (ob !== NIL) this.#pool.data[ob * STRIDE + field]--
       }
       if (to >= lv.aMin) {
-        const nb = fromIngest ? this.#scratch[l] : this.#findBucket(tok, l, Math.floor(to / lv.step) * lv.step)
+        let nb: number
+        if (fromIngest) nb = this.#scratch[l]
+        else { f[F_START] = Math.floor(to / lv.step) * lv.step; nb = this.#findBucket(tok, l) }
         if (nb !== NIL) this.#pool.data[nb * STRIDE + field]++
       }
     }
@@ -408,7 +441,8 @@ export class Engine {
     let min = Infinity
     for (let i = 0; i < pending.length; i += 4) {
       if (pending[i] <= this.now) {
-        this.#settle(tok, pending[i + 1], pending[i + 2], pending[i + 3], pending[i], false)
+        this.#h[0] = pending[i + 1]; this.#h[1] = pending[i + 2]; this.#f[F_T] = pending[i]
+        this.#settle(tok, pending[i + 3], false)
       } else {
         if (pending[i] < min) min = pending[i]
         pending[keep] = pending[i]; pending[keep + 1] = pending[i + 1]
@@ -771,8 +805,9 @@ export class Engine {
 let fpHi = 0
 let fpLo = 0
 
-/** First position in arr[lo, hi) whose bucket starts at or after `start` (hi if none). */
-function lowerBound (d: Float64Array, arr: Int32Array, lo: number, hi: number, start: number): number {
+/** First position in arr[lo, hi) whose bucket starts at or after f[F_START] (hi if none). */
+function lowerBound (d: Float64Array, arr: Int32Array, lo: number, hi: number, f: Float64Array): number {
+  const start = f[F_START]
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
     if (d[arr[mid] * STRIDE + B_START] < start) lo = mid + 1

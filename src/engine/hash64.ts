@@ -8,9 +8,12 @@
  * token with 10 million swaps a day, 3·10⁻⁶ a day. docs/engine.md states this bound.
  */
 
-/** Result lanes of the last `hashString` call (module-level to avoid allocating a pair). */
-export let hashHi = 0
-export let hashLo = 0
+/**
+ * Result of the last `hashString` call: [hi, lo]. A typed array, not two module variables:
+ * an int32 outside the small-integer range stored in a variable is a heap number allocated
+ * per call (measured: boxing was most of the engine's ~400 bytes of garbage per swap).
+ */
+export const hashOut = new Int32Array(2)
 
 export function hashString (s: string): void {
   let h1 = 0x811c9dc5 | 0
@@ -29,8 +32,8 @@ export function hashString (s: string): void {
   h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x7feb352d); h2 ^= h2 >>> 15; h2 = Math.imul(h2, 0x846ca68b); h2 ^= h2 >>> 16
   // (0, 0) marks an empty slot in Hash64Table
   if (h1 === 0 && h2 === 0) h2 = 1
-  hashHi = h1
-  hashLo = h2
+  hashOut[0] = h1
+  hashOut[1] = h2
 }
 
 /**
