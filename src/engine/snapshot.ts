@@ -34,11 +34,12 @@ const VERSION = 1
 const KIND_ENGINE = 1
 const KIND_TOKEN = 2
 
+const encoder = new TextEncoder()
+
 class Writer {
   buf = new Uint8Array(4096)
   view = new DataView(this.buf.buffer)
   pos = 0
-  #enc = new TextEncoder()
   ensure (n: number): void {
     if (this.pos + n <= this.buf.length) return
     let cap = this.buf.length * 2
@@ -51,9 +52,12 @@ class Writer {
   i32 (v: number): void { this.ensure(4); this.view.setInt32(this.pos, v, true); this.pos += 4 }
   f64 (v: number): void { this.ensure(8); this.view.setFloat64(this.pos, v, true); this.pos += 8 }
   str (s: string): void {
-    const b = this.#enc.encode(s)
-    if (b.length > 0xffff) throw new VolumerError('BAD_SNAPSHOT', 'string too long for a snapshot')
-    this.u16(b.length); this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length
+    // encoded in place: at most 3 bytes per UTF-16 unit
+    this.ensure(2 + s.length * 3)
+    const { written } = encoder.encodeInto(s, this.buf.subarray(this.pos + 2))
+    if (written > 0xffff) throw new VolumerError('BAD_SNAPSHOT', 'string too long for a snapshot')
+    this.view.setUint16(this.pos, written, true)
+    this.pos += 2 + written
   }
   bytes (): Uint8Array { return this.buf.slice(0, this.pos) }
 }
@@ -74,6 +78,8 @@ class Reader {
     try { return this.#dec.decode(this.buf.subarray(this.pos, this.pos + n)) } finally { this.pos += n }
   }
 }
+
+const tokenWriter = new Writer()
 
 function header (w: Writer, kind: number): void { w.u32(MAGIC); w.u8(VERSION); w.u8(kind) }
 
@@ -239,7 +245,10 @@ function levelSteps (e: Engine): number[] {
 export function snapshotToken (e: Engine, chain: string, token: string): Uint8Array | undefined {
   const tok = e._token(chain, token)
   if (tok === undefined) return undefined
-  const w = new Writer()
+  // one writer reused for every token snapshot (the processor takes thousands per cycle);
+  // bytes() copies out, so the result owns its memory
+  const w = tokenWriter
+  w.pos = 0
   header(w, KIND_TOKEN)
   const steps = levelSteps(e)
   w.u16(steps.length)
