@@ -12,6 +12,7 @@ import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpus } from 'node:os'
+import { execFileSync } from 'node:child_process'
 import { createEngine, type Engine } from '../src/engine/index.js'
 import { parseSwapJson } from '../src/swap/parse-swap.js'
 import { isSwapReject } from '../src/swap/swap-reject.js'
@@ -121,8 +122,40 @@ function heapNow (): number {
   return m.heapUsed + m.arrayBuffers
 }
 
+/** Runs this file again with --memory=KIND and returns the bytes it reports. */
+function memoryChild (kind: 'idle' | 'swaps'): number {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', fileURLToPath(import.meta.url), '--memory=' + kind], { encoding: 'utf8' })
+  return Number(out.trim().split('\n').pop())
+}
+
+/** Engine state bytes per idle token or per swap, printed as the last line (child process). */
+function memoryMain (kind: string): void {
+  if (kind === 'idle') {
+    const one = zipfSwaps(100_000, 1)
+    for (let i = 0; i < one.length; i++) {
+      one[i].token = '0x' + i.toString(16).padStart(40, '0')
+      one[i].token.charCodeAt(0)
+      one[i].blockTime = T0
+    }
+    const before = heapNow()
+    const e = createEngine({ now: T0 + 3_600_000 })
+    for (const sw of one) e.ingest(sw)
+    const after = heapNow()
+    console.log(String((after - before) / one.length))
+    void e.tokenCount
+    return
+  }
+  const gen = zipfSwaps(1_000_000, 100_000)
+  for (const sw of gen) { sw.id.charCodeAt(0); sw.trader.charCodeAt(0) }
+  const before = heapNow()
+  const e = createEngine({ now: T0 + 1000 })
+  for (let i = 0; i < gen.length; i++) { if (i % 200 === 0) e.advance(gen[i].blockTime + 1000); e.ingest(gen[i]) }
+  const after = heapNow()
+  console.log(String((after - before) / gen.length))
+  void e.tokenCount
+}
+
 async function main (): Promise<void> {
-  const hasGc = typeof (globalThis as { gc?: () => void }).gc === 'function'
   console.log(`engine bench: ${N.toLocaleString()} swaps per scenario, ${RATE} swaps per clock-second, node ${process.version}`)
   const base = sampleSwaps()
 
@@ -149,36 +182,10 @@ async function main (): Promise<void> {
   console.log(`advance+drain: ${drainMs.toFixed(1)} ms per clock-second with ${engine.tokenCount.toLocaleString()} active tokens (${Math.round(reported / seconds).toLocaleString()} tokens reported per second)`)
   swaps = []
 
-  // memory: state only, the input is generated on the fly and not kept
-  let bytesPerSwap = NaN
-  let bytesPerToken = NaN
-  if (hasGc) {
-    // idle tokens first, on a quiet heap: one swap each, an hour before the clock
-    const one = zipfSwaps(100_000, 1)
-    for (let i = 0; i < one.length; i++) {
-      one[i].token = '0x' + i.toString(16).padStart(40, '0')
-      one[i].token.charCodeAt(0)
-      one[i].blockTime = T0
-    }
-    const before2 = heapNow()
-    let e2: Engine | undefined = createEngine({ now: T0 + 3_600_000 })
-    for (const s of one) e2.ingest(s)
-    bytesPerToken = (heapNow() - before2) / one.length
-    e2 = undefined
-    one.length = 0
-    // then 1M swaps over 100k Zipf tokens; the baseline is taken after the input exists
-    const gen = zipfSwaps(1_000_000, 100_000)
-    const before = heapNow()
-    let e: Engine | undefined = createEngine({ now: T0 })
-    for (let i = 0; i < gen.length; i++) { if (i % 200 === 0) e.advance(gen[i].blockTime + 1000); e.ingest(gen[i]) }
-    bytesPerSwap = (heapNow() - before) / gen.length
-    const activeTokens = e.tokenCount
-    e = undefined
-    gen.length = 0
-    console.log(`memory: ${bytesPerSwap.toFixed(0)} bytes per swap in the horizon (1M swaps over ${activeTokens.toLocaleString()} tokens); ${bytesPerToken.toFixed(0)} bytes per idle token (one swap an hour ago; includes its key strings)`)
-  } else {
-    console.log('memory: run with node --expose-gc to measure')
-  }
+  // memory: measured in a fresh process each, so earlier scenarios' garbage cannot blur it
+  const bytesPerToken = memoryChild('idle')
+  const bytesPerSwap = memoryChild('swaps')
+  console.log(`memory: ${bytesPerSwap.toFixed(0)} bytes per swap in the horizon (1M swaps over 100k Zipf tokens); ${bytesPerToken.toFixed(0)} bytes per idle token (one swap an hour ago)`)
 
   const parse = await benchParse({ durationMs: 3000 })
   console.log(`NDJSON parse+validate: ${Math.round(parse.linesPerSec).toLocaleString()} lines/s (${parse.mbPerSec.toFixed(1)} MB/s)`)
@@ -204,4 +211,6 @@ async function main (): Promise<void> {
   console.log('wrote bench/results/engine.json')
 }
 
-await main()
+const memoryArg = process.argv.find((a) => a.startsWith('--memory='))
+if (memoryArg !== undefined) memoryMain(memoryArg.slice('--memory='.length))
+else await main()
