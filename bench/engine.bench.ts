@@ -206,8 +206,8 @@ async function main (): Promise<void> {
     parseLinesPerSec: Math.round(parse.linesPerSec),
     parseMbPerSec: Number(parse.mbPerSec.toFixed(1))
   }
-  mkdirSync(join(here, 'results'), { recursive: true })
-  writeFileSync(join(here, 'results', 'engine.json'), JSON.stringify(result, null, 2) + '\n')
+  mkdirSync(join(process.cwd(), 'bench', 'results'), { recursive: true })
+  writeFileSync(join(process.cwd(), 'bench', 'results', 'engine.json'), JSON.stringify(result, null, 2) + '\n')
   console.log('wrote bench/results/engine.json')
 }
 

@@ -113,7 +113,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     at: new Date().toISOString(),
   }
   console.log(JSON.stringify(record))
-  const file = join(here, 'results', 'parse.json')
+  const file = join(process.cwd(), 'bench', 'results', 'parse.json')
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, JSON.stringify(record, null, 2) + '\n')
 }
