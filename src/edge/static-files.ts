@@ -95,7 +95,9 @@ export function createStaticFiles (dir: string): StaticFiles {
         body,
         contentType: TYPES[ext] ?? 'application/octet-stream',
         etag: c.etag,
-        cacheControl: ext === '.html' ? 'no-cache' : 'public, max-age=300',
+        // names do not change between releases: revalidate every time (cheap: ETag → 304), so a
+        // new index.html never runs with an old module
+        cacheControl: ext === '.html' || ext === '.js' || ext === '.css' ? 'no-cache' : 'public, max-age=300',
         encoding: enc
       }
     }
