@@ -12,6 +12,7 @@ export const CONNECTION_FLAGS = {
   registry: { type: 'string' as const },
   'topic-prefix': { type: 'string' as const },
   'session-timeout': { type: 'string' as const },
+  'transaction-timeout': { type: 'string' as const },
   'log-level': { type: 'string' as const }
 }
 
@@ -20,6 +21,8 @@ export const CONNECTION_HELP = `  --brokers LIST         Kafka/Redpanda bootstra
   --topic-prefix P       prefix of every topic name (VOLUMER_TOPIC_PREFIX; default none)
   --session-timeout D    consumer group session timeout: how fast a dead processor's partitions move
                          (VOLUMER_SESSION_TIMEOUT; default 3s; the broker's group.min.session.timeout.ms must allow it)
+  --transaction-timeout D  how long the broker keeps a dead processor's open transaction before
+                         aborting it; read_committed readers wait that long (VOLUMER_TRANSACTION_TIMEOUT; default 5s)
   --log-level L          fatal|error|warn|info|debug|trace|silent (VOLUMER_LOG_LEVEL; default info)
 `
 
@@ -28,6 +31,7 @@ export interface Connections {
   registryUrl: string
   topicPrefix: string
   sessionTimeoutMs: number
+  transactionTimeoutMs: number
   logLevel: string | undefined
 }
 
@@ -38,6 +42,7 @@ export function connectionsFrom (values: Record<string, unknown>): Connections {
     registryUrl: resolve(values, 'registry', 'VOLUMER_REGISTRY_URL') ?? 'http://127.0.0.1:8081',
     topicPrefix: resolve(values, 'topic-prefix', 'VOLUMER_TOPIC_PREFIX') ?? '',
     sessionTimeoutMs: session === undefined ? 3000 : durationFlag('session-timeout', session),
+    transactionTimeoutMs: durationFlag('transaction-timeout', resolve(values, 'transaction-timeout', 'VOLUMER_TRANSACTION_TIMEOUT') ?? '5s'),
     logLevel: resolve(values, 'log-level', 'VOLUMER_LOG_LEVEL')
   }
 }
@@ -65,7 +70,7 @@ export async function retryStartup<T> (what: string, fn: () => Promise<T>, logge
 
 export async function connectLog (c: Connections, logger: Logger, signal?: AbortSignal): Promise<Log> {
   const { createKafkaLog } = await import('../log/kafka-log.js')
-  const log = await createKafkaLog({ brokers: c.brokers, sessionTimeoutMs: c.sessionTimeoutMs })
+  const log = await createKafkaLog({ brokers: c.brokers, sessionTimeoutMs: c.sessionTimeoutMs, transactionTimeoutMs: c.transactionTimeoutMs })
   // a metadata round trip proves the broker answers before anything else starts
   await retryStartup(`broker ${c.brokers}`, async () => {
     const admin = await log.createAdmin()
