@@ -198,17 +198,15 @@ function startReplay (file: string, speed: number, send: (r: SwapRecord) => void
   if (swaps.length === 0) return () => {}
   const startAt = Date.now()
   const timeline = createReplayTimeline({ firstTime: swaps[0].blockTime, lastTime: swaps[swaps.length - 1].blockTime, startAt, speed })
-  // shift so the first swap happens now and the file plays forward at `speed`
-  const offset = startAt - swaps[0].blockTime
+  // the first swap happens now and the file plays forward at `speed` (timeline.shift)
   let i = 0
   const timer = setInterval(() => {
     const now = Date.now()
     while (i < swaps.length && timeline.dueAt(swaps[i].blockTime) <= now) {
       const s = swaps[i++]
-      send(swapToRecord({ ...s, blockTime: Math.min(now, Math.round(startAt + (s.blockTime - swaps[0].blockTime) / speed)) }))
+      send(swapToRecord({ ...s, blockTime: Math.min(now, timeline.shift(s.blockTime)) }))
     }
     if (i >= swaps.length) clearInterval(timer)
   }, 20)
-  void offset
   return () => clearInterval(timer)
 }

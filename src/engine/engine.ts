@@ -88,7 +88,8 @@ export class Engine {
   tokenCount = 0
 
   readonly #levels: Level[]
-  readonly #winLevel: Int32Array
+  /** name of the longest window: `volumer stats` prints tokens with a swap in it */
+  readonly #longestName: string
   readonly #winStart: Float64Array
   readonly #winEnd: Float64Array
   #horizonStart = 0
@@ -125,13 +126,14 @@ export class Engine {
     this.skewMs = skewMs
     this.now = options.now
     const steps = [...new Set(windows.map((w) => w.stepMs))].sort((a, b) => a - b)
-    this.#winLevel = new Int32Array(windows.length)
-    this.#levels = steps.map((step, l) => {
+    this.#levels = steps.map((step) => {
       const idx = windows.map((w, i) => i).filter((i) => windows[i].stepMs === step)
       idx.sort((a, b) => windows[a].lengthMs - windows[b].lengthMs)
-      for (const i of idx) this.#winLevel[i] = l
       return { step, windows: idx, minL: windows[idx[0]].lengthMs, maxL: windows[idx[idx.length - 1]].lengthMs, E: 0, aMin: 0 }
     })
+    let longest = windows[0]
+    for (const w of windows) if (w.lengthMs > longest.lengthMs) longest = w
+    this.#longestName = longest.name
     this.#winStart = new Float64Array(windows.length)
     this.#winEnd = new Float64Array(windows.length)
     this.#out = new Float64Array(windows.length * O_STRIDE + 4)
@@ -562,9 +564,7 @@ export class Engine {
 
   /** Does the token's longest window hold at least one swap? */
   hasSwapsInLongestWindow (stats: StatsObject): boolean {
-    let longest = this.windows[0]
-    for (const w of this.windows) if (w.lengthMs > longest.lengthMs) longest = w
-    return stats.windows[longest.name].txns > 0
+    return stats.windows[this.#longestName].txns > 0
   }
 
   /**

@@ -13,6 +13,6 @@ describe('docs/config.md', () => {
     }
     expect(used.size).to.be.greaterThan(10)
     const missing = [...used].filter((v) => !doc.includes(v))
-    expect(missing, 'variables missing from docs/config.md (regenerate it from --help)').to.deep.equal([])
+    expect(missing, 'variables missing from docs/config.md (run scripts/gen-config-doc.sh)').to.deep.equal([])
   })
 })

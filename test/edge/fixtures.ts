@@ -2,16 +2,7 @@ import type { StatsObject, WindowStats } from '../../src/engine/stats.js'
 import { Agent } from 'undici'
 
 /** small deterministic PRNG (mulberry32) so fixtures are the same on every run */
-export function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { createRandom as rng } from '../helpers/seeded-random.js'
 
 export const WINDOWS = ['1m', '5m', '1h', '24h']
 const T0 = Date.parse('2021-06-16T02:00:00.000Z')
