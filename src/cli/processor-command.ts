@@ -86,7 +86,9 @@ export async function processorCommand (argv: string[]): Promise<number> {
     skewMs: config.skewMs,
     cycleMs: config.cycleMs,
     maxRecordsPerCycle: config.maxCycleRecords,
-    checkpointIntervalMs: config.checkpointIntervalMs
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    // a freeze shorter than session − heartbeat (librdkafka: session/4) cannot cost the membership
+    frozenAfterMs: conn.sessionTimeoutMs * 3 / 4
   })
   stopping = async () => { await processor.stop() }
   void processor.ready.then(() => { ready = true; logger.info({ partitions: processor.assigned() }, 'processor ready') })

@@ -10,7 +10,7 @@ import type { RecordEncoder } from '../codec/record-codecs.js'
 import type { StatsObject } from '../engine/stats.js'
 import { validateSwapObject } from '../swap/parse-swap.js'
 import { isSwapReject } from '../swap/swap-reject.js'
-import { isVolumerError } from '../errors.js'
+import { isVolumerError, VolumerError } from '../errors.js'
 import { systemClock, type Clock } from '../clock.js'
 import { DEFAULT_TOPICS, type TopicNames } from './topics.js'
 import type { ProcessorMetrics } from './processor-metrics.js'
@@ -41,6 +41,14 @@ export interface ProcessorOptions {
    * process (the embedded mode's in-process log); default false
    */
   reportAllOnRestore?: boolean
+  /**
+   * Freeze detection: when the process has been stopped this long (ms of wall time with no CPU
+   * time, e.g. SIGSTOP or a stalled VM) since the last poll, it may have lost its partitions
+   * without knowing yet; a cycle is then not committed before it has polled the group. Set it to
+   * what a freeze can last without costing the membership: session timeout − heartbeat
+   * interval. Default 2250 (3 s session).
+   */
+  frozenAfterMs?: number
 }
 
 /** Per assigned input partition: its engine and how far it has read and committed. */
@@ -76,6 +84,12 @@ export interface Processor {
 
 const STATE_VERSION = 1
 
+/** CPU time of the whole process (all threads), ms */
+function cpuMs (): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
 export function createProcessor (opts: ProcessorOptions): Processor {
   const log = opts.log
   const logger = opts.logger
@@ -88,6 +102,12 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   const cycleMs = opts.cycleMs ?? 100
   const maxRecords = opts.maxRecordsPerCycle ?? 20_000
   const checkpointIntervalMs = opts.checkpointIntervalMs ?? 60_000
+  const frozenAfterMs = opts.frozenAfterMs ?? 2250
+  // wall and CPU time when the last poll returned (rebalance callbacks run inside poll): a slow
+  // cycle burns CPU as its wall time passes, a frozen process does not
+  let pollWall = performance.now()
+  let pollCpu = cpuMs()
+  const frozen = (): boolean => (performance.now() - pollWall) - (cpuMs() - pollCpu) > frozenAfterMs
 
   const tasks = new Map<number, PartitionTask>()
   let consumer: GroupConsumer | undefined
@@ -214,6 +234,10 @@ export function createProcessor (opts: ProcessorOptions): Processor {
    * of what was committed, so the partitions are rebuilt from the committed state.
    */
   async function commitCycle (): Promise<void> {
+    // Woken after a freeze: the group may have given our partitions away, and the broker does
+    // not reliably refuse a zombie's transaction (seen in the zombie test). Hear from the group
+    // first; the cycle is committed after that poll if the partitions are still ours.
+    if (frozen()) return
     const t0 = performance.now()
     const now = clock.now()
     const out: ProduceRecord[] = []
@@ -253,6 +277,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       await p.begin()
       for (const r of out) p.send(r)
       if (offsets.length > 0) await p.sendOffsets(offsets, consumer!.groupMetadata())
+      // frozen while draining or inside the transaction: abort, rebuild from what was committed
+      if (frozen()) throw new VolumerError('TRANSACTION_ABORTABLE', 'the processor was frozen during the cycle; not committing before it polls the group', { retriable: true })
       await p.commit()
     } catch (err) {
       m.aborts.inc()
@@ -369,6 +395,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       while (!stopping) {
         const wait = Math.max(1, cycleMs - (clock.now() - cycleStart))
         const batches = await consumer.poll(maxRecords, Math.min(wait, cycleMs))
+        pollWall = performance.now()
+        pollCpu = cpuMs()
         for (const batch of batches) {
           const task = tasks.get(batch.partition)
           if (task === undefined || batch.records.length === 0) continue
