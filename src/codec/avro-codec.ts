@@ -18,6 +18,12 @@ export interface AvroDecoder {
   prepare (bufs: Iterable<Uint8Array | null | undefined>): Promise<void>
   /** prepare + decode for one buffer. */
   decodeAsync (buf: Uint8Array): Promise<unknown>
+  /**
+   * Whether schema `id` is loaded and has the reader schema's canonical form (so its records
+   * decode with no resolution); false without a reader schema. Lets a caller use a specialised
+   * reader of that one schema (stats-decoder.ts) and avsc for every other.
+   */
+  isReaderSchema (id: number): boolean
 }
 
 export interface AvroEncoder {
@@ -29,6 +35,8 @@ export interface AvroEncoder {
 
 interface CachedType {
   decode (buf: Buffer): { value: unknown, offset: number }
+  /** written with the reader schema (canonically equal) */
+  same?: boolean
 }
 
 export interface AvroDecoderOptions {
@@ -75,7 +83,7 @@ export function createAvroDecoder (opts: AvroDecoderOptions): AvroDecoder {
       throw new VolumerError('BAD_SCHEMA', `schema ${id} from the registry is not valid Avro: ${(err as Error).message}`, { cause: err })
     }
     if (reader === undefined || reader.equals(writer)) {
-      types.set(id, { decode: buf => writer.decode(buf, HEADER_BYTES) })
+      types.set(id, { decode: buf => writer.decode(buf, HEADER_BYTES), same: reader !== undefined })
       return
     }
     let resolver: ReturnType<avro.Type['createResolver']>
@@ -123,6 +131,7 @@ export function createAvroDecoder (opts: AvroDecoderOptions): AvroDecoder {
   return {
     decode,
     prepare,
+    isReaderSchema: id => types.get(id)?.same === true,
     async decodeAsync (buf) {
       const id = readSchemaId(buf)
       if (id >= 0 && !types.has(id)) await load(id)

@@ -1,12 +1,18 @@
 import type { StatsObject } from '../engine/stats.js'
 import { SortedList } from './sorted-list.js'
 import { compareRankValue, rankValueOf, type RankStat, type RankValue } from './rank-value.js'
+import type { DeferredStats } from './stats-feed.js'
+
+/** a token's value as held: the object or the still-encoded record */
+export type HeldStats = StatsObject | DeferredStats
 
 /** what an index needs from a stored token */
 export interface RankedToken {
   readonly key: string
   readonly chain: string
   readonly stats: StatsObject
+  /** the value without decoding an encoded record (rank values are read from it in place) */
+  current (): HeldStats
 }
 
 interface Item<E extends RankedToken> {
@@ -26,7 +32,8 @@ export interface RankedRow<E extends RankedToken> {
  * and always come last.
  *
  * Updates are incremental: the store calls `update(entry, oldStats)` with the stats the entry held
- * before, which is enough to find the old item (the order is total, so equal means the same item).
+ * before (object or encoded record), which is enough to find the old item (the order is total,
+ * so equal means the same item).
  */
 export class RankIndex<E extends RankedToken> {
   readonly stat: RankStat
@@ -54,14 +61,14 @@ export class RankIndex<E extends RankedToken> {
 
   accepts (entry: E): boolean { return this.chain === null || entry.chain === this.chain }
 
-  valueOf (stats: StatsObject): RankValue | null { return rankValueOf(stats, this.stat, this.window) }
+  valueOf (stats: HeldStats): RankValue | null { return rankValueOf(stats, this.stat, this.window) }
 
   build (entries: Iterable<E>): void {
     const items: Array<Item<E>> = []
     const nulls: E[] = []
     for (const entry of entries) {
       if (!this.accepts(entry)) continue
-      const v = this.valueOf(entry.stats)
+      const v = this.valueOf(entry.current())
       if (v === null) nulls.push(entry)
       else items.push({ entry, v })
     }
@@ -71,23 +78,23 @@ export class RankIndex<E extends RankedToken> {
 
   add (entry: E): void {
     if (!this.accepts(entry)) return
-    const v = this.valueOf(entry.stats)
+    const v = this.valueOf(entry.current())
     if (v === null) this.#nulls.insert(entry)
     else this.#values.insert({ entry, v })
   }
 
-  remove (entry: E, stats: StatsObject): void {
+  remove (entry: E, stats: HeldStats): void {
     if (!this.accepts(entry)) return
     const v = this.valueOf(stats)
     if (v === null) this.#nulls.remove(entry)
     else this.#values.remove({ entry, v })
   }
 
-  /** `entry.stats` already holds the new stats; `oldStats` what it held before */
-  update (entry: E, oldStats: StatsObject): void {
+  /** `entry` already holds the new stats; `oldStats` what it held before */
+  update (entry: E, oldStats: HeldStats): void {
     if (!this.accepts(entry)) return
     const before = this.valueOf(oldStats)
-    const after = this.valueOf(entry.stats)
+    const after = this.valueOf(entry.current())
     if (before !== null && after !== null && compareRankValue(before, after) === 0 && before.dec === after.dec) return
     if (before === null) { if (after === null) return; this.#nulls.remove(entry) } else this.#values.remove({ entry, v: before })
     if (after === null) this.#nulls.insert(entry)

@@ -1,4 +1,5 @@
 import type { StatsObject, WindowStats } from '../engine/stats.js'
+import type { DeferredStats } from './stats-feed.js'
 
 /** Statistics a ranked list can be ordered by (SPEC §3 per-window stats, plus per-token lastPrice). */
 export const RANK_STATS = [
@@ -31,14 +32,24 @@ export interface RankValue {
   dec: string | null
 }
 
-export function rankValueOf (stats: StatsObject, stat: RankStat, window: string): RankValue | null {
-  if (stat === 'lastPrice') {
-    const v = stats.lastPrice
-    return typeof v === 'number' && Number.isFinite(v) ? { num: v, dec: null } : null
+/** `stats` may be the object or the still-encoded record (read in place, the same value) */
+export function rankValueOf (stats: StatsObject | DeferredStats, stat: RankStat, window: string): RankValue | null {
+  if ((stats as Partial<DeferredStats>).deferred === true) {
+    const d = stats as DeferredStats
+    return stat === 'lastPrice' ? tokenValue(d.field(null, stat)) : windowValue(d.field(window, stat))
   }
-  const w: WindowStats | undefined = stats.windows[window]
+  const s = stats as StatsObject
+  if (stat === 'lastPrice') return tokenValue(s.lastPrice)
+  const w: WindowStats | undefined = s.windows[window]
   if (w === undefined) return null
-  const v = w[stat]
+  return windowValue(w[stat])
+}
+
+function tokenValue (v: unknown): RankValue | null {
+  return typeof v === 'number' && Number.isFinite(v) ? { num: v, dec: null } : null
+}
+
+function windowValue (v: unknown): RankValue | null {
   if (typeof v === 'string') {
     const num = Number(v)
     return Number.isFinite(num) ? { num, dec: v } : null

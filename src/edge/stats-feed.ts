@@ -7,14 +7,40 @@ import type { StatsObject } from '../engine/stats.js'
  *   key "chain:token" ─────────────► onRecord(key, value)       ──► StatsStore
  *   value JSON | tombstone           onCaughtUp() once ───────────► /readyz 200
  *
- * `value` is the stats object, or the record's value text exactly as stored (a Kafka adapter
- * should pass the text: the edge serves it as-is and parses it only when it needs the numbers,
- * which keeps rehydration fast), or null for a tombstone (the token's state was dropped).
- * An adapter that has both the object and its JSON text may pass the text as `json`.
+ * `value` is the stats object, or the record's value text exactly as stored (JSON: the edge
+ * serves it as-is and parses it only when it needs the numbers, which keeps rehydration fast),
+ * or a DeferredStats (an encoded record the adapter has checked: the edge calls it once, when it
+ * first needs the object; the Kafka adapter passes Avro records this way), or null for a
+ * tombstone (the token's state was dropped). An adapter that has both the object and its JSON
+ * text may pass the text as `json`.
  * The edge owns this interface; the Kafka adapter (wired by the lead) and the in-memory feed
  * below implement it.
  */
-export type StatsRecordHandler = (key: string, value: StatsObject | string | null, json?: string) => void
+export type StatsRecordHandler = (key: string, value: StatsValue | null, json?: string) => void
+
+/**
+ * A record the adapter has checked and kept encoded (the Kafka feed's Avro records: see
+ * src/codec/stats-decoder.ts EncodedStats). Nothing here may throw.
+ */
+export interface DeferredStats {
+  readonly deferred: true
+  /** the stats object (a new one each call: the store calls it once per record) */
+  decode (): StatsObject
+  /**
+   * without decoding the rest: `decode().windows[window][name]` for a window (undefined when the
+   * window is not an own key or `name` is not a window field); the token-level field `name` when
+   * `window` is null
+   */
+  field (window: string | null, name: string): string | number | null | undefined
+  /** the keys of `decode().windows` */
+  windowNames (): string[]
+}
+
+export function isDeferred (v: StatsValue): v is DeferredStats {
+  return typeof v === 'object' && (v as Partial<DeferredStats>).deferred === true
+}
+
+export type StatsValue = StatsObject | string | DeferredStats
 
 export interface StatsFeed {
   /**

@@ -1,15 +1,22 @@
 import type { StatsObject } from '../engine/stats.js'
 import { RankIndex, type RankedRow } from './rank-index.js'
 import { TOKEN_STATS, type RankStat } from './rank-value.js'
+import { isDeferred, type DeferredStats, type StatsValue } from './stats-feed.js'
 
 /**
- * One token as the edge holds it. The stats object arrives either parsed (in-process feed) or as
- * the record's JSON text (a Kafka feed): text is kept as-is and parsed only when something needs
- * the numbers (a ranked index, a ?windows= filter). measured (bench/edge.bench.ts, 100,000
- * tokens of 11 windows, ~4.6 KB each): parsing every record during the replay took ~3–11 s of
- * JSON.parse and GC, storing the text takes well under a second, so a node is serving lookups
- * long before it has parsed everything (the server parses the rest in the background).
- * `etag` and the compressed bodies are made on first use and dropped on every update.
+ * One token as the edge holds it. The stats object arrives parsed (in-process feed), as the
+ * record's JSON text, or still encoded (a Kafka feed: a DeferredStats that decodes the Avro
+ * record on its first call). Text and encoded records are kept as they are and turned into the
+ * object only when something needs the numbers (a ranked index, a ?windows= filter, the JSON
+ * rendering). measured (bench/edge.bench.ts, 100,000 tokens of 11 windows, ~4.6 KB each):
+ * parsing every record during the replay took ~3–11 s of JSON.parse and GC, storing the text
+ * takes well under a second; the same holds for Avro (bench/e2e-latency.bench.ts: decoding
+ * 100,000 records during the replay cost ~1 s of decode plus ~0.9 s of GC before /readyz), so a
+ * node is serving lookups long before it has decoded everything (the server decodes the rest in
+ * the background). A ranked index reads its one value per token straight from an encoded
+ * record (`current()` + DeferredStats.field), so building one over 100,000 encoded tokens decodes
+ * none of them. `etag` and the compressed bodies are made on first use and dropped on every
+ * update.
  */
 export class TokenEntry {
   readonly key: string
@@ -21,31 +28,70 @@ export class TokenEntry {
   gzip: Buffer | null = null
   br: Buffer | null = null
   #stats: StatsObject | null
+  #deferred: DeferredStats | null
 
-  constructor (key: string, value: StatsObject | string) {
+  constructor (key: string, value: StatsValue) {
     this.key = key
     const colon = key.indexOf(':')
-    this.chain = typeof value === 'string' ? (colon > 0 ? key.slice(0, colon) : key) : value.chain
-    this.#stats = typeof value === 'string' ? null : value
-    this.json = typeof value === 'string' ? value : null
+    this.#stats = null
+    this.#deferred = null
+    this.json = null
+    if (typeof value === 'string') this.json = value
+    else if (isDeferred(value)) this.#deferred = value
+    else this.#stats = value
+    this.chain = this.#stats !== null ? this.#stats.chain : (colon > 0 ? key.slice(0, colon) : key)
   }
 
   get token (): string { return this.key.slice(this.chain.length + 1) }
 
+  /** the stats object is at hand (not text or encoded) */
   get parsed (): boolean { return this.#stats !== null }
 
+  /** still encoded: read single values with `current().field` */
+  get encoded (): DeferredStats | null { return this.#deferred }
+
   get stats (): StatsObject {
-    if (this.#stats === null) this.#stats = parseStats(this.key, this.json as string)
+    if (this.#stats === null) {
+      if (this.#deferred !== null) {
+        this.#stats = decodeStats(this.key, this.#deferred)
+        this.#deferred = null // its bytes are garbage now
+      } else {
+        this.#stats = parseStats(this.key, this.json as string)
+      }
+    }
     return this.#stats
   }
 
-  set (value: StatsObject | string): void {
+  /** the value as held: the encoded record while it is one (no decoding), else the stats object */
+  current (): StatsObject | DeferredStats {
+    return this.#deferred ?? this.stats
+  }
+
+  set (value: StatsValue): void {
     this.rev++
-    this.#stats = typeof value === 'string' ? null : value
-    this.json = typeof value === 'string' ? value : null
+    this.#stats = null
+    this.#deferred = null
+    this.json = null
+    if (typeof value === 'string') this.json = value
+    else if (isDeferred(value)) this.#deferred = value
+    else this.#stats = value
     this.etag = null
     this.gzip = null
     this.br = null
+  }
+}
+
+function emptyStats (key: string): StatsObject {
+  const colon = key.indexOf(':')
+  return { chain: key.slice(0, colon), token: key.slice(colon + 1), asOf: new Date(0).toISOString(), lastPrice: null, lastTradeAt: null, firstSeenAt: null, windows: {} }
+}
+
+/** a deferred record that fails after all (its adapter checked it, so it should not) is served like unparsable text */
+function decodeStats (key: string, deferred: DeferredStats): StatsObject {
+  try {
+    return deferred.decode()
+  } catch {
+    return emptyStats(key)
   }
 }
 
@@ -57,8 +103,7 @@ function parseStats (key: string, json: string): StatsObject {
   try {
     return JSON.parse(json) as StatsObject
   } catch {
-    const colon = key.indexOf(':')
-    return { chain: key.slice(0, colon), token: key.slice(colon + 1), asOf: new Date(0).toISOString(), lastPrice: null, lastTradeAt: null, firstSeenAt: null, windows: {} }
+    return emptyStats(key)
   }
 }
 
@@ -90,9 +135,12 @@ export interface StatsStore {
   readonly indexCount: number
   readonly maxIndexes: number
   get (key: string): TokenEntry | undefined
-  /** applies one `stats` record: the object, its JSON text, or null (tombstone) */
-  apply (key: string, value: StatsObject | string | null, json?: string): void
-  /** parses up to `max` entries still held as text; returns how many remain unparsed */
+  /** applies one `stats` record: the object, its JSON text, the still-encoded record, or null (tombstone) */
+  apply (key: string, value: StatsValue | null, json?: string): void
+  /**
+   * parses up to `max` entries still held as text, and notes the window names of up to `max`
+   * encoded ones (which stay encoded); returns how many remain
+   */
   warm (max: number): number
   top (q: TopQuery): Array<RankedRow<TokenEntry>>
   /** the index for q, built now if needed; pin/unpin keep it from LRU eviction */
@@ -123,7 +171,7 @@ export function createStatsStore (options: StatsStoreOptions = {}): StatsStore {
   const windows = new Set<string>()
   const chainCounts = new Map<string, number>()
   const listeners = new Set<StoreListener>()
-  // keys held as text only: the background warm-up parses them (insertion-ordered)
+  // keys held as text or encoded only: the background warm-up parses them (insertion-ordered)
   const unparsed = new Set<string>()
   let tick = 0
 
@@ -183,29 +231,30 @@ export function createStatsStore (options: StatsStoreOptions = {}): StatsStore {
         if (entry === undefined) return
         tokens.delete(key)
         unparsed.delete(key)
-        if (indexes.size > 0) { const old = entry.stats; for (const ix of indexes.values()) ix.remove(entry, old) }
+        if (indexes.size > 0) { const old = entry.current(); for (const ix of indexes.values()) ix.remove(entry, old) }
         const n = (chainCounts.get(entry.chain) ?? 1) - 1
         if (n === 0) chainCounts.delete(entry.chain)
         else chainCounts.set(entry.chain, n)
         for (const l of listeners) l(key, null)
         return
       }
-      if (typeof value !== 'string') noteWindows(value)
+      const isObject = typeof value === 'object' && !isDeferred(value)
+      if (isObject) noteWindows(value)
       if (entry === undefined) {
         const e = new TokenEntry(key, value)
-        if (json !== undefined && typeof value !== 'string') e.json = json
+        if (json !== undefined && isObject) e.json = json
         tokens.set(key, e)
-        if (typeof value === 'string') unparsed.add(key)
+        if (!isObject) unparsed.add(key)
         chainCounts.set(e.chain, (chainCounts.get(e.chain) ?? 0) + 1)
         for (const ix of indexes.values()) ix.add(e)
         for (const l of listeners) l(key, e)
         return
       }
       // the old numbers are needed only to find the entry in live indexes
-      const old = indexes.size > 0 ? entry.stats : null
+      const old = indexes.size > 0 ? entry.current() : null
       entry.set(value)
-      if (json !== undefined && typeof value !== 'string') entry.json = json
-      if (typeof value === 'string') unparsed.add(key)
+      if (json !== undefined && isObject) entry.json = json
+      if (!isObject) unparsed.add(key)
       else unparsed.delete(key)
       if (old !== null) for (const ix of indexes.values()) ix.update(entry, old)
       for (const l of listeners) l(key, entry)
@@ -217,7 +266,11 @@ export function createStatsStore (options: StatsStoreOptions = {}): StatsStore {
         if (n++ >= max) break
         unparsed.delete(key)
         const e = tokens.get(key)
-        if (e !== undefined) noteWindows(e.stats)
+        if (e === undefined) continue
+        // an encoded record stays encoded (more compact than its object; ranked indexes read it
+        // in place): only its window names are noted
+        const enc = e.encoded
+        if (enc !== null) { for (const w of enc.windowNames()) if (!windows.has(w)) windows.add(w) } else noteWindows(e.stats)
       }
       return unparsed.size
     }

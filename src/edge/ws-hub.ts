@@ -458,7 +458,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
         if (!g.index.accepts(entry)) continue
         if (g.members.size < g.params.limit) { g.dirty = true; continue }
         // a non-member changed: it matters only if it now ranks within the list
-        const v = g.index.valueOf(entry.stats)
+        const v = g.index.valueOf(entry.current())
         if (v === null) continue
         const edge = g.index.valueAt(g.params.limit - 1, g.params.descending)
         if (edge === undefined || edge === null) { g.dirty = true; continue }

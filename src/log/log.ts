@@ -151,6 +151,12 @@ export interface ReaderOptions {
   readonly partitions: ReadonlyArray<TopicPartition & { readonly from: StartOffset }>
   /** default 'read_committed' */
   readonly isolation?: IsolationLevel
+  /**
+   * a reader that starts far behind and wants throughput (the edge's rehydration): the Kafka
+   * adapter fetches up to 16 MiB per partition per request instead of 1 MiB (measured on 100,000
+   * stats records, 171 MB: spawn → ready 2.1–2.5 s instead of 2.6–2.9 s). Default false.
+   */
+  readonly bulk?: boolean
 }
 
 /**
