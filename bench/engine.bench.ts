@@ -123,14 +123,14 @@ function heapNow (): number {
 }
 
 /** Runs this file again with --memory=KIND and returns the bytes it reports. */
-function memoryChild (kind: 'idle' | 'swaps'): number {
+function memoryChild (kind: 'idle' | 'idle-folded' | 'swaps'): number {
   const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', fileURLToPath(import.meta.url), '--memory=' + kind], { encoding: 'utf8' })
   return Number(out.trim().split('\n').pop())
 }
 
 /** Engine state bytes per idle token or per swap, printed as the last line (child process). */
 function memoryMain (kind: string): void {
-  if (kind === 'idle') {
+  if (kind === 'idle' || kind === 'idle-folded') {
     const one = zipfSwaps(100_000, 1)
     for (let i = 0; i < one.length; i++) {
       one[i].token = '0x' + i.toString(16).padStart(40, '0')
@@ -140,6 +140,9 @@ function memoryMain (kind: string): void {
     const before = heapNow()
     const e = createEngine({ now: T0 + 3_600_000 })
     for (const sw of one) e.ingest(sw)
+    // idle-folded: the clock moves on once, so each token's swap has been folded out of the
+    // 1 s level into the coarse level that holds it (the state an idle token lives in)
+    if (kind === 'idle-folded') { e.advance(T0 + 3_600_000 + 1000); e.drain(() => {}) }
     const after = heapNow()
     console.log(String((after - before) / one.length))
     void e.tokenCount
@@ -184,8 +187,9 @@ async function main (): Promise<void> {
 
   // memory: measured in a fresh process each, so earlier scenarios' garbage cannot blur it
   const bytesPerToken = memoryChild('idle')
+  const bytesPerTokenFolded = memoryChild('idle-folded')
   const bytesPerSwap = memoryChild('swaps')
-  console.log(`memory: ${bytesPerSwap.toFixed(0)} bytes per swap in the horizon (1M swaps over 100k Zipf tokens); ${bytesPerToken.toFixed(0)} bytes per idle token (one swap an hour ago)`)
+  console.log(`memory: ${bytesPerSwap.toFixed(0)} bytes per swap in the horizon (1M swaps over 100k Zipf tokens); ${bytesPerToken.toFixed(0)} bytes per idle token (one swap an hour ago), ${bytesPerTokenFolded.toFixed(0)} once folded (the clock moved on)`)
 
   const parse = await benchParse({ durationMs: 3000 })
   console.log(`NDJSON parse+validate: ${Math.round(parse.linesPerSec).toLocaleString()} lines/s (${parse.mbPerSec.toFixed(1)} MB/s)`)
@@ -203,6 +207,7 @@ async function main (): Promise<void> {
     tokensReportedPerSecond: Math.round(reported / seconds),
     heapBytesPerSwapInHorizon: Math.round(bytesPerSwap),
     heapBytesPerIdleToken: Math.round(bytesPerToken),
+    heapBytesPerIdleTokenFolded: Math.round(bytesPerTokenFolded),
     parseLinesPerSec: Math.round(parse.linesPerSec),
     parseMbPerSec: Number(parse.mbPerSec.toFixed(1))
   }

@@ -9,7 +9,7 @@ import {
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
 import { TimerHeap } from './timer-heap.js'
-import { Token, TR_ANY, TR_SIDE, TR_STRIDE, tailOf, insertAt } from './token.js'
+import { Token, TR_ANY, TR_SIDE, TR_STRIDE, DQ_H, DQ_N, tailOf, insertAt, shift, shrink } from './token.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
 
 /** Outcomes of `ingest`, small integers so callers switch on them without allocation. */
@@ -88,6 +88,15 @@ export class Engine {
   tokenCount = 0
 
   readonly #levels: Level[]
+  /**
+   * Levels [0, #chainLen) form the tiered chain: each step a multiple of the previous one. A
+   * swap is written to one chain bucket only (the finest level that still holds its time);
+   * buckets older than their level's horizon are folded into the next level (see #maintain).
+   * Levels from #chainLen on (a step that is no multiple of the previous one) take every swap.
+   */
+  readonly #chainLen: number
+  /** per chain level k: min of aMin over chain levels ≥ k; a bucket of level k before it is useless */
+  readonly #sufMin: Float64Array
   /** name of the longest window: `volumer stats` prints tokens with a swap in it */
   readonly #longestName: string
   readonly #winStart: Float64Array
@@ -110,6 +119,8 @@ export class Engine {
   readonly #f = new Float64Array(4)
   readonly #h = new Int32Array(2)
   #isoAt = NaN
+  /** start of the oldest bucket the scan took for the current level (NaN: none) */
+  #oldest = NaN
   #asOfIso = ''
   readonly #fromIso: string[]
   readonly #toIso: string[]
@@ -131,6 +142,10 @@ export class Engine {
       idx.sort((a, b) => windows[a].lengthMs - windows[b].lengthMs)
       return { step, windows: idx, minL: windows[idx[0]].lengthMs, maxL: windows[idx[idx.length - 1]].lengthMs, E: 0, aMin: 0 }
     })
+    let chainLen = 1
+    while (chainLen < steps.length && steps[chainLen] % steps[chainLen - 1] === 0) chainLen++
+    this.#chainLen = chainLen
+    this.#sufMin = new Float64Array(chainLen)
     let longest = windows[0]
     for (const w of windows) if (w.lengthMs > longest.lengthMs) longest = w
     this.#longestName = longest.name
@@ -162,6 +177,12 @@ export class Engine {
       }
     }
     this.#horizonStart = hs
+    let m = Infinity
+    for (let k = this.#chainLen - 1; k >= 0; k--) {
+      const a = this.#levels[k].aMin
+      if (a < m) m = a
+      this.#sufMin[k] = m
+    }
   }
 
   // ───────────────────────────── ingest ─────────────────────────────
@@ -195,7 +216,24 @@ export class Engine {
     const scratch = this.#scratch
     const f = this.#f
     let timer = Infinity
-    for (let l = 0; l < levels.length; l++) {
+    const cl = this.#chainLen
+    const k = this.#levelOf(tok, t)
+    if (k >= 0) {
+      const lv = levels[k]
+      const start = Math.floor(t / lv.step) * lv.step
+      f[F_START] = start
+      const b = this.#bucketFor(tok, k)
+      scratch[k] = b
+      this.#addSwap(b, s, side)
+      // the bucket serves the windows of level k and of every coarser chain level
+      for (let m = k; m < cl; m++) {
+        const lm = levels[m]
+        const c = Math.floor(start / lm.step) * lm.step
+        const when = c >= lm.E ? c : c + lm.minL
+        if (when < timer) timer = when
+      }
+    }
+    for (let l = cl; l < levels.length; l++) {
       const lv = levels[l]
       if (t < lv.aMin) { scratch[l] = NIL; continue }
       const start = Math.floor(t / lv.step) * lv.step
@@ -253,12 +291,12 @@ export class Engine {
   #bucketFor (tok: Token, l: number): number {
     const d = this.#pool.data
     const start = this.#f[F_START]
-    const n = tok.ln[l]
+    const arr = tok.lists[l]
     let pos: number
-    if (n === 0) pos = tok.lh[l]
+    if (arr === null) pos = 0
     else {
-      const arr = tok.lists[l]!
-      const h = tok.lh[l]
+      const h = arr[DQ_H]
+      const n = arr[DQ_N]
       const tail = arr[h + n - 1]
       const ts = d[tail * STRIDE + B_START]
       // swaps arrive mostly in time order: the tail is the usual answer
@@ -277,11 +315,11 @@ export class Engine {
 
   /** The bucket starting at f[F_START], or NIL. */
   #findBucket (tok: Token, l: number): number {
-    const n = tok.ln[l]
-    if (n === 0) return NIL
+    const arr = tok.lists[l]
+    if (arr === null) return NIL
+    const n = arr[DQ_N]
     const d = this.#pool.data
-    const arr = tok.lists[l]!
-    const h = tok.lh[l]
+    const h = arr[DQ_H]
     const pos = lowerBound(d, arr, h, h + n, this.#f)
     return pos < h + n && d[arr[pos] * STRIDE + B_START] === this.#f[F_START] ? arr[pos] : NIL
   }
@@ -354,7 +392,24 @@ export class Engine {
     const f = this.#f
     const from = f[F_FROM]
     const to = f[F_TO]
-    for (let l = 0; l < levels.length; l++) {
+    // chain: the count lives in the one chain level that holds the time
+    const kf = this.#levelOf(tok, from)
+    const kt = this.#levelOf(tok, to)
+    if (kf < 0 || kf !== kt || Math.floor(from / levels[kf].step) !== Math.floor(to / levels[kf].step)) {
+      if (kf >= 0) {
+        const st = levels[kf].step
+        f[F_START] = Math.floor(from / st) * st
+        const ob = this.#findBucket(tok, kf)
+        if (ob !== NIL) this.#pool.data[ob * STRIDE + field]--
+      }
+      if (kt >= 0) {
+        let nb: number
+        if (fromIngest) nb = this.#scratch[kt]
+        else { const st = levels[kt].step; f[F_START] = Math.floor(to / st) * st; nb = this.#findBucket(tok, kt) }
+        if (nb !== NIL) this.#pool.data[nb * STRIDE + field]++
+      }
+    }
+    for (let l = this.#chainLen; l < levels.length; l++) {
       const lv = levels[l]
       // same bucket at this level (a busy trader, a coarse step): the move changes nothing
       if (from >= lv.aMin && Math.floor(from / lv.step) === Math.floor(to / lv.step)) continue
@@ -371,6 +426,22 @@ export class Engine {
         if (nb !== NIL) this.#pool.data[nb * STRIDE + field]++
       }
     }
+  }
+
+  /**
+   * The chain level whose buckets hold time x for this token (the finest one not folded past
+   * x), or -1 when x lies before every chain level or only in buckets no window needs.
+   */
+  #levelOf (tok: Token, x: number): number {
+    if (!(x > -Infinity)) return -1
+    const F = tok.folded
+    let k = 0
+    if (F !== null) {
+      const cl = this.#chainLen
+      while (k < cl && x < F[k]) k++
+      if (k === cl) return -1
+    }
+    return x < this.#sufMin[k] ? -1 : k
   }
 
   #setTimer (tok: Token, at: number): void {
@@ -401,38 +472,64 @@ export class Engine {
     }
   }
 
-  /** Settles swaps the clock has reached, frees buckets outside every window. True if dropped. */
+  /**
+   * Settles swaps the clock has reached; folds chain buckets older than their level's horizon
+   * into the next level; frees buckets no window needs. True if the token was dropped.
+   */
   #maintain (tok: Token): boolean {
     if (tok.pending !== null) this.#promote(tok)
     const pool = this.#pool
+    const levels = this.#levels
+    const cl = this.#chainLen
     let any = false
-    for (let l = 0; l < this.#levels.length; l++) {
-      const lv = this.#levels[l]
-      const d = pool.data
-      let n = tok.ln[l]
-      if (n === 0) continue
-      const arr = tok.lists[l]!
-      let h = tok.lh[l]
-      while (n > 0 && d[arr[h] * STRIDE + B_START] + lv.step <= lv.aMin) {
-        pool.release(arr[h])
-        h++; n--
+    let F = tok.folded
+    let bound = Infinity
+    for (let k = 0; k < cl; k++) {
+      const lv = levels[k]
+      // level k keeps [fk, folded[k-1]): its own horizon, never past what finer levels keep
+      let fk = Math.floor(Math.min(lv.aMin, bound) / lv.step) * lv.step
+      if (F !== null && F[k] > fk) fk = F[k]
+      bound = fk
+      const useless = this.#sufMin[k]
+      const last = k === cl - 1
+      let arr = tok.lists[k]
+      while (arr !== null) {
+        const b = arr[arr[DQ_H]]
+        const start = pool.data[b * STRIDE + B_START]
+        if (start >= useless && (last || start >= fk)) break
+        shift(tok, k)
+        if (start >= useless) this.#foldInto(tok, k + 1, b, start)
+        pool.release(b)
+        arr = tok.lists[k]
       }
-      if (n === 0) { tok.lists[l] = null; h = 0 } else {
-        any = true
-        // a token that went quiet gives back the room its busy hours needed
-        if (arr.length > 16 && n * 4 < arr.length) {
-          const small = new Int32Array(Math.max(4, n * 2))
-          small.set(arr.subarray(h, h + n))
-          tok.lists[l] = small
-          h = 0
-        }
+      if (F === null) {
+        if (fk > -Infinity) { F = new Array<number>(cl).fill(-Infinity); tok.folded = F; F[k] = fk }
+      } else F[k] = fk
+      if (arr !== null) { any = true; shrink(tok, k) }
+    }
+    for (let l = cl; l < levels.length; l++) {
+      const lv = levels[l]
+      let arr = tok.lists[l]
+      while (arr !== null && pool.data[arr[arr[DQ_H]] * STRIDE + B_START] + lv.step <= lv.aMin) {
+        pool.release(arr[arr[DQ_H]])
+        shift(tok, l)
+        arr = tok.lists[l]
       }
-      tok.lh[l] = h
-      tok.ln[l] = n
+      if (arr !== null) { any = true; shrink(tok, l) }
     }
     if (any) return false
     this.#drop(tok)
     return true
+  }
+
+  /** Merges chain bucket `src` (starting at `start`) into its bucket of level k. */
+  #foldInto (tok: Token, k: number, src: number, start: number): void {
+    const step = this.#levels[k].step
+    const f = this.#f
+    f[F_START] = Math.floor(start / step) * step
+    if (f[F_START] < this.#sufMin[k]) return
+    const dst = this.#bucketFor(tok, k)
+    mergeBucket(this.#pool.data, dst, src)
   }
 
   /** Settles the pending swaps the clock has reached. */
@@ -459,11 +556,17 @@ export class Engine {
 
   #dropTime (tok: Token): number {
     const d = this.#pool.data
+    const levels = this.#levels
+    const cl = this.#chainLen
     let at = -Infinity
-    for (let l = 0; l < this.#levels.length; l++) {
+    for (let l = 0; l < levels.length; l++) {
       const tail = tailOf(tok, l)
-      if (tail !== NIL) {
-        const when = d[tail * STRIDE + B_START] + this.#levels[l].maxL
+      if (tail === NIL) continue
+      const s = d[tail * STRIDE + B_START]
+      // a chain bucket serves its level and every coarser chain level
+      const upTo = l < cl ? cl : l + 1
+      for (let m = l; m < upTo; m++) {
+        const when = Math.floor(s / levels[m].step) * levels[m].step + levels[m].maxL
         if (when > at) at = when
       }
     }
@@ -473,10 +576,12 @@ export class Engine {
   #drop (tok: Token): void {
     for (let l = 0; l < this.#levels.length; l++) {
       const arr = tok.lists[l]
-      const h = tok.lh[l]
-      for (let i = h; i < h + tok.ln[l]; i++) this.#pool.release(arr![i])
-      tok.lists[l] = null; tok.lh[l] = 0; tok.ln[l] = 0
+      if (arr === null) continue
+      const h = arr[DQ_H]
+      for (let i = h; i < h + arr[DQ_N]; i++) this.#pool.release(arr[i])
+      tok.lists[l] = null
     }
+    tok.folded = null
     const byToken = this.#byChain.get(tok.chain)
     if (byToken !== undefined) {
       byToken.delete(tok.token)
@@ -577,44 +682,50 @@ export class Engine {
     const d = this.#pool.data
     const acc = this.#acc
     const out = this.#out
+    const cl = this.#chainLen
     let next = Infinity
     for (let l = 0; l < this.#levels.length; l++) {
       const lv = this.#levels[l]
+      const step = lv.step
+      const E = lv.E
       const wins = lv.windows
       let wi = 0
-      const arr = tok.lists[l]
-      const h = tok.lh[l]
-      let i = h + tok.ln[l] - 1
-      while (i >= h && d[arr![i] * STRIDE + B_START] >= lv.E) {
-        const enters = d[arr![i] * STRIDE + B_START]
-        if (enters < next) next = enters
-        i--
-      }
       acc.fill(0)
       acc[O_HIGH] = -Infinity; acc[O_LOW] = Infinity; acc[O_OPEN] = NaN; acc[O_CLOSE] = NaN
-      let oldest = NIL
+      this.#oldest = NaN
       let folded = 0
-      for (; i >= h; i--) {
-        const cur = arr![i]
-        const o = cur * STRIDE
-        const start = d[o + B_START]
-        while (wi < wins.length && start < this.#winStart[wins[wi]]) {
-          next = this.#finish(tok, wins[wi], oldest, next)
-          wi++
+      // a chain level's windows also take the finer chain levels' buckets: newest level first,
+      // each newest bucket first, is newest time first (the levels hold disjoint time ranges)
+      for (let k = l < cl ? 0 : l; k <= l && wi < wins.length; k++) {
+        const arr = tok.lists[k]
+        if (arr === null) continue
+        const h = arr[DQ_H]
+        for (let i = h + arr[DQ_N] - 1; i >= h; i--) {
+          const o = arr[i] * STRIDE
+          const start = d[o + B_START]
+          if (start >= E) {
+            const enters = Math.floor(start / step) * step
+            if (enters < next) next = enters
+            continue
+          }
+          while (wi < wins.length && start < this.#winStart[wins[wi]]) {
+            next = this.#finish(tok, wins[wi], step, next)
+            wi++
+          }
+          if (wi === wins.length) break
+          for (let q = 0; q < 16; q++) acc[O_USD + q] += d[o + B_USD + q]
+          acc[O_COUNT] += d[o + B_COUNT]; acc[O_COUNT + 1] += d[o + B_COUNT + 1]
+          acc[O_T_ANY] += d[o + B_T_ANY]; acc[O_T_SIDE] += d[o + B_T_SIDE]; acc[O_T_SIDE + 1] += d[o + B_T_SIDE + 1]
+          if (d[o + B_HIGH] > acc[O_HIGH]) acc[O_HIGH] = d[o + B_HIGH]
+          if (d[o + B_LOW] < acc[O_LOW]) acc[O_LOW] = d[o + B_LOW]
+          acc[O_OPEN] = d[o + B_OPEN_P]
+          if (folded === 0) acc[O_CLOSE] = d[o + B_CLOSE_P]
+          this.#oldest = start
+          if (++folded % ACC_CARRY_EVERY === 0) for (let q = 0; q < 16; q += 4) carry(acc, O_USD + q)
         }
-        if (wi === wins.length) break
-        for (let k = 0; k < 16; k++) acc[O_USD + k] += d[o + B_USD + k]
-        acc[O_COUNT] += d[o + B_COUNT]; acc[O_COUNT + 1] += d[o + B_COUNT + 1]
-        acc[O_T_ANY] += d[o + B_T_ANY]; acc[O_T_SIDE] += d[o + B_T_SIDE]; acc[O_T_SIDE + 1] += d[o + B_T_SIDE + 1]
-        if (d[o + B_HIGH] > acc[O_HIGH]) acc[O_HIGH] = d[o + B_HIGH]
-        if (d[o + B_LOW] < acc[O_LOW]) acc[O_LOW] = d[o + B_LOW]
-        acc[O_OPEN] = d[o + B_OPEN_P]
-        if (oldest === NIL) acc[O_CLOSE] = d[o + B_CLOSE_P]
-        oldest = cur
-        if (++folded % ACC_CARRY_EVERY === 0) for (let k = 0; k < 16; k += 4) carry(acc, O_USD + k)
       }
       while (wi < wins.length) {
-        next = this.#finish(tok, wins[wi], oldest, next)
+        next = this.#finish(tok, wins[wi], step, next)
         wi++
       }
     }
@@ -623,8 +734,11 @@ export class Engine {
     return next
   }
 
-  /** Copies the accumulator into window w's result; returns the updated next-change time. */
-  #finish (tok: Token, w: number, oldest: number, next: number): number {
+  /**
+   * Copies the accumulator into window w's result; returns the updated next-change time: when
+   * the oldest bucket taken (#oldest, NaN: none) leaves the window.
+   */
+  #finish (tok: Token, w: number, step: number, next: number): number {
     const acc = this.#acc
     const out = this.#out
     const base = w * O_STRIDE
@@ -634,8 +748,9 @@ export class Engine {
       out[base + O_HIGH] = NaN; out[base + O_LOW] = NaN; out[base + O_OPEN] = NaN; out[base + O_CLOSE] = NaN
     }
     if (tok.pending !== null) this.#countPendingTraders(tok, w, base)
-    if (oldest !== NIL) {
-      const leave = this.#pool.data[oldest * STRIDE + B_START] + this.windows[w].lengthMs
+    const oldest = this.#oldest
+    if (oldest === oldest) {
+      const leave = Math.floor(oldest / step) * step + this.windows[w].lengthMs
       if (leave < next) next = leave
     }
     return next
@@ -780,6 +895,7 @@ export class Engine {
 
   /** @internal */ get _pool (): BucketPool { return this.#pool }
   /** @internal */ get _levelCount (): number { return this.#levels.length }
+  /** @internal */ get _chainLength (): number { return this.#chainLen }
   /** @internal */ _tokens (): Token[] { return this.#sortedTokens() }
   /** @internal */ _token (chain: string, token: string): Token | undefined { return this.#byChain.get(chain)?.get(token) }
   /** @internal */ _adopt (tok: Token): void {
@@ -814,6 +930,33 @@ function lowerBound (d: Float64Array, arr: Int32Array, lo: number, hi: number, f
     else hi = mid
   }
   return lo
+}
+
+/**
+ * Adds bucket src into dst (dst's swaps all precede src's, or dst is empty) and carries dst's
+ * limbs, so a bucket built by folds stays as far from 2⁵³ as one filled swap by swap.
+ */
+function mergeBucket (d: Float64Array, dst: number, src: number): void {
+  const od = dst * STRIDE
+  const os = src * STRIDE
+  if (d[od + B_COUNT] + d[od + B_COUNT + 1] === 0) {
+    for (let k = B_USD; k < STRIDE; k++) d[od + k] = d[os + k]
+  } else {
+    for (let k = 0; k < 16; k++) d[od + B_USD + k] += d[os + B_USD + k]
+    d[od + B_COUNT] += d[os + B_COUNT]; d[od + B_COUNT + 1] += d[os + B_COUNT + 1]
+    d[od + B_T_ANY] += d[os + B_T_ANY]; d[od + B_T_SIDE] += d[os + B_T_SIDE]; d[od + B_T_SIDE + 1] += d[os + B_T_SIDE + 1]
+    if (d[os + B_HIGH] > d[od + B_HIGH]) d[od + B_HIGH] = d[os + B_HIGH]
+    if (d[os + B_LOW] < d[od + B_LOW]) d[od + B_LOW] = d[os + B_LOW]
+    const ot = d[od + B_OPEN_T]; const st = d[os + B_OPEN_T]
+    if (st < ot || (st === ot && (d[os + B_OPEN_B] < d[od + B_OPEN_B] || (d[os + B_OPEN_B] === d[od + B_OPEN_B] && d[os + B_OPEN_L] < d[od + B_OPEN_L])))) {
+      for (let k = B_OPEN_P; k <= B_OPEN_L; k++) d[od + k] = d[os + k]
+    }
+    const ct = d[od + B_CLOSE_T]; const sc = d[os + B_CLOSE_T]
+    if (sc > ct || (sc === ct && (d[os + B_CLOSE_B] > d[od + B_CLOSE_B] || (d[os + B_CLOSE_B] === d[od + B_CLOSE_B] && d[os + B_CLOSE_L] >= d[od + B_CLOSE_L])))) {
+      for (let k = B_CLOSE_P; k <= B_CLOSE_L; k++) d[od + k] = d[os + k]
+    }
+  }
+  for (let k = 0; k < 16; k += 4) carry(d, od + B_USD + k)
 }
 
 /** Carries a four-limb decimal so its three low limbs are in [0, 10⁹). */

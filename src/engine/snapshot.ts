@@ -6,19 +6,20 @@ import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
-import { Token, TR_ANY, TR_STRIDE, appendTo } from './token.js'
+import { Token, TR_ANY, TR_STRIDE, DQ_H, DQ_N, appendTo } from './token.js'
 import type { WindowSpec } from './windows.js'
 
 /*
- * Snapshot encoding, little-endian, version 1:
+ * Snapshot encoding, little-endian, version 2:
  *
- *   engine: "VLME" u8 version=1 u8 kind=1 | f64 skew | f64 now | f64×4 counters
+ *   engine: "VLME" u8 version=2 u8 kind=1 | f64 skew | f64 now | f64×4 counters
  *           | u16 windows { str name, f64 length, f64 step } | u32 tokens { token }
  *           | u32 removed { str key, i32 hi, i32 lo }
- *   token:  "VLME" u8 version=1 u8 kind=2 | u16 levels { f64 step } | token
+ *   token:  "VLME" u8 version=2 u8 kind=2 | u16 levels { f64 step } | token
  *
  *   token := str chain, str token, f64 firstSeen, f64 lastT, f64 lastB, f64 lastL, f64 lastPrice,
- *            u8 flags (1 reported, 2 dirty), i32 repHi, i32 repLo,
+ *            u8 flags (1 reported, 2 dirty, 4 folded), i32 repHi, i32 repLo,
+ *            [flag 4: per chain level f64 folded],
  *            per level: u32 n { bucket }, u32 n { i32 hi, i32 lo, f64 any, f64 buy, f64 sell },
  *            u32 n { i32 hi, i32 lo, f64 blockTime }, u32 n { f64 t, i32 hi, i32 lo, u8 side }
  *   bucket := f64 start, 4 × (u32 l0, u32 l1, u32 l2, f64 l3), u32 buys, u32 sells,
@@ -28,9 +29,12 @@ import type { WindowSpec } from './windows.js'
  *
  * Only state inside the horizon is written: expired dedup ids and traders are skipped, so a
  * snapshot is proportional to the activity of the last longest window.
+ *
+ * Version 2 (tiered levels): a swap lives in one chain bucket, and `folded` tells which chain
+ * level holds which times; version 1 snapshots (a bucket per level per swap) are refused.
  */
 const MAGIC = 0x454d4c56 // "VLME" read as little-endian u32
-const VERSION = 1
+const VERSION = 2
 const KIND_ENGINE = 1
 const KIND_TOKEN = 2
 
@@ -96,12 +100,16 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   const hs = e.horizonStart
   w.str(tok.chain); w.str(tok.token)
   w.f64(tok.firstSeen); w.f64(tok.lastT); w.f64(tok.lastB); w.f64(tok.lastL); w.f64(tok.lastPrice)
-  w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
+  const F = tok.folded
+  w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0) | (F !== null ? 4 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
+  if (F !== null) for (let k = 0; k < e._chainLength; k++) w.f64(F[k])
   for (let l = 0; l < e._levelCount; l++) {
-    const n = tok.ln[l]
+    const arr = tok.lists[l]
+    const h = arr === null ? 0 : arr[DQ_H]
+    const n = arr === null ? 0 : arr[DQ_N]
     w.u32(n)
-    for (let i = tok.lh[l]; i < tok.lh[l] + n; i++) {
-      const o = tok.lists[l]![i] * STRIDE
+    for (let i = h; i < h + n; i++) {
+      const o = arr![i] * STRIDE
       w.f64(d[o + B_START])
       for (let k = 0; k < 16; k += 4) {
         // carried so the three low limbs fit a u32
@@ -161,6 +169,11 @@ function readToken (r: Reader, e: Engine): Token {
   tok.reported = (flags & 1) !== 0
   tok.dirty = (flags & 2) !== 0
   tok.repHi = r.i32(); tok.repLo = r.i32()
+  if ((flags & 4) !== 0) {
+    const F = new Array<number>(e._chainLength)
+    for (let k = 0; k < F.length; k++) F[k] = r.f64()
+    tok.folded = F
+  }
   const pool = e._pool
   for (let l = 0; l < levels; l++) {
     const n = r.u32()
