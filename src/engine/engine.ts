@@ -3,7 +3,7 @@ import { limbsToString, LIMB } from '../swap/decimal18.js'
 import { VolumerError } from '../errors.js'
 import type { StatsObject, WindowStats } from './stats.js'
 import { DEFAULT_WINDOWS, type WindowSpec, windowEnd } from './windows.js'
-import { hashString, hashOut, Hash64Table } from './hash64.js'
+import { hashString, hashOut, Hash64Table, type Doubles } from './hash64.js'
 import {
   BucketPool, NIL, STRIDE, B_START, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
@@ -124,8 +124,8 @@ export class Engine {
   #asOfIso = ''
   readonly #fromIso: string[]
   readonly #toIso: string[]
-  readonly #idLive: (v: Float64Array, base: number) => boolean
-  readonly #traderLive: (v: Float64Array, base: number) => boolean
+  readonly #idLive: (v: Doubles, base: number) => boolean
+  readonly #traderLive: (v: Doubles, base: number) => boolean
 
   constructor (options: EngineOptions) {
     const windows = options.windows ?? DEFAULT_WINDOWS

@@ -1,7 +1,7 @@
 import { VolumerError } from '../errors.js'
 import { LIMB } from '../swap/decimal18.js'
 import { Engine } from './engine.js'
-import { Hash64Table } from './hash64.js'
+import { Hash64Table, type Doubles } from './hash64.js'
 import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
@@ -133,7 +133,7 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   for (let i = 0; i < p.length; i += 4) { w.f64(p[i]); w.i32(p[i + 1]); w.i32(p[i + 2]); w.u8(p[i + 3]) }
 }
 
-function writeTable (w: Writer, t: Hash64Table | null, live: (v: Float64Array, base: number) => boolean): void {
+function writeTable (w: Writer, t: Hash64Table | null, live: (v: Doubles, base: number) => boolean): void {
   if (t === null) { w.u32(0); return }
   let n = 0
   t.forEach((hi, lo, base) => { if (live(t.data, base)) n++ })
