@@ -8,6 +8,7 @@
  *   PROCESSOR_BENCH_PROFILE=0 …      skip the CPU profile of the throughput run
  *   PROCESSOR_BENCH_ONLY=throughput  only phase 1, written to processor-throughput-<tokens>[-<max>].json
  *   PROCESSOR_BENCH_MAX_CYCLE=100000 --max-cycle-records of the throughput run (default the CLI's)
+ *   PROCESSOR_BENCH_NODE_ARGS="--max-semi-space-size=64" …  extra node flags of the throughput run
  *
  * Phases, on one 12-partition topic set:
  *  1. throughput: pre-produce the Avro swaps, start one processor (with --cpu-prof), time from
@@ -39,6 +40,7 @@ const LATENCY_S = Number(process.env.PROCESSOR_BENCH_LATENCY_S ?? 15)
 const ONLY = process.env.PROCESSOR_BENCH_ONLY
 const MAX_CYCLE = process.env.PROCESSOR_BENCH_MAX_CYCLE === undefined ? undefined : Number(process.env.PROCESSOR_BENCH_MAX_CYCLE)
 const RATE = 1000
+const NODE_ARGS = (process.env.PROCESSOR_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
 const WINDOWS = '1m,5m,15m,30m,1h,2h,4h,6h,8h,12h,24h'
 
 function pct (xs: number[], p: number): number {
@@ -61,7 +63,7 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
 
   const p = fleet.start('bench-1', {
     windows: WINDOWS, checkpointInterval: '10s', maxCycleRecords: MAX_CYCLE,
-    nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
+    nodeArgs: [...NODE_ARGS, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]
   })
   await p.waitReady()
   t = performance.now()
@@ -75,10 +77,12 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   const commitCount = Number(/^volumer_processor_commit_duration_seconds_count (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const commitSum = Number(/^volumer_processor_commit_duration_seconds_sum (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const rss = Number(/^volumer_processor_process_resident_memory_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN)
+  const statsOut = Number(/^volumer_processor_stats_updates_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
+  const changelogOut = Number(/^volumer_processor_changelog_records_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   await p.stop(120_000)
   const rate = Math.round(inputs.length / seconds)
-  console.log(`throughput: ${inputs.length} swaps in ${seconds.toFixed(1)} s = ${rate} swaps/s (floor 20,000, goal 100,000); ${commitCount} transactions, mean commit ${(commitSum / commitCount * 1000).toFixed(1)} ms; RSS ${(rss / 1e6).toFixed(0)} MB`)
-  return { swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss }
+  console.log(`throughput: ${inputs.length} swaps in ${seconds.toFixed(1)} s = ${rate} swaps/s (floor 20,000, goal 100,000); ${commitCount} transactions, mean commit ${(commitSum / commitCount * 1000).toFixed(1)} ms; RSS ${(rss / 1e6).toFixed(0)} MB; ${statsOut} stats records, ${changelogOut} changelog records`)
+  return { swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss, statsRecords: statsOut, changelogRecords: changelogOut, nodeArgs: NODE_ARGS }
 }
 
 async function latency (cluster: TestCluster, p: ProcessorProcess, tag: string): Promise<Record<string, unknown>> {

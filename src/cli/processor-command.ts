@@ -24,6 +24,10 @@ ${CONNECTION_HELP}  --pg-url URL           Postgres for checkpoints (VOLUMER_PG_
   --cycle D              longest time between transactions (VOLUMER_CYCLE; default 100ms)
   --max-cycle-records N  ...or this many input records (VOLUMER_MAX_CYCLE_RECORDS; default 20000)
   --checkpoint-interval D  checkpoint each partition this often (VOLUMER_CHECKPOINT_INTERVAL; default 60s)
+  --changelog-full-after D  changelog records are DELTAs (the swaps a token counted) while the
+                         newest checkpoint is younger than this, FULL token states after; capped at
+                         half the state topic's min.compaction.lag.ms; 0s = FULL only
+                         (VOLUMER_CHANGELOG_FULL_AFTER; default 1h)
   --metrics-port N       /metrics, /healthz, /readyz (VOLUMER_METRICS_PORT; default 9464; 0 = any free port)
   -h, --help
 `
@@ -39,6 +43,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     cycle: { type: 'string' },
     'max-cycle-records': { type: 'string' },
     'checkpoint-interval': { type: 'string' },
+    'changelog-full-after': { type: 'string' },
     'metrics-port': { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   }, false)
@@ -53,6 +58,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     cycleMs: durationFlag('cycle', resolve(values, 'cycle', 'VOLUMER_CYCLE') ?? '100ms'),
     maxCycleRecords: intFlag('max-cycle-records', resolve(values, 'max-cycle-records', 'VOLUMER_MAX_CYCLE_RECORDS') ?? '20000', 1, 10_000_000),
     checkpointIntervalMs: durationFlag('checkpoint-interval', resolve(values, 'checkpoint-interval', 'VOLUMER_CHECKPOINT_INTERVAL') ?? '60s'),
+    fullAfterMs: durationFlag('changelog-full-after', resolve(values, 'changelog-full-after', 'VOLUMER_CHANGELOG_FULL_AFTER') ?? '1h'),
     metricsPort: intFlag('metrics-port', resolve(values, 'metrics-port', 'VOLUMER_METRICS_PORT') ?? '9464', 0, 65535)
   })
   const logger = createLogger(conn.logLevel, 'processor')
@@ -87,6 +93,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     cycleMs: config.cycleMs,
     maxRecordsPerCycle: config.maxCycleRecords,
     checkpointIntervalMs: config.checkpointIntervalMs,
+    fullAfterMs: config.fullAfterMs,
     // a freeze shorter than session − heartbeat (librdkafka: session/4) cannot cost the membership
     frozenAfterMs: conn.sessionTimeoutMs * 3 / 4
   })

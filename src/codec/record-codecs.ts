@@ -1,6 +1,8 @@
 import type { StatsObject } from '../engine/stats.js'
 import { createAvroDecoder, createAvroEncoder, type AvroDecoder } from './avro-codec.js'
 import { loadSchemaText } from './schema-files.js'
+import { STATS_CANONICAL_SCHEMA } from './stats-decoder.js'
+import { StatsWriter } from './stats-encoder.js'
 import type { SchemaRegistry } from './schema-registry.js'
 
 /**
@@ -12,7 +14,12 @@ export interface StateChange {
   /** format version of tokenState, owned by the engine's snapshot encoder */
   version: number
   partition: number
+  /** FULL: the engine's per-token snapshot; empty in a DELTA */
   tokenState: Uint8Array
+  /** DELTA: engine clock (ms) the swaps were ingested at */
+  clock?: number
+  /** DELTA: the input record values the token counted in one cycle, in order; null/absent: FULL */
+  swaps?: Uint8Array[] | null
 }
 
 export interface RecordEncoder<T> {
@@ -26,8 +33,17 @@ export interface RecordDecoder<T> {
   decodeAsync (buf: Uint8Array): Promise<T>
 }
 
-export async function createStatsEncoder (registry: SchemaRegistry, subject = 'stats-value'): Promise<RecordEncoder<StatsObject>> {
+/**
+ * `fast: false` encodes with avsc; otherwise with the hand-written StatsWriter (same bytes) while
+ * schemas/stats.avsc has the canonical form that writer knows. The fast encoder returns views of
+ * a shared slab: a record must not be modified after encode.
+ */
+export async function createStatsEncoder (registry: SchemaRegistry, subject = 'stats-value', opts: { fast?: boolean } = {}): Promise<RecordEncoder<StatsObject>> {
   const enc = await createAvroEncoder(registry, subject, loadSchemaText('stats'))
+  if (opts.fast !== false && JSON.stringify(enc.type.schema()) === STATS_CANONICAL_SCHEMA) {
+    const writer = new StatsWriter(enc.id)
+    return { id: enc.id, encode: v => writer.encode(v) }
+  }
   return { id: enc.id, encode: v => enc.encode(v) }
 }
 
@@ -42,14 +58,20 @@ export async function createStateChangeEncoder (registry: SchemaRegistry, subjec
     encode: v => enc.encode({
       version: v.version,
       partition: v.partition,
-      // avsc's bytes type wants a Buffer; this view shares memory, no copy
-      tokenState: Buffer.isBuffer(v.tokenState) ? v.tokenState : Buffer.from(v.tokenState.buffer, v.tokenState.byteOffset, v.tokenState.byteLength),
+      tokenState: asBuffer(v.tokenState),
+      clock: v.clock ?? 0,
+      swaps: v.swaps == null ? null : v.swaps.map(asBuffer),
     }),
   }
 }
 
 export function createStateChangeDecoder (registry: SchemaRegistry): RecordDecoder<StateChange> {
   return typed<StateChange>(createAvroDecoder({ registry, readerSchema: loadSchemaText('state-changelog') }))
+}
+
+// avsc's bytes type wants a Buffer; a view shares memory, no copy
+function asBuffer (b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 }
 
 function typed<T> (d: AvroDecoder): RecordDecoder<T> {

@@ -9,6 +9,7 @@ export interface ProcessorMetrics {
   dlq: Counter<'reason'>
   statsOut: Counter
   changelogOut: Counter
+  fullRewrites: Counter
   cycles: Counter
   commitSeconds: Histogram
   cycleSeconds: Histogram
@@ -31,6 +32,7 @@ export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
     dlq: new Counter({ name: 'volumer_processor_dlq_total', help: 'Records sent to the dead-letter topic, by reason code', labelNames: ['reason'], registers: r }),
     statsOut: new Counter({ name: 'volumer_processor_stats_updates_total', help: 'Stats records produced (updates and tombstones)', registers: r }),
     changelogOut: new Counter({ name: 'volumer_processor_changelog_records_total', help: 'State changelog records produced', registers: r }),
+    fullRewrites: new Counter({ name: 'volumer_processor_full_rewrites_total', help: 'Tokens rewritten as FULL changelog records because their partition had no recent checkpoint (DELTAs must not outlive the compaction lag)', registers: r }),
     cycles: new Counter({ name: 'volumer_processor_transactions_total', help: 'Transactions committed', registers: r }),
     commitSeconds: new Histogram({ name: 'volumer_processor_commit_duration_seconds', help: 'Time to commit one transaction (sendOffsets + commit)', buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2], registers: r }),
     cycleSeconds: new Histogram({ name: 'volumer_processor_cycle_duration_seconds', help: 'Time from the start of a cycle to its commit', buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5], registers: r }),

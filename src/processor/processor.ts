@@ -49,6 +49,15 @@ export interface ProcessorOptions {
    * interval. Default 2250 (3 s session).
    */
   frozenAfterMs?: number
+  /**
+   * Changelog records are DELTAs (the swaps a token counted in a cycle) while the partition's
+   * newest stored checkpoint is younger than this (ms); older, the processor writes FULL token
+   * states and rewrites every token that has DELTAs since the checkpoint, so compaction (which
+   * keeps only a key's newest record once it is older than the state topic's
+   * min.compaction.lag.ms) can never remove a DELTA that a restore needs. Capped at half the
+   * topic's lag at start-up; 0 = FULL records only. Default 3600000 (1 h).
+   */
+  fullAfterMs?: number
 }
 
 /** Per assigned input partition: its engine and how far it has read and committed. */
@@ -69,7 +78,16 @@ interface PartitionTask {
   startOffset: number
   /** DLQ records of this partition in the open cycle: they leave with the partition when it is lost */
   dlq: ProduceRecord[]
+  /** per token (chain:token), the input values it counted in the open cycle: its DELTA */
+  deltas: Map<string, Uint8Array[]>
+  /** tokens whose newest changelog record since the base checkpoint is a DELTA */
+  deltaKeys: Set<string>
+  /** createdAt of the newest stored checkpoint (or when the partition was restored without one) */
+  baseAt: number
 }
+
+/** FULL rewrites of DELTA tokens per partition and cycle once a checkpoint is overdue */
+const REWRITES_PER_CYCLE = 2000
 
 export interface Processor {
   /** runs until `stop()`; rejects on a fatal error (the caller exits, a supervisor restarts) */
@@ -83,6 +101,7 @@ export interface Processor {
 }
 
 const STATE_VERSION = 1
+const EMPTY = new Uint8Array(0)
 
 /** CPU time of the whole process (all threads), ms */
 function cpuMs (): number {
@@ -103,6 +122,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   const maxRecords = opts.maxRecordsPerCycle ?? 20_000
   const checkpointIntervalMs = opts.checkpointIntervalMs ?? 60_000
   const frozenAfterMs = opts.frozenAfterMs ?? 2250
+  let fullAfterMs = opts.fullAfterMs ?? 3_600_000
   // wall and CPU time when the last poll returned (rebalance callbacks run inside poll): a slow
   // cycle burns CPU as its wall time passes, a frozen process does not
   let pollWall = performance.now()
@@ -150,7 +170,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     await Promise.all(mine.map(async (tp) => {
       const t0 = performance.now()
       const restored = await restorePartition({
-        log, store: opts.store, stateDecoder, groupId, stateTopic: topics.state, windows, skewMs, now: clock.now(), logger
+        log, store: opts.store, stateDecoder, swapDecoder, groupId, stateTopic: topics.state, windows, skewMs, now: clock.now(), logger
       }, tp.partition)
       const seconds = (performance.now() - t0) / 1000
       m.restoreSeconds.observe(seconds)
@@ -161,12 +181,16 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         engine: restored.engine,
         position: -1,
         committed: -1,
-        lastCheckpointAt: clock.now(),
+        // no checkpoint yet: take one after the first commit, so restores stop replaying from the start
+        lastCheckpointAt: restored.checkpoint === null ? -Infinity : clock.now(),
         checkpointedPosition: restored.checkpoint?.inputOffset ?? -1,
         checkpointing: null,
         counted: c.counted, duplicates: c.duplicates, late: c.late,
         startOffset: startAt.get(tp.partition) ?? -1,
-        dlq: []
+        dlq: [],
+        deltas: new Map(),
+        deltaKeys: restored.deltaKeys,
+        baseAt: restored.checkpointAt ?? clock.now()
       })
       logger.info({
         partition: tp.partition, seconds: Number(seconds.toFixed(3)), tokens: restored.engine.tokenCount,
@@ -219,7 +243,12 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       const swap = validateSwapObject(obj)
       if (isSwapReject(swap)) { toDlq(task, rec, swap.code, swap.message); continue }
       const outcome = engine.ingest(swap)
-      if (outcome !== COUNTED && outcome !== DUPLICATE && outcome !== LATE) {
+      if (outcome === COUNTED) {
+        const key = swap.chain + ':' + swap.token
+        const values = task.deltas.get(key)
+        if (values === undefined) task.deltas.set(key, [rec.value!])
+        else values.push(rec.value!)
+      } else if (outcome !== DUPLICATE && outcome !== LATE) {
         toDlq(task, rec, 'FUTURE_TIME', `blockTime ${new Date(swap.blockTime).toISOString()} is more than ${skewMs} ms ahead of the clock ${new Date(engine.now).toISOString()}`)
       }
     }
@@ -253,20 +282,55 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       if (offset < 0) continue
       offsets.push({ topic: topics.swaps, partition: task.partition, offset })
       const engine = task.engine
-      engine.advance(now)
-      engine.drain((key, value) => {
-        out.push({ topic: topics.stats, key: Buffer.from(key), value: value === null ? null : statsEncoder.encode(value) })
-        stats++
-      }, (key, chain, token, alive) => {
-        const snap = alive ? engine.snapshotToken(chain, token) : undefined
+      // every swap of the open cycle was ingested at this clock: DELTAs replay at it
+      const ingestClock = engine.now
+      const full = now - task.baseAt >= fullAfterMs
+      const writeFull = (key: string, chain: string, token: string): void => {
+        const snap = engine.snapshotToken(chain, token)
         out.push({
           topic: topics.state,
           partition: task.partition,
           key: Buffer.from(key),
           value: snap === undefined ? null : stateEncoder.encode({ version: STATE_VERSION, partition: task.partition, tokenState: snap })
         })
+        task.deltaKeys.delete(key)
+        changes++
+      }
+      engine.advance(now)
+      engine.drain((key, value) => {
+        out.push({ topic: topics.stats, key: Buffer.from(key), value: value === null ? null : statsEncoder.encode(value) })
+        stats++
+      }, (key, chain, token, alive) => {
+        if (!alive) {
+          out.push({ topic: topics.state, partition: task.partition, key: Buffer.from(key), value: null })
+          task.deltaKeys.delete(key)
+          changes++
+          return
+        }
+        const swaps = task.deltas.get(key)
+        // changed by a restore's replay only: the changelog holds that already
+        if (swaps === undefined) return
+        if (full) { writeFull(key, chain, token); return }
+        out.push({
+          topic: topics.state,
+          partition: task.partition,
+          key: Buffer.from(key),
+          value: stateEncoder.encode({ version: STATE_VERSION, partition: task.partition, tokenState: EMPTY, clock: ingestClock, swaps })
+        })
+        task.deltaKeys.add(key)
         changes++
       })
+      task.deltas.clear()
+      if (full && task.deltaKeys.size > 0) {
+        // the checkpoint is overdue: make the DELTA tokens' history compaction-proof
+        let n = 0
+        for (const key of task.deltaKeys) {
+          if (n++ === REWRITES_PER_CYCLE) break
+          const sep = key.indexOf(':')
+          writeFull(key, key.slice(0, sep), key.slice(sep + 1))
+        }
+        m.fullRewrites.inc(Math.min(n, REWRITES_PER_CYCLE))
+      }
       for (const r of task.dlq) out.push(r)
     }
     const advanced = offsets.some((o) => { const t = tasks.get(o.partition)!; return t.position >= 0 && o.offset > t.committed })
@@ -283,7 +347,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     } catch (err) {
       m.aborts.inc()
       try { await p.abort() } catch { /* the producer may be unusable: fatal below */ }
-      for (const task of tasks.values()) task.dlq = []
+      for (const task of tasks.values()) { task.dlq = []; task.deltas.clear() }
       pendingRecords = 0
       if (isVolumerError(err) && (err as { fatal?: boolean }).fatal === true) throw err
       logger.warn({ err }, 'transaction aborted; rebuilding partitions from the committed state')
@@ -340,14 +404,20 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     if (!tasks.has(task.partition)) return
     const state = task.engine.snapshot()
     const inputOffset = task.committed
-    task.lastCheckpointAt = clock.now()
-    const save = opts.store.save({ group: groupId, partition: task.partition, inputOffset, changelogOffset, createdAt: clock.now(), state })
+    const createdAt = clock.now()
+    task.lastCheckpointAt = createdAt
+    // DELTAs so far are inside this snapshot; if it is not stored they are pending again
+    const covered = task.deltaKeys
+    task.deltaKeys = new Set()
+    const save = opts.store.save({ group: groupId, partition: task.partition, inputOffset, changelogOffset, createdAt, state })
       .then(() => {
+        task.baseAt = createdAt
         task.checkpointedPosition = inputOffset
         m.checkpointSeconds.observe((performance.now() - t0) / 1000)
         m.checkpointBytes.set(state.byteLength)
         logger.debug({ partition: task.partition, inputOffset, changelogOffset, bytes: state.byteLength }, 'checkpoint stored')
       }, (err: unknown) => {
+        for (const key of covered) task.deltaKeys.add(key)
         logger.warn({ err, partition: task.partition }, 'checkpoint not stored; will retry at the next interval')
       })
       .finally(() => { task.checkpointing = null })
@@ -382,11 +452,28 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     }
   }
 
+  /**
+   * DELTAs are safe only while they are younger than the state topic's min.compaction.lag.ms:
+   * the switch to FULL records must come well before that.
+   */
+  async function capFullAfter (wanted: number): Promise<number> {
+    admin ??= await log.createAdmin()
+    const [d] = await admin.describeTopics([topics.state])
+    if (d === undefined || !(d.configs['cleanup.policy'] ?? '').includes('compact')) return wanted
+    const lag = Number(d.configs['min.compaction.lag.ms'] ?? 0)
+    if (wanted * 2 <= lag) return wanted
+    const capped = Math.floor(lag / 2)
+    logger.warn({ topic: topics.state, minCompactionLagMs: lag, fullAfterMs: wanted, using: capped },
+      capped === 0 ? 'state topic compacts without a lag: writing FULL changelog records only' : 'state topic compaction lag is short: switching to FULL changelog records sooner')
+    return capped
+  }
+
   async function run (): Promise<void> {
     await opts.store.migrate()
     statsEncoder = await createStatsEncoder(opts.registry, topics.stats + '-value')
     stateEncoder = await createStateChangeEncoder(opts.registry, topics.state + '-value')
     swapDecoder = createSwapDecoder({ registry: opts.registry })
+    fullAfterMs = await capFullAfter(fullAfterMs)
     producer = await log.createTransactionalProducer({ transactionalId: opts.transactionalId })
     consumer = await log.createConsumer({ groupId, topics: [topics.swaps], onAssign, onRevoke, autoOffsetReset: 'earliest' })
     logger.info({ groupId, transactionalId: opts.transactionalId, cycleMs }, 'processor started')

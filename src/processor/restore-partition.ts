@@ -1,43 +1,50 @@
 import type { Logger } from 'pino'
-import { createEngine, restoreEngine, type Engine, type WindowSpec } from '../engine/index.js'
+import { COUNTED, createEngine, restoreEngine, type Engine, type WindowSpec } from '../engine/index.js'
 import type { Log } from '../log/log.js'
 import type { CheckpointStore, Checkpoint } from '../store/checkpoint-store.js'
 import type { RecordDecoder, StateChange } from '../codec/record-codecs.js'
+import type { SwapDecoder } from '../codec/index.js'
 import { VolumerError, isVolumerError } from '../errors.js'
+import { isRecordReject, swapFromRecord } from './swap-from-record.js'
 
 export interface RestoreContext {
   log: Log
   store: CheckpointStore
   stateDecoder: RecordDecoder<StateChange>
+  swapDecoder: SwapDecoder
   groupId: string
   stateTopic: string
   windows: readonly WindowSpec[]
   skewMs: number
   now: number
   logger: Logger
+  /** how long a restore waits for an unreachable checkpoint store before failing; default 300000 */
+  storeWaitMs?: number
 }
 
 export interface RestoredPartition {
   engine: Engine
   checkpoint: Checkpoint | null
   changelogRecords: number
+  /** tokens whose newest changelog record after the checkpoint is a DELTA (see processor.ts) */
+  deltaKeys: Set<string>
+  /** createdAt of the checkpoint restored from (ms), or null */
+  checkpointAt: number | null
 }
 
 /**
  * A partition's engine as of the last committed transaction: the newest checkpoint, then every
  * `volumer-state` record written after it (read_committed, so aborted cycles never count).
- * Changelog records hold a token's whole state, so applying them in order is exact.
+ * A FULL record replaces a token's state; a DELTA re-ingests the swaps the token counted in one
+ * cycle, at the clock they were counted at, so the engine retraces the same steps. A DELTA that
+ * a checkpoint already covers (an overlap) changes nothing: its swap ids are duplicates.
  *
- * When the store is unreachable the whole (compacted) changelog is replayed instead: slower,
- * equally exact.
+ * Without a checkpoint the whole (compacted) changelog is replayed. That is exact as long as no
+ * DELTA was compacted away, which the processor ensures by rewriting tokens as FULL records
+ * before a DELTA can be older than the topic's min.compaction.lag.ms (docs/processor.md).
  */
 export async function restorePartition (ctx: RestoreContext, partition: number): Promise<RestoredPartition> {
-  let checkpoint: Checkpoint | null = null
-  try {
-    checkpoint = await ctx.store.latest(ctx.groupId, partition)
-  } catch (err) {
-    ctx.logger.warn({ err, partition }, 'checkpoint store unavailable: replaying the whole changelog instead')
-  }
+  let checkpoint = await latestCheckpoint(ctx, partition)
   let engine: Engine | undefined
   if (checkpoint !== null) {
     try {
@@ -59,6 +66,8 @@ export async function restorePartition (ctx: RestoreContext, partition: number):
     partitions: [{ topic: ctx.stateTopic, partition, from: checkpoint === null ? 'earliest' : checkpoint.changelogOffset }]
   })
   let n = 0
+  let notCounted = 0
+  const deltaKeys = new Set<string>()
   try {
     while (!reader.isCaughtUp()) {
       const batches = await reader.poll(10_000, 500)
@@ -67,18 +76,33 @@ export async function restorePartition (ctx: RestoreContext, partition: number):
         for (const rec of batch.records) {
           n++
           if (rec.key === null) continue
+          const key = rec.key.toString('utf8')
           if (rec.value === null) {
-            const key = rec.key.toString('utf8')
+            deltaKeys.delete(key)
             const sep = key.indexOf(':')
             if (sep > 0) engine.dropToken(key.slice(0, sep), key.slice(sep + 1))
             continue
           }
+          let change: StateChange
           try {
-            engine.restoreToken(ctx.stateDecoder.decode(rec.value).tokenState)
+            change = ctx.stateDecoder.decode(rec.value)
+            if (change.swaps == null) {
+              engine.restoreToken(change.tokenState)
+              deltaKeys.delete(key)
+              continue
+            }
           } catch (err) {
             // a record this version cannot read must not silently lose a token's numbers
             if (isVolumerError(err) && err.code === 'BAD_SNAPSHOT') throw err
             throw new VolumerError('BAD_SNAPSHOT', `changelog record ${rec.partition}@${rec.offset} does not decode`, { cause: err })
+          }
+          deltaKeys.add(key)
+          engine.advance(change.clock ?? 0)
+          await ctx.swapDecoder.prepare(change.swaps)
+          for (const value of change.swaps) {
+            const swap = swapFromRecord(ctx.swapDecoder, value)
+            if (isRecordReject(swap)) throw new VolumerError('BAD_SNAPSHOT', `changelog record ${rec.partition}@${rec.offset} holds a swap that no longer decodes: ${swap.code} ${swap.message}`)
+            if (engine.ingest(swap) !== COUNTED) notCounted++
           }
         }
       }
@@ -86,8 +110,29 @@ export async function restorePartition (ctx: RestoreContext, partition: number):
   } finally {
     await reader.close()
   }
+  // only an overlap with the checkpoint explains these (duplicates of swaps it holds)
+  if (notCounted > 0) ctx.logger.info({ partition, notCounted }, 'changelog swaps already in the checkpoint were skipped')
   engine.advance(ctx.now)
-  return { engine, checkpoint, changelogRecords: n }
+  return { engine, checkpoint, changelogRecords: n, deltaKeys, checkpointAt: checkpoint?.createdAt ?? null }
+}
+
+/**
+ * The newest checkpoint, waiting for the store if it is down: the changelog alone is not a
+ * substitute once compaction has removed DELTAs the checkpoint covers.
+ */
+async function latestCheckpoint (ctx: RestoreContext, partition: number): Promise<Checkpoint | null> {
+  const waitMs = ctx.storeWaitMs ?? 300_000
+  const t0 = performance.now()
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ctx.store.latest(ctx.groupId, partition)
+    } catch (err) {
+      if (performance.now() - t0 > waitMs) throw new VolumerError('STORE_UNAVAILABLE', `checkpoint store unreachable for ${Math.round(waitMs / 1000)} s while restoring partition ${partition}`, { cause: err })
+      const delay = Math.min(5000, 100 * 2 ** attempt)
+      ctx.logger.warn({ err, partition, retryInMs: delay }, 'checkpoint store unavailable: restore waits for it')
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+  }
 }
 
 function sameWindows (a: readonly WindowSpec[], b: readonly WindowSpec[]): boolean {

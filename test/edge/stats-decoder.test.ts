@@ -10,8 +10,9 @@ import {
   EncodedStats, STATS_CANONICAL_SCHEMA, checkStatsBody, readStatsBody, createInProcessSchemaRegistry, createStatsDecoder, createStatsEncoder,
   createStatsRecordDecoder, loadSchemaText, writeHeader, type SchemaRegistry,
 } from '../../src/codec/index.js'
-import type { StatsObject, WindowStats } from '../../src/engine/stats.js'
+import type { StatsObject } from '../../src/engine/stats.js'
 import { VolumerError } from '../../src/errors.js'
+import { statsEntries, windowName, type StatsEntries } from '../helpers/stats-arbitraries.js'
 
 /** own enumerable properties only, as plain objects (avsc's records are instances of generated classes) */
 function plain (v: unknown): unknown {
@@ -32,43 +33,6 @@ function expectSame (got: unknown, want: unknown): void {
 const WINDOW_FIELDS = ['from', 'to', 'volumeUsd', 'buyVolumeUsd', 'sellVolumeUsd', 'volume', 'buyVolume', 'sellVolume',
   'txns', 'buys', 'sells', 'traders', 'buyers', 'sellers', 'open', 'close', 'high', 'low', 'priceChangePct', 'vwap'] as const
 
-// strings: mostly ASCII like the processor writes, sometimes any Unicode (non-ASCII takes the UTF-8 path)
-const str = fc.oneof(
-  { weight: 4, arbitrary: fc.string({ maxLength: 30 }) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
-  { weight: 1, arbitrary: fc.constantFrom('0', '', '2021-06-16T02:47:08.000Z', '1234.567891', 'é', '€1', '𝄞') },
-)
-// longs: avsc accepts ±(2^53 - 2); small ones are the common case (1-byte varints)
-const long = fc.oneof(
-  fc.integer({ min: -70, max: 70 }),
-  fc.integer(),
-  fc.integer({ min: -9007199254740990, max: 9007199254740990 }),
-  fc.constantFrom(9007199254740990, -9007199254740990, 2 ** 52 + 1, -(2 ** 52) - 3, 2 ** 31, -(2 ** 31)),
-)
-const nullableDouble = fc.option(fc.oneof(fc.double(), fc.constantFrom(NaN, -0, Infinity, -Infinity, 5e-324)), { nil: null })
-const windowName = fc.oneof(
-  { weight: 5, arbitrary: fc.constantFrom('1m', '5m', '15m', '1h', '24h') },
-  { weight: 1, arbitrary: str },
-  { weight: 1, arbitrary: fc.constantFrom('constructor', 'toString', '0', '10', '__proto__', 'hasOwnProperty') },
-)
-const windowStats: fc.Arbitrary<WindowStats> = fc.record({
-  from: str, to: str, volumeUsd: str, buyVolumeUsd: str, sellVolumeUsd: str, volume: str, buyVolume: str, sellVolume: str,
-  txns: long, buys: long, sells: long, traders: long, buyers: long, sellers: long,
-  open: nullableDouble, close: nullableDouble, high: nullableDouble, low: nullableDouble, priceChangePct: nullableDouble, vwap: nullableDouble,
-}, { noNullPrototype: true })
-
-/** the map as avsc would see it: [name, stats] pairs (an object could not hold __proto__ or order numeric names) */
-const statsEntries = fc.record({
-  chain: str,
-  token: str,
-  asOf: str,
-  lastPrice: nullableDouble,
-  lastTradeAt: fc.option(str, { nil: null }),
-  firstSeenAt: fc.option(str, { nil: null }),
-  windows: fc.array(fc.tuple(windowName, windowStats), { maxLength: 12 }),
-}, { noNullPrototype: true })
-
-type StatsEntries = Omit<StatsObject, 'windows'> & { windows: Array<[string, WindowStats]> }
 
 const type = avro.Type.forSchema(JSON.parse(loadSchemaText('stats')) as avro.Schema)
 const windowType = avro.Type.forSchema((JSON.parse(loadSchemaText('stats')) as { fields: Array<{ name: string, type: { values: avro.Schema } }> }).fields[6].type.values)
