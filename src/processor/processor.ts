@@ -44,9 +44,10 @@ export interface ProcessorOptions {
   /**
    * Freeze detection: when the process has been stopped this long (ms of wall time with no CPU
    * time, e.g. SIGSTOP or a stalled VM) since the last poll, it may have lost its partitions
-   * without knowing yet; a cycle is then not committed before it has polled the group. Set it to
-   * what a freeze can last without costing the membership: session timeout − heartbeat
-   * interval. Default 2250 (3 s session).
+   * without knowing yet; commits are then held for as long again while it keeps polling, which
+   * gives the consumer's heartbeats time to learn that the group has moved on (the revocation
+   * then arrives in a poll). Set it to what a freeze can last without costing the membership:
+   * session timeout − heartbeat interval (three heartbeat intervals). Default 2250 (3 s session).
    */
   frozenAfterMs?: number
   /**
@@ -85,6 +86,9 @@ interface PartitionTask {
   /** createdAt of the newest stored checkpoint (or when the partition was restored without one) */
   baseAt: number
 }
+
+/** more fences than this within a minute: someone else holds our transactional id (fatal) */
+const MAX_FENCES_PER_MINUTE = 3
 
 /** FULL rewrites of DELTA tokens per partition and cycle once a checkpoint is overdue */
 const REWRITES_PER_CYCLE = 2000
@@ -128,6 +132,13 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   let pollWall = performance.now()
   let pollCpu = cpuMs()
   const frozen = (): boolean => (performance.now() - pollWall) - (cpuMs() - pollCpu) > frozenAfterMs
+  /** performance.now() before which no cycle is committed: set when a freeze was noticed */
+  let holdUntil = -Infinity
+  const hold = (what: string, frozenMs: number): void => {
+    holdUntil = performance.now() + frozenAfterMs
+    m.freezes.inc()
+    logger.warn({ frozenMs: Math.round(frozenMs), holdMs: frozenAfterMs }, `the process was frozen ${what}; holding commits while the group tells whether the partitions are still ours`)
+  }
 
   const tasks = new Map<number, PartitionTask>()
   let consumer: GroupConsumer | undefined
@@ -143,6 +154,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   let resolveReady!: () => void
   const ready = new Promise<void>((resolve) => { resolveReady = resolve })
   let stopped: Promise<void> | undefined
+  /** clock times of recent fences (recoverFromFence) */
+  let fencedAt: number[] = []
 
   function toDlq (task: PartitionTask, rec: LogRecord, code: string, message: string): void {
     m.dlq.labels(code).inc()
@@ -266,7 +279,12 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // Woken after a freeze: the group may have given our partitions away, and the broker does
     // not reliably refuse a zombie's transaction (seen in the zombie test). Hear from the group
     // first; the cycle is committed after that poll if the partitions are still ours.
-    if (frozen()) return
+    if (frozen()) { hold('before the commit', performance.now() - pollWall); return }
+    if (performance.now() < holdUntil) return
+    if (holdUntil > 0) {
+      holdUntil = -Infinity
+      logger.info({ partitions: [...tasks.keys()] }, 'committing again after a freeze: the group still gives us these partitions')
+    }
     const t0 = performance.now()
     const now = clock.now()
     const out: ProduceRecord[] = []
@@ -342,15 +360,29 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       for (const r of out) p.send(r)
       if (offsets.length > 0) await p.sendOffsets(offsets, consumer!.groupMetadata())
       // frozen while draining or inside the transaction: abort, rebuild from what was committed
-      if (frozen()) throw new VolumerError('TRANSACTION_ABORTABLE', 'the processor was frozen during the cycle; not committing before it polls the group', { retriable: true })
+      if (frozen()) {
+        hold('inside the transaction', performance.now() - pollWall)
+        throw new VolumerError('TRANSACTION_ABORTABLE', 'the processor was frozen during the cycle; not committing before it polls the group', { retriable: true })
+      }
       await p.commit()
     } catch (err) {
       m.aborts.inc()
-      try { await p.abort() } catch { /* the producer may be unusable: fatal below */ }
+      let abortErr: unknown
+      try { await p.abort() } catch (e) { abortErr = e }
       for (const task of tasks.values()) { task.dlq = []; task.deltas.clear() }
       pendingRecords = 0
+      const fenced = (e: unknown): boolean => isVolumerError(e) && e.code === 'FENCED'
+      // a freeze inside the transaction can outlast the transaction timeout: then the abort is
+      // the call that learns about the fence
+      if (fenced(err) || fenced(abortErr)) { await recoverFromFence(err); return }
       if (isVolumerError(err) && (err as { fatal?: boolean }).fatal === true) throw err
-      logger.warn({ err }, 'transaction aborted; rebuilding partitions from the committed state')
+      if (abortErr !== undefined) {
+        // the producer's transaction state is unknown: a new producer (same id) starts clean
+        logger.warn({ err: abortErr, cause: err }, 'transaction abort failed; starting a new producer and rebuilding partitions from the committed state')
+        await replaceProducer()
+      } else {
+        logger.warn({ err }, 'transaction aborted; rebuilding partitions from the committed state')
+      }
       await rebuildAll()
       return
     }
@@ -374,6 +406,33 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     pendingRecords = 0
     // the next cycle is due one period after this one started, not after it finished
     cycleStart = now
+  }
+
+  /**
+   * FENCED: the broker bumped our producer epoch. Usually because the open transaction outlived
+   * transaction.timeout.ms while the process was frozen (GC pause, SIGSTOP, stalled VM) and the
+   * coordinator aborted it; nothing of it became visible. Like Kafka Streams (a fenced producer is
+   * a TaskMigratedException there), start a new producer and rebuild the partitions we still own
+   * from the committed state instead of exiting. A second live instance with our transactional
+   * id would fence us again and again: after a few fences in a minute that is the likelier
+   * story, and the processor exits.
+   */
+  async function recoverFromFence (err: unknown): Promise<void> {
+    const now = clock.now()
+    fencedAt = fencedAt.filter((t) => now - t < 60_000)
+    fencedAt.push(now)
+    if (fencedAt.length > MAX_FENCES_PER_MINUTE) {
+      throw new VolumerError('FENCED', `fenced ${fencedAt.length} times within a minute: is another processor running with transactional id "${opts.transactionalId}"? (each instance needs its own --instance-id)`, { cause: err })
+    }
+    m.fences.inc()
+    logger.warn({ err }, 'producer fenced (its transaction timed out, or another instance took its transactional id); starting a new producer and rebuilding partitions from the committed state')
+    await replaceProducer()
+    await rebuildAll()
+  }
+
+  async function replaceProducer (): Promise<void> {
+    try { await producer?.close() } catch { /* fenced producers may refuse even to close */ }
+    producer = await log.createTransactionalProducer({ transactionalId: opts.transactionalId })
   }
 
   /** After an aborted transaction: every owned partition back to its committed state. */
@@ -481,9 +540,16 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     try {
       while (!stopping) {
         const wait = Math.max(1, cycleMs - (clock.now() - cycleStart))
-        const batches = await consumer.poll(maxRecords, Math.min(wait, cycleMs))
+        const timeout = Math.min(wait, cycleMs)
+        const wall0 = performance.now()
+        const cpu0 = cpuMs()
+        const batches = await consumer.poll(maxRecords, timeout)
         pollWall = performance.now()
         pollCpu = cpuMs()
+        // An idle process spends its freezes here, in a poll that returns the moment it wakes,
+        // possibly before its consumer has heard that the group moved on
+        const frozenMs = (pollWall - wall0 - timeout) - (pollCpu - cpu0)
+        if (frozenMs > frozenAfterMs) hold('while polling', frozenMs)
         for (const batch of batches) {
           const task = tasks.get(batch.partition)
           if (task === undefined || batch.records.length === 0) continue
