@@ -25,6 +25,8 @@ expand() {
   ) | sort -u
 }
 
+# seconds one suite may take; the whole `make test` stays well under CI's limit
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
 passed=0; failed=0; skipped=0; rc=0
 for s in "${suites[@]}"; do
   name=${s%%|*}; globs=${s#*|}
@@ -32,9 +34,12 @@ for s in "${suites[@]}"; do
   [ -z "$files" ] && { echo "== $name: no test files"; continue; }
   echo "== $name tests"
   log=.run/test-$name.log
+  # A suite that hangs (a test leaving a handle open after a failure) must fail here, not run
+  # CI into its own time limit with no summary line.
   # shellcheck disable=SC2086
-  npx mocha --color $files 2>&1 | tee "$log"
+  timeout --kill-after=30 "$SUITE_TIMEOUT" npx mocha --color $files 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
+  [ "$status" -eq 124 ] || [ "$status" -eq 137 ] && echo "== $name: killed after ${SUITE_TIMEOUT}s (SUITE_TIMEOUT): did it hang?"
   p=$(grep -Eo '[0-9]+ passing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   f=$(grep -Eo '[0-9]+ failing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   k=$(grep -Eo '[0-9]+ pending' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)

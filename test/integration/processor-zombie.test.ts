@@ -54,60 +54,74 @@ describe('processor processes on Kafka: a SIGSTOPped zombie is fenced', function
         await sleep(100)
       }
     })()
+    let inputClosed = false
+    let polling = false
+    const stopInput = async (): Promise<void> => {
+      done = true
+      await producing
+      if (!inputClosed) { inputClosed = true; await input.close() }
+    }
+    // a failed step must not leave the producing loop (and so mocha) running
+    try {
 
-    // Round 1, input flowing: when A wakes up it has records to commit, and the broker refuses
-    // its offsets (old generation), so the transaction aborts.
-    await waitUntil(() => sent > inputs.length * 0.2, 'input to flow', 60_000)
-    a.signal('SIGSTOP')
-    await waitUntil(() => b.owned.size === PARTITIONS, 'B to take every partition', 60_000)
-    await sleep(2000)
-    let revoked = a.nextLine((l) => l.msg === 'partitions revoked', 60_000)
-    a.signal('SIGCONT')
-    const round1 = await revoked
-    await waitUntil(() => a.owned.size > 0, 'A to own partitions again', 60_000)
-      .catch((err: Error) => { throw new Error(`${err.message}; A alive: ${a.alive()}, exit code ${a.child.exitCode}; A's last log lines:\n${a.tail(12)}`) })
-    await sleep(1000)
+      // Round 1, input flowing: when A wakes up it has records to commit, and the broker refuses
+      // its offsets (old generation), so the transaction aborts.
+      await waitUntil(() => sent > inputs.length * 0.2, 'input to flow', 60_000)
+      a.signal('SIGSTOP')
+      await waitUntil(() => b.owned.size === PARTITIONS, 'B to take every partition', 60_000)
+      await sleep(2000)
+      let revoked = a.nextLine((l) => l.msg === 'partitions revoked', 60_000)
+      a.signal('SIGCONT')
+      const round1 = await revoked
+      await waitUntil(() => a.owned.size > 0, 'A to own partitions again', 60_000)
+        .catch((err: Error) => { throw new Error(`${err.message}; A alive: ${a.alive()}, exit code ${a.child.exitCode}; A's last log lines:\n${a.tail(12)}`) })
+      await sleep(1000)
 
-    // Round 2, input stopped and fully processed by B before A wakes up: A's cycles then carry
-    // only decay updates of its stale engines (stats and changelog records) and no new offsets.
-    // A zombie must not commit those either: its transactions counter may not move between
-    // waking up and learning that its partitions are gone.
-    limit = inputs.length
-    await sleep(500)
-    const lastTx = await a.metric('volumer_processor_transactions_total')
-    a.signal('SIGSTOP')
-    await waitUntil(() => b.owned.size === PARTITIONS, 'B to take every partition', 60_000)
-    await waitUntil(() => sent === inputs.length, 'the rest of the input to be produced', 120_000)
-    await cluster.waitCaughtUp(120_000)
-    const txBefore = lastTx
-    revoked = a.nextLine((l) => l.msg === 'partitions revoked', 60_000)
-    let txAtRevoke = txBefore
-    let polling = true
-    const sampling = (async () => {
-      while (polling) {
-        try { txAtRevoke = await a.metric('volumer_processor_transactions_total') } catch { /* busy */ }
-        await sleep(20)
-      }
-    })()
-    a.signal('SIGCONT')
-    const round2 = await revoked
-    try { txAtRevoke = await a.metric('volumer_processor_transactions_total') } catch { /* busy */ }
-    polling = false
-    await sampling
-    done = true
-    await producing
-    await input.close()
-    await cluster.waitCaughtUp(120_000)
-    const zombieWarnings = [...new Set(a.problems().map((l) => l.msg))]
-    for (const p of [a, b]) await p.stop()
-    const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
-    const stats = await checkStatsAgainstOracle(cluster, oracle)
-    const dlq = await checkDlq(cluster, inputs, now, input.encoder)
-    console.log(`      round 1 revoke ${JSON.stringify({ lost: round1.lost, partitions: round1.partitions })}; round 2 revoke ${JSON.stringify({ lost: round2.lost, partitions: round2.partitions })}, zombie transactions committed after waking ${txAtRevoke - txBefore}; zombie warnings ${JSON.stringify(zombieWarnings)}; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records, ${dlq.duplicates.length} duplicated source offsets`)
-    expect(txAtRevoke - txBefore, 'transactions the zombie committed after SIGCONT, before it learnt its partitions were gone').to.equal(0)
-    expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
-    expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])
-    expect(dlq.unexpected, 'DLQ records that match no bad input').to.deep.equal([])
-    expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])
+      // Round 2, input stopped and fully processed by B before A wakes up: A's cycles then carry
+      // only decay updates of its stale engines (stats and changelog records) and no new offsets.
+      // A zombie must not commit those either: its transactions counter may not move between
+      // waking up and learning that its partitions are gone.
+      limit = inputs.length
+      await sleep(500)
+      const lastTx = await a.metric('volumer_processor_transactions_total')
+        .catch((err: Error) => { throw new Error(`${err.message}; A alive: ${a.alive()}, exit code ${a.child.exitCode}; A's last log lines:\n${a.tail(20)}`) })
+      a.signal('SIGSTOP')
+      await waitUntil(() => b.owned.size === PARTITIONS, 'B to take every partition', 60_000)
+      await waitUntil(() => sent === inputs.length, 'the rest of the input to be produced', 120_000)
+      await cluster.waitCaughtUp(120_000)
+      const txBefore = lastTx
+      revoked = a.nextLine((l) => l.msg === 'partitions revoked', 60_000)
+      let txAtRevoke = txBefore
+      polling = true
+      const sampling = (async () => {
+        while (polling) {
+          try { txAtRevoke = await a.metric('volumer_processor_transactions_total') } catch { /* busy */ }
+          await sleep(20)
+        }
+      })()
+      const woke = Date.now()
+      a.signal('SIGCONT')
+      const round2 = await revoked
+      try { txAtRevoke = await a.metric('volumer_processor_transactions_total') } catch { /* busy */ }
+      polling = false
+      await sampling
+      await stopInput()
+      await cluster.waitCaughtUp(120_000)
+      const zombieWarnings = [...new Set(a.problems().map((l) => l.msg))]
+      for (const p of [a, b]) await p.stop()
+      const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
+      const stats = await checkStatsAgainstOracle(cluster, oracle)
+      const dlq = await checkDlq(cluster, inputs, now, input.encoder)
+      console.log(`      round 1 revoke ${JSON.stringify({ lost: round1.lost, partitions: round1.partitions })}; round 2 revoke ${JSON.stringify({ lost: round2.lost, partitions: round2.partitions })}, zombie transactions committed after waking ${txAtRevoke - txBefore}; zombie warnings ${JSON.stringify(zombieWarnings)}; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records, ${dlq.duplicates.length} duplicated source offsets`)
+      const afterWake = a.lines.filter((l) => l.time >= woke - 50).slice(0, 15).map((l) => `+${l.time - woke} ms ${l.msg}`).join('\n')
+      expect(txAtRevoke - txBefore, `transactions the zombie committed after SIGCONT, before it learnt its partitions were gone; its log after waking:\n${afterWake}\n`).to.equal(0)
+      expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
+      expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])
+      expect(dlq.unexpected, 'DLQ records that match no bad input').to.deep.equal([])
+      expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])
+    } finally {
+      polling = false
+      await stopInput().catch(() => {})
+    }
   })
 })
