@@ -8,7 +8,8 @@
  *   PROCESSOR_BENCH_PROFILE=0 …      skip the CPU profile of the throughput run
  *   PROCESSOR_BENCH_ONLY=throughput  only phase 1, written to processor-throughput-<tokens>[-<max>].json
  *   PROCESSOR_BENCH_MAX_CYCLE=100000 --max-cycle-records of the throughput run (default the CLI's)
- *   PROCESSOR_BENCH_NODE_ARGS="--max-semi-space-size=64" …  extra node flags of the throughput run
+ *   PROCESSOR_BENCH_NODE_ARGS="--max-semi-space-size=16" …  extra node flags of the throughput run
+ *                                    (after the helper's --max-semi-space-size=64: this one wins)
  *
  * Phases, on one 12-partition topic set:
  *  1. throughput: pre-produce the Avro swaps, start one processor (with --cpu-prof), time from

@@ -30,6 +30,8 @@ export class EdgeProcess {
   constructor (cluster: Pick<TestCluster, 'prefix' | 'registryUrl'>, opts: EdgeProcessOptions) {
     this.name = opts.name
     const args = [
+      // what bin/volumer.js's shebang gives a user's `volumer edge`
+      '--max-semi-space-size=64',
       // VOLUMER_TEST_EDGE_BIN: run a patched copy of the CLI (e.g. to measure a proposed fix)
       process.env.VOLUMER_TEST_EDGE_BIN ?? join(REPO_ROOT, 'bin', 'volumer.js'), 'edge',
       '--brokers', BROKERS,

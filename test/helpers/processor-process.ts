@@ -42,6 +42,8 @@ export class ProcessorProcess {
     this.instanceId = opts.instanceId
     this.#keep = opts.keepLogs === true
     const args = [
+      // what bin/volumer.js's shebang gives a user's `volumer processor`
+      '--max-semi-space-size=64',
       ...(opts.nodeArgs ?? []),
       // VOLUMER_TEST_PROCESSOR_BIN: run a patched copy of the CLI (e.g. to measure a proposed fix)
       process.env.VOLUMER_TEST_PROCESSOR_BIN ?? join(REPO_ROOT, 'bin', 'volumer.js'), 'processor',

@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai'
 import { parseWindowList } from '../../src/engine/windows.js'
+import { createStateChangeDecoder } from '../../src/codec/index.js'
 import { createTestCluster, type TestCluster } from '../helpers/cluster.js'
 import { ProcessorFleet } from '../helpers/processor-process.js'
 import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
@@ -27,39 +28,78 @@ describe('processor process on Kafka: oracle equality', function () {
     await cluster?.close()
   })
 
-  it('stats equal the oracle and every bad record is in the DLQ once, across a graceful restart', async () => {
-    const now = Date.now()
-    const inputs = buildStream({ swaps: 20_000, tokens: 300, seed: 11, now, badEvery: 2500 })
-    const half = Math.floor(inputs.length / 2)
-    const input = await createInputProducer(cluster)
-    input.send(inputs.slice(0, half))
-    await input.producer.flush()
+  // DELTA changelog records (the default) and FULL token states only (what a processor writes
+  // once its checkpoint is overdue): the restart restores from the checkpoint plus either kind
+  for (const mode of [
+    { name: 'DELTA changelog', env: {} as Record<string, string> },
+    { name: 'FULL changelog (--changelog-full-after 0s)', env: { VOLUMER_CHANGELOG_FULL_AFTER: '0s' } }
+  ]) {
+    it(`stats equal the oracle and every bad record is in the DLQ once, across a graceful restart: ${mode.name}`, async () => {
+      fleet = new ProcessorFleet(cluster, { windows: WINDOWS, env: mode.env })
+      const now = Date.now()
+      const inputs = buildStream({ swaps: 20_000, tokens: 300, seed: 11, now, badEvery: 2500 })
+      const half = Math.floor(inputs.length / 2)
+      const input = await createInputProducer(cluster)
+      input.send(inputs.slice(0, half))
+      await input.producer.flush()
 
-    let p = fleet.start('p1')
-    await p.waitReady()
-    await cluster.waitCaughtUp(120_000)
-    expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
+      let p = fleet.start('p1')
+      await p.waitReady()
+      await cluster.waitCaughtUp(120_000)
+      expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
 
-    input.send(inputs.slice(half))
-    await input.close()
-    p = fleet.start('p1')
-    await p.waitReady()
-    await cluster.waitCaughtUp(120_000)
-    expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
+      input.send(inputs.slice(half))
+      await input.close()
+      p = fleet.start('p1')
+      await p.waitReady()
+      await cluster.waitCaughtUp(120_000)
+      expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
 
-    const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
-    expect(oracle.counters.duplicates, 'the stream has duplicates').to.be.greaterThan(100)
-    expect(oracle.counters.late, 'the stream has late swaps').to.be.greaterThan(0)
-    expect(oracle.counters.future, 'the stream has future swaps').to.be.greaterThan(0)
-    const stats = await checkStatsAgainstOracle(cluster, oracle)
-    expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
-    expect(stats.tokens).to.equal(oracle.tokenKeys().length)
+      const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
+      expect(oracle.counters.duplicates, 'the stream has duplicates').to.be.greaterThan(100)
+      expect(oracle.counters.late, 'the stream has late swaps').to.be.greaterThan(0)
+      expect(oracle.counters.future, 'the stream has future swaps').to.be.greaterThan(0)
+      const stats = await checkStatsAgainstOracle(cluster, oracle)
+      expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
+      expect(stats.tokens).to.equal(oracle.tokenKeys().length)
 
-    const dlq = await checkDlq(cluster, inputs, now, input.encoder)
-    expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])
-    expect(dlq.unexpected, 'DLQ records that match no bad input').to.deep.equal([])
-    expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])
-    console.log(`      ${inputs.length} inputs, ${stats.tokens} tokens equal to the oracle (counted ${oracle.counters.counted}, duplicates ${oracle.counters.duplicates}, late ${oracle.counters.late}), DLQ ${JSON.stringify(dlq.reasons)}`)
-    expect(Object.keys(dlq.reasons).sort()).to.deep.equal(['BAD_SIDE', 'FUTURE_TIME', 'INVALID_JSON', 'UNDECODABLE', 'UNKNOWN_SCHEMA'])
-  })
+      const dlq = await checkDlq(cluster, inputs, now, input.encoder)
+      expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])
+      expect(dlq.unexpected, 'DLQ records that match no bad input').to.deep.equal([])
+      expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])
+      console.log(`      ${inputs.length} inputs, ${stats.tokens} tokens equal to the oracle (counted ${oracle.counters.counted}, duplicates ${oracle.counters.duplicates}, late ${oracle.counters.late}), DLQ ${JSON.stringify(dlq.reasons)}`)
+      expect(Object.keys(dlq.reasons).sort()).to.deep.equal(['BAD_SIDE', 'FUTURE_TIME', 'INVALID_JSON', 'UNDECODABLE', 'UNKNOWN_SCHEMA'])
+      const kinds = await changelogKinds(cluster)
+      console.log(`      changelog: ${JSON.stringify(kinds)}`)
+      if (mode.name.startsWith('DELTA')) {
+        expect(kinds.delta, 'DELTA records').to.be.greaterThan(0)
+      } else {
+        expect(kinds.delta, 'DELTA records with --changelog-full-after 0s').to.equal(0)
+        expect(kinds.full, 'FULL records').to.be.greaterThan(0)
+      }
+    })
+  }
 })
+
+/** counts of the state topic's records by kind (read_committed, every partition) */
+async function changelogKinds (cluster: TestCluster): Promise<{ delta: number, full: number, tombstones: number }> {
+  const decoder = createStateChangeDecoder(cluster.registry)
+  const partitions = Array.from({ length: cluster.partitions }, (_, i) => ({ topic: cluster.topics.state, partition: i, from: 'earliest' as const }))
+  const reader = await cluster.log.createReader({ partitions })
+  const out = { delta: 0, full: 0, tombstones: 0 }
+  try {
+    while (!reader.isCaughtUp()) {
+      for (const b of await reader.poll(10_000, 200)) {
+        await decoder.prepare(b.records.map((r) => r.value))
+        for (const r of b.records) {
+          if (r.value === null) { out.tombstones++; continue }
+          if (decoder.decode(r.value).swaps != null) out.delta++
+          else out.full++
+        }
+      }
+    }
+  } finally {
+    await reader.close()
+  }
+  return out
+}

@@ -207,7 +207,7 @@ describe('docker compose stack (redpanda/)', function () {
     expect(text).to.match(/^FROM node:20/m)
     expect(text).to.contain('npm ci')
     expect(text).to.contain('npm run build')
-    expect(text).to.contain('ENTRYPOINT ["node", "bin/volumer.js"]')
+    expect(text).to.contain('ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/volumer.js"]')
   })
 
   it('docs/deployment.md documents every published host port', () => {
