@@ -138,6 +138,10 @@ timeseries('Transactions and aborts', 'volumer_processor_transactions_total and 
   ['sum by (instance) (rate(volumer_processor_transactions_total[$__rate_interval]))', 'commits {{instance}}'],
   ['sum by (instance) (rate(volumer_processor_transaction_aborts_total[$__rate_interval]))', 'aborts {{instance}}']
 ])
+timeseries('Freezes and fences', 'volumer_processor_freezes_total (process found frozen: commits held) and volumer_processor_fences_total (producer fenced and replaced) per 5 min, by instance; fences without freezes point at a duplicate --instance-id', 'short', [
+  ['sum by (instance) (increase(volumer_processor_freezes_total[5m]))', 'freezes {{instance}}'],
+  ['sum by (instance) (increase(volumer_processor_fences_total[5m]))', 'fences {{instance}}']
+])
 timeseries('Stats updates and changelog out', 'volumer_processor_stats_updates_total (stats topic, updates and tombstones) and volumer_processor_changelog_records_total (volumer-state) per second', 'ops', [
   ['sum(rate(volumer_processor_stats_updates_total[$__rate_interval]))', 'stats updates'],
   ['sum(rate(volumer_processor_changelog_records_total[$__rate_interval]))', 'changelog records']
