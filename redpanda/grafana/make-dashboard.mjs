@@ -138,7 +138,7 @@ timeseries('Transactions and aborts', 'volumer_processor_transactions_total and 
   ['sum by (instance) (rate(volumer_processor_transactions_total[$__rate_interval]))', 'commits {{instance}}'],
   ['sum by (instance) (rate(volumer_processor_transaction_aborts_total[$__rate_interval]))', 'aborts {{instance}}']
 ])
-timeseries('Freezes and fences', 'volumer_processor_freezes_total (process found frozen: commits held) and volumer_processor_fences_total (producer fenced and replaced) per 5 min, by instance; fences without freezes point at a duplicate --instance-id', 'short', [
+timeseries('Freezes and fences', 'volumer_processor_freezes_total (process found frozen: commit deferred) and volumer_processor_fences_total (producer fenced and replaced) per 5 min, by instance; fences without freezes point at a duplicate --instance-id', 'short', [
   ['sum by (instance) (increase(volumer_processor_freezes_total[5m]))', 'freezes {{instance}}'],
   ['sum by (instance) (increase(volumer_processor_fences_total[5m]))', 'fences {{instance}}']
 ])

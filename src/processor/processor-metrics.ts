@@ -46,6 +46,6 @@ export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
     lag: new Gauge({ name: 'volumer_processor_consumer_lag', help: 'Records in the swaps partition not yet processed (as of the last lag sample)', labelNames: ['partition'], registers: r }),
     aborts: new Counter({ name: 'volumer_processor_transaction_aborts_total', help: 'Transactions aborted (rebalance, fencing, errors)', registers: r }),
     fences: new Counter({ name: 'volumer_processor_fences_total', help: 'Times the transactional producer was fenced (transaction timed out while frozen, or a duplicate instance id) and replaced', registers: r }),
-    freezes: new Counter({ name: 'volumer_processor_freezes_total', help: 'Times the process was found frozen (wall time passing without CPU time: SIGSTOP, stalled VM, long pause) long enough to risk its group membership; commits were held after each', registers: r })
+    freezes: new Counter({ name: 'volumer_processor_freezes_total', help: 'Times the process was found frozen (wall time passing without CPU time: SIGSTOP, stalled VM, long pause) long enough to risk its group membership; the commit then waited for the next poll', registers: r })
   }
 }

@@ -44,10 +44,9 @@ export interface ProcessorOptions {
   /**
    * Freeze detection: when the process has been stopped this long (ms of wall time with no CPU
    * time, e.g. SIGSTOP or a stalled VM) since the last poll, it may have lost its partitions
-   * without knowing yet; commits are then held for as long again while it keeps polling, which
-   * gives the consumer's heartbeats time to learn that the group has moved on (the revocation
-   * then arrives in a poll). Set it to what a freeze can last without costing the membership:
-   * session timeout − heartbeat interval (three heartbeat intervals). Default 2250 (3 s session).
+   * without knowing yet; a cycle is then not committed before it has polled the group. Set it to
+   * what a freeze can last without costing the membership: session timeout − heartbeat
+   * interval. Default 2250 (3 s session).
    */
   frozenAfterMs?: number
   /**
@@ -132,12 +131,9 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   let pollWall = performance.now()
   let pollCpu = cpuMs()
   const frozen = (): boolean => (performance.now() - pollWall) - (cpuMs() - pollCpu) > frozenAfterMs
-  /** performance.now() before which no cycle is committed: set when a freeze was noticed */
-  let holdUntil = -Infinity
-  const hold = (what: string, frozenMs: number): void => {
-    holdUntil = performance.now() + frozenAfterMs
+  const noticeFreeze = (what: string, frozenMs: number): void => {
     m.freezes.inc()
-    logger.warn({ frozenMs: Math.round(frozenMs), holdMs: frozenAfterMs }, `the process was frozen ${what}; holding commits while the group tells whether the partitions are still ours`)
+    logger.warn({ frozenMs: Math.round(frozenMs) }, `the process was frozen ${what}; not committing before it has polled the group`)
   }
 
   const tasks = new Map<number, PartitionTask>()
@@ -279,12 +275,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // Woken after a freeze: the group may have given our partitions away, and the broker does
     // not reliably refuse a zombie's transaction (seen in the zombie test). Hear from the group
     // first; the cycle is committed after that poll if the partitions are still ours.
-    if (frozen()) { hold('before the commit', performance.now() - pollWall); return }
-    if (performance.now() < holdUntil) return
-    if (holdUntil > 0) {
-      holdUntil = -Infinity
-      logger.info({ partitions: [...tasks.keys()] }, 'committing again after a freeze: the group still gives us these partitions')
-    }
+    if (frozen()) { noticeFreeze('before the commit', performance.now() - pollWall); return }
     const t0 = performance.now()
     const now = clock.now()
     const out: ProduceRecord[] = []
@@ -361,7 +352,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       if (offsets.length > 0) await p.sendOffsets(offsets, consumer!.groupMetadata())
       // frozen while draining or inside the transaction: abort, rebuild from what was committed
       if (frozen()) {
-        hold('inside the transaction', performance.now() - pollWall)
+        noticeFreeze('inside the transaction', performance.now() - pollWall)
         throw new VolumerError('TRANSACTION_ABORTABLE', 'the processor was frozen during the cycle; not committing before it polls the group', { retriable: true })
       }
       await p.commit()
@@ -543,16 +534,9 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     try {
       while (!stopping) {
         const wait = Math.max(1, cycleMs - (clock.now() - cycleStart))
-        const timeout = Math.min(wait, cycleMs)
-        const wall0 = performance.now()
-        const cpu0 = cpuMs()
-        const batches = await consumer.poll(maxRecords, timeout)
+        const batches = await consumer.poll(maxRecords, Math.min(wait, cycleMs))
         pollWall = performance.now()
         pollCpu = cpuMs()
-        // An idle process spends its freezes here, in a poll that returns the moment it wakes,
-        // possibly before its consumer has heard that the group moved on
-        const frozenMs = (pollWall - wall0 - timeout) - (pollCpu - cpu0)
-        if (frozenMs > frozenAfterMs) hold('while polling', frozenMs)
         for (const batch of batches) {
           const task = tasks.get(batch.partition)
           if (task === undefined || batch.records.length === 0) continue

@@ -187,7 +187,11 @@ export async function checkStatsAgainstOracle (cluster: TestCluster, oracle: Ora
       const want = oracle.stats(got.chain, got.token)
       if (want === undefined) { mismatches.push(`${key}: on stats, unknown to the oracle`); continue }
       const diffs = fieldDiffs(strip(got), strip(want), '')
-      if (diffs.length > 0) mismatches.push(`${key} @${got.asOf}: ${diffs.slice(0, 6).join('; ')}`)
+      // the first diff of each window: tells a missing swap (every window) from a misplaced one
+      const perWindow = new Map<string, string>()
+      for (const d of diffs) { const w = /^windows\.([^.]+)/.exec(d)?.[1] ?? d; if (!perWindow.has(w)) perWindow.set(w, d) }
+      const firstPerWindow = [...perWindow.values()]
+      if (diffs.length > 0) mismatches.push(`${key} @${got.asOf}: ${diffs.length} fields differ; ${firstPerWindow.slice(0, 6).join('; ')}`)
     }
   } finally { oracle.now = saved }
   for (const key of oracle.tokenKeys()) if (!seen.has(key)) mismatches.push(`${key}: missing from stats`)
