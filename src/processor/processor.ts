@@ -131,6 +131,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   let pollWall = performance.now()
   let pollCpu = cpuMs()
   const frozen = (): boolean => (performance.now() - pollWall) - (cpuMs() - pollCpu) > frozenAfterMs
+  /** set by a successful commit; the loop checkpoints only after one */
+  let committedThisRound = false
   const noticeFreeze = (what: string, frozenMs: number): void => {
     m.freezes.inc()
     logger.warn({ frozenMs: Math.round(frozenMs) }, `the process was frozen ${what}; not committing before it has polled the group`)
@@ -387,6 +389,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     m.changelogOut.inc(changes)
     // committed (and checkpointable) only once records of its own were processed and committed
     for (const o of offsets) { const t = tasks.get(o.partition)!; if (t.position >= 0) t.committed = o.offset }
+    committedThisRound = true
     let tokens = 0
     for (const task of tasks.values()) {
       const c = task.engine.counters
@@ -455,6 +458,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     const offs = await admin.offsets(topics.state, 'read_committed')
     const changelogOffset = offs.find((o) => o.partition === task.partition)?.high ?? 0
     if (!tasks.has(task.partition)) return
+    // frozen since the commit: another owner may have written to the changelog meanwhile
+    if (!wait && frozen()) return
     const state = task.engine.snapshot()
     const inputOffset = task.committed
     const createdAt = clock.now()
@@ -543,8 +548,12 @@ export function createProcessor (opts: ProcessorOptions): Processor {
           await processBatch(task, batch.records)
         }
         if (clock.now() - cycleStart >= cycleMs || pendingRecords >= maxRecords) {
+          committedThisRound = false
           await commitCycle()
-          await maybeCheckpoint()
+          // Only right after a commit the group accepted: a zombie that has not heard yet that
+          // its partitions moved would otherwise store its stale engine with a changelog offset
+          // that already covers the new owner's records, and a later restore would skip those.
+          if (committedThisRound) await maybeCheckpoint()
           await maybeSampleLag()
         }
       }
