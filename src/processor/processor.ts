@@ -131,8 +131,6 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   let pollWall = performance.now()
   let pollCpu = cpuMs()
   const frozen = (): boolean => (performance.now() - pollWall) - (cpuMs() - pollCpu) > frozenAfterMs
-  /** set by a successful commit; the loop checkpoints only after one */
-  let committedThisRound = false
   const noticeFreeze = (what: string, frozenMs: number): void => {
     m.freezes.inc()
     logger.warn({ frozenMs: Math.round(frozenMs) }, `the process was frozen ${what}; not committing before it has polled the group`)
@@ -271,13 +269,14 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   /**
    * One transaction: advance every engine to now, drain what changed into stats and changelog
    * records, add the DLQ records and the input offsets, commit. On failure the engines are ahead
-   * of what was committed, so the partitions are rebuilt from the committed state.
+   * of what was committed, so the partitions are rebuilt from the committed state. True when a
+   * transaction was committed.
    */
-  async function commitCycle (): Promise<void> {
+  async function commitCycle (): Promise<boolean> {
     // Woken after a freeze: the group may have given our partitions away, and the broker does
     // not reliably refuse a zombie's transaction (seen in the zombie test). Hear from the group
     // first; the cycle is committed after that poll if the partitions are still ours.
-    if (frozen()) { noticeFreeze('before the commit', performance.now() - pollWall); return }
+    if (frozen()) { noticeFreeze('before the commit', performance.now() - pollWall); return false }
     const t0 = performance.now()
     const now = clock.now()
     const out: ProduceRecord[] = []
@@ -345,7 +344,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       for (const r of task.dlq) out.push(r)
     }
     const advanced = offsets.some((o) => { const t = tasks.get(o.partition)!; return t.position >= 0 && o.offset > t.committed })
-    if (out.length === 0 && !advanced) { cycleStart = now; pendingRecords = 0; return }
+    if (out.length === 0 && !advanced) { cycleStart = now; pendingRecords = 0; return false }
     const p = producer!
     const tc = performance.now()
     try {
@@ -367,7 +366,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       const fenced = (e: unknown): boolean => isVolumerError(e) && e.code === 'FENCED'
       // a freeze inside the transaction can outlast the transaction timeout: then the abort is
       // the call that learns about the fence
-      if (fenced(err) || fenced(abortErr)) { await recoverFromFence(err); return }
+      if (fenced(err) || fenced(abortErr)) { await recoverFromFence(err); return false }
       if (isVolumerError(err) && (err as { fatal?: boolean }).fatal === true) throw err
       if (abortErr !== undefined) {
         // the producer's transaction state is unknown: a new producer (same id) starts clean
@@ -377,7 +376,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         logger.warn({ err }, 'transaction aborted; rebuilding partitions from the committed state')
       }
       await rebuildAll()
-      return
+      return false
     }
     const committedMs = performance.now() - tc
     m.commitSeconds.observe(committedMs / 1000)
@@ -389,7 +388,6 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     m.changelogOut.inc(changes)
     // committed (and checkpointable) only once records of its own were processed and committed
     for (const o of offsets) { const t = tasks.get(o.partition)!; if (t.position >= 0) t.committed = o.offset }
-    committedThisRound = true
     let tokens = 0
     for (const task of tasks.values()) {
       const c = task.engine.counters
@@ -403,6 +401,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     pendingRecords = 0
     // the next cycle is due one period after this one started, not after it finished
     cycleStart = now
+    return true
   }
 
   /**
@@ -548,12 +547,10 @@ export function createProcessor (opts: ProcessorOptions): Processor {
           await processBatch(task, batch.records)
         }
         if (clock.now() - cycleStart >= cycleMs || pendingRecords >= maxRecords) {
-          committedThisRound = false
-          await commitCycle()
-          // Only right after a commit the group accepted: a zombie that has not heard yet that
-          // its partitions moved would otherwise store its stale engine with a changelog offset
-          // that already covers the new owner's records, and a later restore would skip those.
-          if (committedThisRound) await maybeCheckpoint()
+          // Checkpoints only right after a commit the group accepted: a zombie that has not heard
+          // yet that its partitions moved would otherwise store its stale engine with a changelog
+          // offset that already covers the new owner's records, and a later restore would skip them.
+          if (await commitCycle()) await maybeCheckpoint()
           await maybeSampleLag()
         }
       }

@@ -148,7 +148,8 @@ export function expectedDlq (inputs: readonly Input[], now: number, skewMs = 60_
   return m
 }
 
-function strip (s: StatsObject): unknown {
+/** a stats object without the fields that depend on when it was computed (asOf, window from/to) */
+export function strip (s: StatsObject): unknown {
   return { ...s, asOf: undefined, windows: Object.fromEntries(Object.entries(s.windows).map(([n, w]) => [n, { ...w, from: undefined, to: undefined }])) }
 }
 
