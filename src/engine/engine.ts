@@ -3,13 +3,13 @@ import { limbsToString, LIMB } from '../swap/decimal18.js'
 import { VolumerError } from '../errors.js'
 import type { StatsObject, WindowStats } from './stats.js'
 import { DEFAULT_WINDOWS, type WindowSpec, windowEnd } from './windows.js'
-import { hashString, hashOut, Hash64Table, type Doubles } from './hash64.js'
+import { hashString, hashOut, Hash64Table, TableArena, type Doubles } from './hash64.js'
 import {
   BucketPool, NIL, STRIDE, B_START, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
 import { TimerHeap } from './timer-heap.js'
-import { Token, TR_ANY, TR_SIDE, TR_STRIDE, DQ_H, DQ_N, tailOf, insertAt, shift, shrink } from './token.js'
+import { Token, DequeArena, TR_ANY, TR_SIDE, TR_STRIDE, DQ_H, DQ_N, tailOf, insertAt, shift, shrink } from './token.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
 
 /** Outcomes of `ingest`, small integers so callers switch on them without allocation. */
@@ -103,6 +103,12 @@ export class Engine {
   readonly #winEnd: Float64Array
   #horizonStart = 0
   readonly #pool = new BucketPool()
+  /** every token's dedup table (id fingerprint → blockTime) */
+  readonly #idArena = new TableArena(3)
+  /** every token's trader table (see token.ts TR_*) */
+  readonly #traderArena = new TableArena(2 + TR_STRIDE)
+  /** every token's per-level bucket deques */
+  readonly #dq = new DequeArena()
   readonly #byChain = new Map<string, Map<string, Token>>()
   readonly #slots: Array<Token | undefined> = []
   readonly #freeSlots: number[] = []
@@ -201,7 +207,7 @@ export class Engine {
       tok = this.#createToken(s.chain, s.token, byToken)
     }
     let ids = tok.ids
-    if (ids === null) { ids = new Hash64Table(1, 4); tok.ids = ids }
+    if (ids === null) { ids = new Hash64Table(this.#idArena); tok.ids = ids }
     const slot = ids.find(idHi, idLo)
     if (slot >= 0) {
       if (ids.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
@@ -291,37 +297,39 @@ export class Engine {
   #bucketFor (tok: Token, l: number): number {
     const d = this.#pool.data
     const start = this.#f[F_START]
-    const arr = tok.lists[l]
+    const off = tok.lists[l]
     let pos: number
-    if (arr === null) pos = 0
+    if (off < 0) pos = 0
     else {
-      const h = arr[DQ_H]
-      const n = arr[DQ_N]
-      const tail = arr[h + n - 1]
+      const q = this.#dq.data
+      const h = q[off + DQ_H]
+      const n = q[off + DQ_N]
+      const tail = q[h + n - 1]
       const ts = d[tail * STRIDE + B_START]
       // swaps arrive mostly in time order: the tail is the usual answer
       if (ts === start) return tail
       if (ts < start) pos = h + n
       else {
-        pos = lowerBound(d, arr, h, h + n - 1, this.#f)
-        if (d[arr[pos] * STRIDE + B_START] === start) return arr[pos]
+        pos = lowerBound(d, q, h, h + n - 1, this.#f)
+        if (d[q[pos] * STRIDE + B_START] === start) return q[pos]
       }
     }
     const b = this.#pool.alloc()
     this.#pool.data[b * STRIDE + B_START] = start
-    insertAt(tok, l, pos, b)
+    insertAt(this.#dq, tok, l, pos, b)
     return b
   }
 
   /** The bucket starting at f[F_START], or NIL. */
   #findBucket (tok: Token, l: number): number {
-    const arr = tok.lists[l]
-    if (arr === null) return NIL
-    const n = arr[DQ_N]
+    const off = tok.lists[l]
+    if (off < 0) return NIL
+    const q = this.#dq.data
+    const n = q[off + DQ_N]
     const d = this.#pool.data
-    const h = arr[DQ_H]
-    const pos = lowerBound(d, arr, h, h + n, this.#f)
-    return pos < h + n && d[arr[pos] * STRIDE + B_START] === this.#f[F_START] ? arr[pos] : NIL
+    const h = q[off + DQ_H]
+    const pos = lowerBound(d, q, h, h + n, this.#f)
+    return pos < h + n && d[q[pos] * STRIDE + B_START] === this.#f[F_START] ? q[pos] : NIL
   }
 
   #addSwap (b: number, s: Swap, side: number): void {
@@ -369,7 +377,7 @@ export class Engine {
     const f = this.#f
     const t = f[F_T]
     let tr = tok.traders
-    if (tr === null) { tr = new Hash64Table(TR_STRIDE, 4); tok.traders = tr }
+    if (tr === null) { tr = new Hash64Table(this.#traderArena); tok.traders = tr }
     let base = tr.find(hi, lo)
     if (base < 0) {
       if (tr.full) tr.rebuild(this.#traderLive)
@@ -492,30 +500,31 @@ export class Engine {
       bound = fk
       const useless = this.#sufMin[k]
       const last = k === cl - 1
-      let arr = tok.lists[k]
-      while (arr !== null) {
-        const b = arr[arr[DQ_H]]
+      const dq = this.#dq
+      // re-read per bucket: a fold may grow the arena (a new array) or move the deque
+      while (tok.lists[k] >= 0) {
+        const b = dq.data[dq.data[tok.lists[k] + DQ_H]]
         const start = pool.data[b * STRIDE + B_START]
         if (start >= useless && (last || start >= fk)) break
-        shift(tok, k)
+        shift(dq, tok, k)
         if (start >= useless) this.#foldInto(tok, k + 1, b, start)
         pool.release(b)
-        arr = tok.lists[k]
       }
       if (F === null) {
         if (fk > -Infinity) { F = new Array<number>(cl).fill(-Infinity); tok.folded = F; F[k] = fk }
       } else F[k] = fk
-      if (arr !== null) { any = true; shrink(tok, k) }
+      if (tok.lists[k] >= 0) { any = true; shrink(dq, tok, k) }
     }
     for (let l = cl; l < levels.length; l++) {
       const lv = levels[l]
-      let arr = tok.lists[l]
-      while (arr !== null && pool.data[arr[arr[DQ_H]] * STRIDE + B_START] + lv.step <= lv.aMin) {
-        pool.release(arr[arr[DQ_H]])
-        shift(tok, l)
-        arr = tok.lists[l]
+      const dq = this.#dq
+      while (tok.lists[l] >= 0) {
+        const b = dq.data[dq.data[tok.lists[l] + DQ_H]]
+        if (pool.data[b * STRIDE + B_START] + lv.step > lv.aMin) break
+        pool.release(b)
+        shift(dq, tok, l)
       }
-      if (arr !== null) { any = true; shrink(tok, l) }
+      if (tok.lists[l] >= 0) { any = true; shrink(dq, tok, l) }
     }
     if (any) return false
     this.#drop(tok)
@@ -560,7 +569,7 @@ export class Engine {
     const cl = this.#chainLen
     let at = -Infinity
     for (let l = 0; l < levels.length; l++) {
-      const tail = tailOf(tok, l)
+      const tail = tailOf(this.#dq, tok, l)
       if (tail === NIL) continue
       const s = d[tail * STRIDE + B_START]
       // a chain bucket serves its level and every coarser chain level
@@ -573,15 +582,24 @@ export class Engine {
     return at
   }
 
-  #drop (tok: Token): void {
+  /** Gives the token's buckets, deques and tables back to their pools. */
+  #freeState (tok: Token): void {
     for (let l = 0; l < this.#levels.length; l++) {
-      const arr = tok.lists[l]
-      if (arr === null) continue
-      const h = arr[DQ_H]
-      for (let i = h; i < h + arr[DQ_N]; i++) this.#pool.release(arr[i])
-      tok.lists[l] = null
+      const off = tok.lists[l]
+      if (off < 0) continue
+      const q = this.#dq.data
+      const h = q[off + DQ_H]
+      for (let i = h; i < h + q[off + DQ_N]; i++) this.#pool.release(q[i])
+      this.#dq.free(off)
+      tok.lists[l] = -1
     }
     tok.folded = null
+    if (tok.ids !== null) { tok.ids.release(); tok.ids = null }
+    if (tok.traders !== null) { tok.traders.release(); tok.traders = null }
+  }
+
+  #drop (tok: Token): void {
+    this.#freeState(tok)
     const byToken = this.#byChain.get(tok.chain)
     if (byToken !== undefined) {
       byToken.delete(tok.token)
@@ -697,11 +715,12 @@ export class Engine {
       // a chain level's windows also take the finer chain levels' buckets: newest level first,
       // each newest bucket first, is newest time first (the levels hold disjoint time ranges)
       for (let k = l < cl ? 0 : l; k <= l && wi < wins.length; k++) {
-        const arr = tok.lists[k]
-        if (arr === null) continue
-        const h = arr[DQ_H]
-        for (let i = h + arr[DQ_N] - 1; i >= h; i--) {
-          const o = arr[i] * STRIDE
+        const off = tok.lists[k]
+        if (off < 0) continue
+        const q = this.#dq.data
+        const h = q[off + DQ_H]
+        for (let i = h + q[off + DQ_N] - 1; i >= h; i--) {
+          const o = q[i] * STRIDE
           const start = d[o + B_START]
           if (start >= E) {
             const enters = Math.floor(start / step) * step
@@ -894,6 +913,9 @@ export class Engine {
   // ─────────────────────── access for snapshot.ts ───────────────────────
 
   /** @internal */ get _pool (): BucketPool { return this.#pool }
+  /** @internal */ get _deques (): DequeArena { return this.#dq }
+  /** @internal */ get _idArena (): TableArena { return this.#idArena }
+  /** @internal */ get _traderArena (): TableArena { return this.#traderArena }
   /** @internal */ get _levelCount (): number { return this.#levels.length }
   /** @internal */ get _chainLength (): number { return this.#chainLen }
   /** @internal */ _tokens (): Token[] { return this.#sortedTokens() }
@@ -913,6 +935,7 @@ export class Engine {
     tok.timerAt = Infinity
     this.#setTimer(tok, this.now)
   }
+  /** @internal */ _discard (tok: Token): void { this.#freeState(tok) }
   /** @internal */ _markDirty (tok: Token): void { if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) } }
   /** @internal */ _removedEntries (): Array<[string, { hi: number, lo: number }]> { return [...this.#removed] }
   /** @internal */ _restoreRemoved (key: string, hi: number, lo: number): void { this.#removed.set(key, { hi, lo }) }

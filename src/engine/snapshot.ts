@@ -1,12 +1,12 @@
 import { VolumerError } from '../errors.js'
 import { LIMB } from '../swap/decimal18.js'
 import { Engine } from './engine.js'
-import { Hash64Table, type Doubles } from './hash64.js'
+import { Hash64Table, type TableArena, type Doubles } from './hash64.js'
 import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
-import { Token, TR_ANY, TR_STRIDE, DQ_H, DQ_N, appendTo } from './token.js'
+import { Token, TR_ANY, DQ_H, DQ_N, appendTo } from './token.js'
 import type { WindowSpec } from './windows.js'
 
 /*
@@ -104,12 +104,13 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0) | (F !== null ? 4 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
   if (F !== null) for (let k = 0; k < e._chainLength; k++) w.f64(F[k])
   for (let l = 0; l < e._levelCount; l++) {
-    const arr = tok.lists[l]
-    const h = arr === null ? 0 : arr[DQ_H]
-    const n = arr === null ? 0 : arr[DQ_N]
+    const off = tok.lists[l]
+    const q = e._deques.data
+    const h = off < 0 ? 0 : q[off + DQ_H]
+    const n = off < 0 ? 0 : q[off + DQ_N]
     w.u32(n)
     for (let i = h; i < h + n; i++) {
-      const o = arr![i] * STRIDE
+      const o = q[i] * STRIDE
       w.f64(d[o + B_START])
       for (let k = 0; k < 16; k += 4) {
         // carried so the three low limbs fit a u32
@@ -145,25 +146,42 @@ function writeTable (w: Writer, t: Hash64Table | null, live: (v: Doubles, base: 
   })
 }
 
-function readTable (r: Reader, stride: number): Hash64Table | null {
+function readTable (r: Reader, arena: TableArena): Hash64Table | null {
   const n = r.u32()
   if (n === 0) return null
-  let cap = 4
-  while (cap < n * 4) cap <<= 1
-  const t = new Hash64Table(stride, cap)
-  for (let i = 0; i < n; i++) {
-    const hi = r.i32(); const lo = r.i32()
-    if (hi === 0 && lo === 0) throw new VolumerError('BAD_SNAPSHOT', 'empty key in a table')
-    const b = t.insert(hi, lo)
-    for (let k = 0; k < stride; k++) t.data[b + k] = r.f64()
+  // each entry takes at least 8 bytes: refuse a count the input cannot hold before allocating
+  r.need(n * 8)
+  const t = new Hash64Table(arena, n * 2)
+  try {
+    const stride = t.stride
+    for (let i = 0; i < n; i++) {
+      const hi = r.i32(); const lo = r.i32()
+      if (hi === 0 && lo === 0) throw new VolumerError('BAD_SNAPSHOT', 'empty key in a table')
+      const b = t.insert(hi, lo)
+      for (let k = 0; k < stride; k++) t.data[b + k] = r.f64()
+    }
+  } catch (err) {
+    t.release()
+    throw err
   }
   return t
 }
 
 function readToken (r: Reader, e: Engine): Token {
   const chain = r.str(); const token = r.str()
+  const tok = new Token(chain, token, e._levelCount)
+  try {
+    readTokenState(r, e, tok)
+  } catch (err) {
+    // what was read so far sits in the engine's pools: give it back
+    e._discard(tok)
+    throw err
+  }
+  return tok
+}
+
+function readTokenState (r: Reader, e: Engine, tok: Token): void {
   const levels = e._levelCount
-  const tok = new Token(chain, token, levels)
   tok.firstSeen = r.f64(); tok.lastT = r.f64(); tok.lastB = r.f64(); tok.lastL = r.f64(); tok.lastPrice = r.f64()
   const flags = r.u8()
   tok.reported = (flags & 1) !== 0
@@ -180,6 +198,8 @@ function readToken (r: Reader, e: Engine): Token {
     let prevStart = -Infinity
     for (let i = 0; i < n; i++) {
       const b = pool.alloc()
+      // in the deque before it is read, so a truncated input leaves nothing outside the token
+      appendTo(e._deques, tok, l, b)
       const d = pool.data
       const o = b * STRIDE
       d[o + B_START] = r.f64()
@@ -189,13 +209,12 @@ function readToken (r: Reader, e: Engine): Token {
       d[o + B_HIGH] = r.f64(); d[o + B_LOW] = r.f64()
       d[o + B_OPEN_P] = r.f64(); d[o + B_OPEN_T] = r.f64(); d[o + B_OPEN_B] = r.f64(); d[o + B_OPEN_L] = r.u32()
       d[o + B_CLOSE_P] = r.f64(); d[o + B_CLOSE_T] = r.f64(); d[o + B_CLOSE_B] = r.f64(); d[o + B_CLOSE_L] = r.u32()
-      if (d[o + B_START] <= prevStart) { pool.release(b); throw new VolumerError('BAD_SNAPSHOT', 'buckets out of order') }
+      if (d[o + B_START] <= prevStart) throw new VolumerError('BAD_SNAPSHOT', 'buckets out of order')
       prevStart = d[o + B_START]
-      appendTo(tok, l, b)
     }
   }
-  tok.traders = readTable(r, TR_STRIDE)
-  tok.ids = readTable(r, 1)
+  tok.traders = readTable(r, e._traderArena)
+  tok.ids = readTable(r, e._idArena)
   const np = r.u32()
   if (np > 0) {
     tok.pending = []
@@ -205,7 +224,6 @@ function readToken (r: Reader, e: Engine): Token {
       if (t < tok.pendingMin) tok.pendingMin = t
     }
   }
-  return tok
 }
 
 /** The whole engine: configuration, clock, counters, every token, pending drain state. */
