@@ -3,7 +3,7 @@ import { limbsToString, LIMB } from '../swap/decimal18.js'
 import { VolumerError } from '../errors.js'
 import type { StatsObject, WindowStats } from './stats.js'
 import { DEFAULT_WINDOWS, type WindowSpec, windowEnd } from './windows.js'
-import { hashString, hashOut, Hash64Table, TableArena, type Doubles } from './hash64.js'
+import { hashString, hashOut, Hash64Table, TableArena } from './hash64.js'
 import {
   BucketPool, NIL, STRIDE, B_START, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
@@ -110,6 +110,9 @@ export class Engine {
   /** every token's per-level bucket deques */
   readonly #dq = new DequeArena()
   readonly #byChain = new Map<string, Map<string, Token>>()
+  /** the chain of the last swap and its token map (undefined once that map is gone) */
+  #lastChain: string | undefined = undefined
+  #lastByToken: Map<string, Token> | undefined = undefined
   readonly #slots: Array<Token | undefined> = []
   readonly #freeSlots: number[] = []
   readonly #heap = new TimerHeap()
@@ -130,8 +133,6 @@ export class Engine {
   #asOfIso = ''
   readonly #fromIso: string[]
   readonly #toIso: string[]
-  readonly #idLive: (v: Doubles, base: number) => boolean
-  readonly #traderLive: (v: Doubles, base: number) => boolean
 
   constructor (options: EngineOptions) {
     const windows = options.windows ?? DEFAULT_WINDOWS
@@ -162,8 +163,6 @@ export class Engine {
     this.#scratch = new Int32Array(this.#levels.length)
     this.#fromIso = new Array<string>(windows.length).fill('')
     this.#toIso = new Array<string>(windows.length).fill('')
-    this.#idLive = (v, base) => v[base] >= this.#horizonStart
-    this.#traderLive = (v, base) => v[base + TR_ANY] >= this.#horizonStart
     this.#recomputeEdges()
   }
 
@@ -197,13 +196,22 @@ export class Engine {
     const t = s.blockTime
     if (!(t <= this.now + this.skewMs)) { this.counters.future++; return FUTURE }
     if (t < this.#horizonStart) { this.counters.late++; return LATE }
-    let byToken = this.#byChain.get(s.chain)
+    // one chain per stream is the usual case: skip the chain map while it does not change
+    let byToken: Map<string, Token> | undefined
+    if (s.chain === this.#lastChain) byToken = this.#lastByToken
+    else {
+      byToken = this.#byChain.get(s.chain)
+      if (byToken !== undefined) { this.#lastChain = s.chain; this.#lastByToken = byToken }
+    }
     let tok = byToken?.get(s.token)
     hashString(s.id)
     const idHi = hashOut[0]
     const idLo = hashOut[1]
     if (tok === undefined) {
-      if (byToken === undefined) { byToken = new Map(); this.#byChain.set(s.chain, byToken) }
+      if (byToken === undefined) {
+        byToken = new Map(); this.#byChain.set(s.chain, byToken)
+        this.#lastChain = s.chain; this.#lastByToken = byToken
+      }
       tok = this.#createToken(s.chain, s.token, byToken)
     }
     let ids = tok.ids
@@ -213,7 +221,7 @@ export class Engine {
       if (ids.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
       ids.data[slot] = t // an expired entry: the id is new again
     } else {
-      if (ids.full) ids.rebuild(this.#idLive)
+      if (ids.full) ids.rebuild(this.#horizonStart)
       ids.data[ids.insert(idHi, idLo)] = t
     }
 
@@ -285,10 +293,13 @@ export class Engine {
     byToken.set(token, tok)
     this.tokenCount++
     // a token dropped and re-created before the next drain is compared with what was reported
-    const prev = this.#removed.get(tok.key)
-    if (prev !== undefined) {
-      tok.reported = true; tok.repHi = prev.hi; tok.repLo = prev.lo
-      this.#removed.delete(tok.key)
+    if (this.#removed.size > 0) {
+      const key = tok.key
+      const prev = this.#removed.get(key)
+      if (prev !== undefined) {
+        tok.reported = true; tok.repHi = prev.hi; tok.repLo = prev.lo
+        this.#removed.delete(key)
+      }
     }
     return tok
   }
@@ -380,7 +391,7 @@ export class Engine {
     if (tr === null) { tr = new Hash64Table(this.#traderArena); tok.traders = tr }
     let base = tr.find(hi, lo)
     if (base < 0) {
-      if (tr.full) tr.rebuild(this.#traderLive)
+      if (tr.full) tr.rebuild(this.#horizonStart)
       base = tr.insert(hi, lo)
       const d = tr.data
       d[base + TR_ANY] = -Infinity
@@ -603,14 +614,18 @@ export class Engine {
     const byToken = this.#byChain.get(tok.chain)
     if (byToken !== undefined) {
       byToken.delete(tok.token)
-      if (byToken.size === 0) this.#byChain.delete(tok.chain)
+      if (byToken.size === 0) {
+        this.#byChain.delete(tok.chain)
+        if (this.#lastByToken === byToken) { this.#lastChain = undefined; this.#lastByToken = undefined }
+      }
     }
     this.#slots[tok.slot] = undefined
     this.#freeSlots.push(tok.slot)
     tok.slot = -1
     this.tokenCount--
-    if (tok.reported) this.#removed.set(tok.key, { hi: tok.repHi, lo: tok.repLo })
-    this.#dropped.push(tok.key, tok.chain, tok.token)
+    const key = tok.key
+    if (tok.reported) this.#removed.set(key, { hi: tok.repHi, lo: tok.repLo })
+    this.#dropped.push(key, tok.chain, tok.token)
   }
 
   // ───────────────────────────── output ─────────────────────────────
@@ -629,14 +644,17 @@ export class Engine {
       tok.dirty = false
       if (tok.slot < 0) continue
       if (this.#maintain(tok)) {
-        if (this.#removed.delete(tok.key)) { onChange(tok.key, null); n++ }
+        const key = tok.key
+        if (this.#removed.delete(key)) { onChange(key, null); n++ }
         continue
       }
       this.#setTimer(tok, this.#scan(tok))
       this.#fingerprint(tok)
+      let key: string | undefined
       if (!tok.reported || fpHi !== tok.repHi || fpLo !== tok.repLo) {
         tok.reported = true; tok.repHi = fpHi; tok.repLo = fpLo
-        onChange(tok.key, this.#render(tok))
+        key = tok.key
+        onChange(key, this.#render(tok))
         n++
       }
       // Only tokens that took swaps: what time alone does to a state (buckets leaving windows,
@@ -644,7 +662,7 @@ export class Engine {
       // After reporting, so a persisted state carries the fingerprint just reported.
       if (tok.stateDirty) {
         tok.stateDirty = false
-        if (onState !== undefined) onState(tok.key, tok.chain, tok.token, true)
+        if (onState !== undefined) onState(key ?? tok.key, tok.chain, tok.token, true)
       }
     }
     dirty.length = 0

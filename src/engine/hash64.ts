@@ -168,33 +168,43 @@ export class Hash64Table {
   }
 
   /**
-   * Re-inserts live entries into a block sized for them (load ≤ 1/4); `isLive(data, base)`
-   * decides, from an entry's values, whether it is kept.
+   * Re-inserts live entries into a block sized for them (load ≤ 1/4). An entry is live while
+   * its first value (a time) is at least `liveFrom`: both tables the engine keeps start with
+   * the time that expires the entry. A number, not a callback: two calls per entry were a
+   * tenth of ingest time on the cycled sample.
    */
-  rebuild (isLive: (data: Doubles, base: number) => boolean): void {
+  rebuild (liveFrom: number): void {
     const arena = this.arena
     const w = arena.width
+    const stride = this.stride
     const oldOff = this.#off
     const oldK = this.#k
     const oldEnd = oldOff + (this.#mask + 1) * w
     let live = 0
     let old = arena.data
     for (let o = oldOff; o < oldEnd; o += w) {
-      if ((old[o] !== 0 || old[o + 1] !== 0) && isLive(old, o + 2)) live++
+      if ((old[o] !== 0 || old[o + 1] !== 0) && old[o + 2] >= liveFrom) live++
     }
     let k = 2
     while ((1 << k) < live * 4) k++
-    this.#off = arena.alloc(k)
-    this.#k = k
-    this.#mask = (1 << k) - 1
-    this.size = 0
+    const off = arena.alloc(k)
+    const mask = (1 << k) - 1
     old = arena.data
     for (let o = oldOff; o < oldEnd; o += w) {
-      if ((old[o] !== 0 || old[o + 1] !== 0) && isLive(old, o + 2)) {
-        const b = this.insert(old[o], old[o + 1])
-        for (let j = 0; j < this.stride; j++) old[b + j] = old[o + 2 + j]
-      }
+      const hi = old[o]
+      const lo = old[o + 1]
+      if ((hi === 0 && lo === 0) || !(old[o + 2] >= liveFrom)) continue
+      let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
+      while (old[off + i * w] !== 0 || old[off + i * w + 1] !== 0) i = (i + 1) & mask
+      const n = off + i * w
+      old[n] = hi
+      old[n + 1] = lo
+      for (let j = 2; j < 2 + stride; j++) old[n + j] = old[o + j]
     }
+    this.#off = off
+    this.#k = k
+    this.#mask = mask
+    this.size = live
     arena.free(oldOff, oldK)
   }
 
