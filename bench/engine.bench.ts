@@ -201,7 +201,7 @@ async function main (): Promise<void> {
   // ENGINE_BENCH_ONLY=cycled|zipf runs one ingest scenario and writes nothing (for --cpu-prof)
   const only = process.env.ENGINE_BENCH_ONLY
   if (only === 'zipf' || only === 'cycled') {
-    const r = only === 'zipf' ? best(zipfSwaps(100_000)) : best(() => cycledSample(base))
+    const r = only === "zipf" ? best(zipfSwaps(Number(process.env.ENGINE_BENCH_TOKENS ?? 100_000))) : best(() => cycledSample(base))
     console.log(`${only}: ${Math.round(r.rate).toLocaleString()} swaps/s (${r.engine.tokenCount} tokens)`)
     return
   }

@@ -3,7 +3,7 @@ import { limbsToString, LIMB } from '../swap/decimal18.js'
 import { VolumerError } from '../errors.js'
 import type { StatsObject, WindowStats } from './stats.js'
 import { DEFAULT_WINDOWS, type WindowSpec, windowEnd } from './windows.js'
-import { hashString, hashOut, Hash64Table, TableArena } from './hash64.js'
+import { hashString, hashOut, TableArena } from './hash64.js'
 import {
   BucketPool, NIL, STRIDE, B_START, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
@@ -214,15 +214,19 @@ export class Engine {
       }
       tok = this.#createToken(s.chain, s.token, byToken)
     }
-    let ids = tok.ids
-    if (ids === null) { ids = new Hash64Table(this.#idArena); tok.ids = ids }
-    const slot = ids.find(idHi, idLo)
+    const ida = this.#idArena
+    if (tok.idOff < 0) { tok.idOff = ida.create(1); tok.idK = ida.k }
+    const slot = ida.find(tok.idOff, tok.idK, idHi, idLo)
     if (slot >= 0) {
-      if (ids.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
-      ids.data[slot] = t // an expired entry: the id is new again
+      if (ida.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
+      ida.data[slot] = t // an expired entry: the id is new again
     } else {
-      if (ids.full) ids.rebuild(this.#horizonStart)
-      ids.data[ids.insert(idHi, idLo)] = t
+      if (tok.idSize * 2 >= (1 << tok.idK)) {
+        tok.idOff = ida.rebuild(tok.idOff, tok.idK, this.#horizonStart)
+        tok.idK = ida.k; tok.idSize = ida.live
+      }
+      ida.data[ida.insert(tok.idOff, tok.idK, idHi, idLo)] = t
+      tok.idSize++
     }
 
     const side = s.side
@@ -387,18 +391,22 @@ export class Engine {
     const lo = this.#h[1]
     const f = this.#f
     const t = f[F_T]
-    let tr = tok.traders
-    if (tr === null) { tr = new Hash64Table(this.#traderArena); tok.traders = tr }
-    let base = tr.find(hi, lo)
+    const tra = this.#traderArena
+    if (tok.trOff < 0) { tok.trOff = tra.create(1); tok.trK = tra.k }
+    let base = tra.find(tok.trOff, tok.trK, hi, lo)
     if (base < 0) {
-      if (tr.full) tr.rebuild(this.#horizonStart)
-      base = tr.insert(hi, lo)
-      const d = tr.data
+      if (tok.trSize * 2 >= (1 << tok.trK)) {
+        tok.trOff = tra.rebuild(tok.trOff, tok.trK, this.#horizonStart)
+        tok.trK = tra.k; tok.trSize = tra.live
+      }
+      base = tra.insert(tok.trOff, tok.trK, hi, lo)
+      tok.trSize++
+      const d = tra.data
       d[base + TR_ANY] = -Infinity
       d[base + TR_SIDE] = -Infinity
       d[base + TR_SIDE + 1] = -Infinity
     }
-    const v = tr.data
+    const v = tra.data
     const oldAny = v[base + TR_ANY]
     if (t > oldAny) { v[base + TR_ANY] = t; f[F_FROM] = oldAny; f[F_TO] = t; this.#moveLatest(tok, B_T_ANY, fromIngest) }
     const oldSide = v[base + TR_SIDE + side]
@@ -605,8 +613,8 @@ export class Engine {
       tok.lists[l] = -1
     }
     tok.folded = null
-    if (tok.ids !== null) { tok.ids.release(); tok.ids = null }
-    if (tok.traders !== null) { tok.traders.release(); tok.traders = null }
+    if (tok.idOff >= 0) { this.#idArena.free(tok.idOff, tok.idK); tok.idOff = -1; tok.idSize = 0 }
+    if (tok.trOff >= 0) { this.#traderArena.free(tok.trOff, tok.trK); tok.trOff = -1; tok.trSize = 0 }
   }
 
   #drop (tok: Token): void {
@@ -802,17 +810,17 @@ export class Engine {
     const a = this.#winStart[w]
     const e = this.#winEnd[w]
     const out = this.#out
-    const tr = tok.traders
+    const tra = this.#traderArena
     for (let i = 0; i < p.length; i += 4) {
       if (p[i] >= e || p[i] < a) continue
       const hi = p[i + 1]; const lo = p[i + 2]; const side = p[i + 3]
       let latestAny = -Infinity
       let latestSide = -Infinity
-      if (tr !== null) {
-        const base = tr.find(hi, lo)
+      if (tok.trOff >= 0) {
+        const base = tra.find(tok.trOff, tok.trK, hi, lo)
         if (base >= 0) {
-          latestAny = tr.data[base + TR_ANY]
-          latestSide = tr.data[base + TR_SIDE + side]
+          latestAny = tra.data[base + TR_ANY]
+          latestSide = tra.data[base + TR_SIDE + side]
         }
       }
       let seenAny = false

@@ -37,12 +37,22 @@ export function hashString (s: string): void {
 }
 
 /**
- * Storage for many small hash tables of one entry width: one Float64Array carved into blocks
- * of `width·2^k` doubles, with a free list per size k. Per-token tables used to be JS arrays
- * each; with 100k tokens their growth and survival made scavenges cost about a quarter of
- * ingest time (measured: 3.8 s of scavenges in four 1M-swap runs). Blocks in one typed array
- * are invisible to the garbage collector, and a freed block is reused by the next table of
- * its size.
+ * Many small linear-probing hash tables of one entry width in one Float64Array: table blocks
+ * of `width·2^k` doubles, with a free list per size k. Each table maps a 64-bit fingerprint
+ * to `width − 2` doubles, keys and values side by side so a lookup touches one cache line, not
+ * two:
+ *
+ *   block: [hi0 lo0 v0.0 .. | hi1 lo1 v1.0 .. | ...]   (hi, lo) = (0, 0): empty
+ *
+ * A table is its block's offset and k, kept by its owner (a Token's idOff/idK, trOff/trK):
+ * no object per table. Per-token tables used to be a JS array each; with 100k tokens their
+ * growth and survival made scavenges cost about a quarter of ingest time. Blocks in one typed
+ * array are invisible to the garbage collector, and a freed block is reused by the next table
+ * of its size.
+ *
+ * No deletion: expired entries are skipped by `rebuild`, which the owner calls when the table
+ * is half full; that keeps probing free of tombstones. `find` and `insert` return the index of
+ * an entry's first value in `data`.
  */
 export class TableArena {
   data: Float64Array
@@ -50,8 +60,10 @@ export class TableArena {
   #top = 0
   /** per size class k: offset of the first free block, linked through its first double (-1: none) */
   readonly #free: number[] = []
-  /** doubles in live blocks */
-  used = 0
+  /** k of the block the last `create` or `rebuild` returned */
+  k = 0
+  /** live entries `rebuild` kept */
+  live = 0
 
   constructor (width: number, initialDoubles = 1 << 16) {
     this.width = width
@@ -61,7 +73,6 @@ export class TableArena {
   /** A zeroed block of 2^k entries. `data` may be replaced: callers re-read it afterwards. */
   alloc (k: number): number {
     const n = this.width << k
-    this.used += n
     const head = this.#free[k]
     if (head !== undefined && head >= 0) {
       this.#free[k] = this.data[head]
@@ -81,54 +92,24 @@ export class TableArena {
   }
 
   free (off: number, k: number): void {
-    this.used -= this.width << k
     const head = this.#free[k]
     this.data[off] = head === undefined ? -1 : head
     this.#free[k] = off
   }
 
-  get capacityBytes (): number { return this.data.byteLength }
-}
-
-/**
- * Linear-probing table from a 64-bit fingerprint to `stride` doubles, keys and values side by
- * side so a lookup touches one cache line, not two (measured: the table is a cache miss per
- * swap at 100k tokens). Its entries live in a block of a TableArena shared by many tables.
- *
- *   block: [hi0 lo0 v0.0 .. v0.stride-1 | hi1 lo1 v1.0 .. | ...]   (hi, lo) = (0, 0): empty
- *
- * `find` and `insert` return the index of an entry's first value in `data` (the arena's array).
- * No deletion: expired entries are skipped by `rebuild`, which the owner calls when the table
- * fills up; that keeps probing free of tombstones. `release` gives the block back.
- */
-export class Hash64Table {
-  readonly arena: TableArena
-  size = 0
-  readonly stride: number
-  #off: number
-  #k: number
-  #mask: number
-
-  /** A table for at least `entries` entries at load ≤ 1/2. */
-  constructor (arena: TableArena, entries = 1) {
-    this.arena = arena
-    this.stride = arena.width - 2
+  /** An empty table for at least `entries` entries at load ≤ 1/2; its k is in `this.k`. */
+  create (entries: number): number {
     let k = 1
     while ((1 << k) < entries * 2) k++
-    this.#k = k
-    this.#mask = (1 << k) - 1
-    this.#off = arena.alloc(k)
+    this.k = k
+    return this.alloc(k)
   }
 
-  get data (): Float64Array { return this.arena.data }
-  get capacity (): number { return this.#mask + 1 }
-
   /** Index of the key's first value in `data`, or -1. */
-  find (hi: number, lo: number): number {
-    const data = this.arena.data
-    const w = this.arena.width
-    const mask = this.#mask
-    const off = this.#off
+  find (off: number, k: number, hi: number, lo: number): number {
+    const data = this.data
+    const w = this.width
+    const mask = (1 << k) - 1
     let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
     for (;;) {
       const o = off + i * w
@@ -140,83 +121,62 @@ export class Hash64Table {
     }
   }
 
-  /** Inserts a key known to be absent; returns its first value's index. The caller keeps load ≤ 1/2. */
-  insert (hi: number, lo: number): number {
-    const data = this.arena.data
-    const w = this.arena.width
-    const mask = this.#mask
-    const off = this.#off
+  /** Inserts a key known to be absent; returns its first value's index. The owner keeps load ≤ 1/2. */
+  insert (off: number, k: number, hi: number, lo: number): number {
+    const data = this.data
+    const w = this.width
+    const mask = (1 << k) - 1
     let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
     while (data[off + i * w] !== 0 || data[off + i * w + 1] !== 0) i = (i + 1) & mask
     const o = off + i * w
     data[o] = hi
     data[o + 1] = lo
-    this.size++
     return o + 2
   }
 
-  get full (): boolean { return this.size * 2 >= this.#mask + 1 }
-
-  /** Calls fn for every entry: its key and its first value's index. */
-  forEach (fn: (hi: number, lo: number, base: number) => void): void {
-    const data = this.arena.data
-    const w = this.arena.width
-    const end = this.#off + (this.#mask + 1) * w
-    for (let o = this.#off; o < end; o += w) {
+  /** Calls fn for every entry of the table: its key and its first value's index. */
+  forEach (off: number, k: number, fn: (hi: number, lo: number, base: number) => void): void {
+    const data = this.data
+    const w = this.width
+    const end = off + (w << k)
+    for (let o = off; o < end; o += w) {
       if (data[o] !== 0 || data[o + 1] !== 0) fn(data[o], data[o + 1], o + 2)
     }
   }
 
   /**
-   * Re-inserts live entries into a block sized for them (load ≤ 1/4). An entry is live while
-   * its first value (a time) is at least `liveFrom`: both tables the engine keeps start with
-   * the time that expires the entry. A number, not a callback: two calls per entry were a
-   * tenth of ingest time on the cycled sample.
+   * Moves the table's live entries into a new block sized for them (load ≤ 1/4), frees the old
+   * one and returns the new offset; its k is in `this.k`, its entry count in `this.live`. An
+   * entry is live while its first value (a time) is at least `liveFrom`: both tables the
+   * engine keeps start with the time that expires the entry.
    */
-  rebuild (liveFrom: number): void {
-    const arena = this.arena
-    const w = arena.width
-    const stride = this.stride
-    const oldOff = this.#off
-    const oldK = this.#k
-    const oldEnd = oldOff + (this.#mask + 1) * w
+  rebuild (oldOff: number, oldK: number, liveFrom: number): number {
+    const w = this.width
+    const oldEnd = oldOff + (w << oldK)
     let live = 0
-    let old = arena.data
+    let d = this.data
     for (let o = oldOff; o < oldEnd; o += w) {
-      if ((old[o] !== 0 || old[o + 1] !== 0) && old[o + 2] >= liveFrom) live++
+      if ((d[o] !== 0 || d[o + 1] !== 0) && d[o + 2] >= liveFrom) live++
     }
     let k = 2
     while ((1 << k) < live * 4) k++
-    const off = arena.alloc(k)
+    const off = this.alloc(k)
     const mask = (1 << k) - 1
-    old = arena.data
+    d = this.data
     for (let o = oldOff; o < oldEnd; o += w) {
-      const hi = old[o]
-      const lo = old[o + 1]
-      if ((hi === 0 && lo === 0) || !(old[o + 2] >= liveFrom)) continue
+      const hi = d[o]
+      const lo = d[o + 1]
+      if ((hi === 0 && lo === 0) || !(d[o + 2] >= liveFrom)) continue
       let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
-      while (old[off + i * w] !== 0 || old[off + i * w + 1] !== 0) i = (i + 1) & mask
+      while (d[off + i * w] !== 0 || d[off + i * w + 1] !== 0) i = (i + 1) & mask
       const n = off + i * w
-      old[n] = hi
-      old[n + 1] = lo
-      for (let j = 2; j < 2 + stride; j++) old[n + j] = old[o + j]
+      for (let j = 0; j < w; j++) d[n + j] = d[o + j]
     }
-    this.#off = off
-    this.#k = k
-    this.#mask = mask
-    this.size = live
-    arena.free(oldOff, oldK)
+    this.free(oldOff, oldK)
+    this.k = k
+    this.live = live
+    return off
   }
 
-  /** Gives the block back to the arena; the table must not be used afterwards. */
-  release (): void {
-    if (this.#k < 0) return
-    this.arena.free(this.#off, this.#k)
-    this.#k = -1
-    this.#mask = 0
-    this.size = 0
-  }
+  get capacityBytes (): number { return this.data.byteLength }
 }
-
-/** What `isLive` callbacks read: the arena's array. */
-export type Doubles = Float64Array

@@ -1,12 +1,12 @@
 import { VolumerError } from '../errors.js'
 import { LIMB } from '../swap/decimal18.js'
 import { Engine } from './engine.js'
-import { Hash64Table, type TableArena, type Doubles } from './hash64.js'
+import type { TableArena } from './hash64.js'
 import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
-import { Token, TR_ANY, DQ_H, DQ_N, appendTo } from './token.js'
+import { Token, DQ_H, DQ_N, appendTo } from './token.js'
 import type { WindowSpec } from './windows.js'
 
 /*
@@ -127,44 +127,52 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
       w.f64(d[o + B_CLOSE_P]); w.f64(d[o + B_CLOSE_T]); w.f64(d[o + B_CLOSE_B]); w.u32(d[o + B_CLOSE_L])
     }
   }
-  writeTable(w, tok.traders, (v, base) => v[base + TR_ANY] >= hs)
-  writeTable(w, tok.ids, (v, base) => v[base] >= hs)
+  // both tables' first value is the time that expires an entry (TR_ANY for traders)
+  writeTable(w, e._traderArena, tok.trOff, tok.trK, hs)
+  writeTable(w, e._idArena, tok.idOff, tok.idK, hs)
   const p = tok.pending ?? []
   w.u32(p.length / 4)
   for (let i = 0; i < p.length; i += 4) { w.f64(p[i]); w.i32(p[i + 1]); w.i32(p[i + 2]); w.u8(p[i + 3]) }
 }
 
-function writeTable (w: Writer, t: Hash64Table | null, live: (v: Doubles, base: number) => boolean): void {
-  if (t === null) { w.u32(0); return }
+function writeTable (w: Writer, arena: TableArena, off: number, k: number, liveFrom: number): void {
+  if (off < 0) { w.u32(0); return }
+  const d = arena.data
+  const stride = arena.width - 2
   let n = 0
-  t.forEach((hi, lo, base) => { if (live(t.data, base)) n++ })
+  arena.forEach(off, k, (hi, lo, base) => { if (d[base] >= liveFrom) n++ })
   w.u32(n)
-  t.forEach((hi, lo, base) => {
-    if (!live(t.data, base)) return
+  arena.forEach(off, k, (hi, lo, base) => {
+    if (!(d[base] >= liveFrom)) return
     w.i32(hi); w.i32(lo)
-    for (let k = 0; k < t.stride; k++) w.f64(t.data[base + k])
+    for (let j = 0; j < stride; j++) w.f64(d[base + j])
   })
 }
 
-function readTable (r: Reader, arena: TableArena): Hash64Table | null {
+/** Reads a table into a new block of `arena`; returns its offset (-1: empty), k in arena.k, entries in arena.live. */
+function readTable (r: Reader, arena: TableArena): number {
   const n = r.u32()
-  if (n === 0) return null
+  arena.live = n
+  if (n === 0) return -1
   // each entry takes at least 8 bytes: refuse a count the input cannot hold before allocating
   r.need(n * 8)
-  const t = new Hash64Table(arena, n * 2)
+  const off = arena.create(n * 2)
+  const k = arena.k
+  const stride = arena.width - 2
   try {
-    const stride = t.stride
     for (let i = 0; i < n; i++) {
       const hi = r.i32(); const lo = r.i32()
       if (hi === 0 && lo === 0) throw new VolumerError('BAD_SNAPSHOT', 'empty key in a table')
-      const b = t.insert(hi, lo)
-      for (let k = 0; k < stride; k++) t.data[b + k] = r.f64()
+      const b = arena.insert(off, k, hi, lo)
+      for (let j = 0; j < stride; j++) arena.data[b + j] = r.f64()
     }
   } catch (err) {
-    t.release()
+    arena.free(off, k)
     throw err
   }
-  return t
+  arena.k = k
+  arena.live = n
+  return off
 }
 
 function readToken (r: Reader, e: Engine): Token {
@@ -213,8 +221,8 @@ function readTokenState (r: Reader, e: Engine, tok: Token): void {
       prevStart = d[o + B_START]
     }
   }
-  tok.traders = readTable(r, e._traderArena)
-  tok.ids = readTable(r, e._idArena)
+  tok.trOff = readTable(r, e._traderArena); tok.trK = e._traderArena.k; tok.trSize = e._traderArena.live
+  tok.idOff = readTable(r, e._idArena); tok.idK = e._idArena.k; tok.idSize = e._idArena.live
   const np = r.u32()
   if (np > 0) {
     tok.pending = []

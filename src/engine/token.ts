@@ -1,4 +1,3 @@
-import type { Hash64Table } from './hash64.js'
 
 /** Per trader: the latest *settled* swap time overall, as a buyer and as a seller. */
 export const TR_ANY = 0
@@ -88,8 +87,14 @@ export class Token {
   readonly lists: number[]
   /** per chain level: everything before this time has moved to a coarser level */
   folded: number[] | null = null
-  ids: Hash64Table | null = null
-  traders: Hash64Table | null = null
+  /** dedup table (id fingerprint → blockTime) in the engine's id TableArena: offset (-1: none), k, entries */
+  idOff = -1
+  idK = 0
+  idSize = 0
+  /** trader table (fingerprint → TR_* times) in the engine's trader TableArena */
+  trOff = -1
+  trK = 0
+  trSize = 0
   /** flat [blockTime, traderHi, traderLo, side, ...] of accepted swaps ahead of the clock */
   pending: number[] | null = null
   /** earliest blockTime in `pending` (Infinity: none) */
