@@ -50,7 +50,9 @@ export class BucketPool {
       this.data.fill(0, b * STRIDE, b * STRIDE + STRIDE)
     } else {
       if ((this.#top + 1) * STRIDE > this.data.length) {
-        const grown = new Float64Array(this.data.length * 2)
+        // ×1.5, not ×2: the pool is most of the engine's memory, and a doubling leaves up to half
+        // of it unused; the extra copies cost ~1 % of ingest
+        const grown = new Float64Array(Math.ceil(this.data.length / STRIDE * 1.5) * STRIDE)
         grown.set(this.data)
         this.data = grown
       }

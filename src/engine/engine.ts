@@ -9,7 +9,7 @@ import {
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
 import { TimerHeap } from './timer-heap.js'
-import { Token, DequeArena, TR_ANY, TR_SIDE, TR_STRIDE, DQ_H, DQ_N, tailOf, insertAt, shift, shrink } from './token.js'
+import { Token, DequeArena, TR_SIDE, TR_STRIDE, DQ_H, DQ_N, tailOf, insertAt, shift, shrink } from './token.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
 
 /** Outcomes of `ingest`, small integers so callers switch on them without allocation. */
@@ -402,13 +402,14 @@ export class Engine {
       base = tra.insert(tok.trOff, tok.trK, hi, lo)
       tok.trSize++
       const d = tra.data
-      d[base + TR_ANY] = -Infinity
       d[base + TR_SIDE] = -Infinity
       d[base + TR_SIDE + 1] = -Infinity
     }
     const v = tra.data
-    const oldAny = v[base + TR_ANY]
-    if (t > oldAny) { v[base + TR_ANY] = t; f[F_FROM] = oldAny; f[F_TO] = t; this.#moveLatest(tok, B_T_ANY, fromIngest) }
+    const buy = v[base + TR_SIDE]
+    const sell = v[base + TR_SIDE + 1]
+    const oldAny = buy > sell ? buy : sell
+    if (t > oldAny) { f[F_FROM] = oldAny; f[F_TO] = t; this.#moveLatest(tok, B_T_ANY, fromIngest) }
     const oldSide = v[base + TR_SIDE + side]
     if (t > oldSide) { v[base + TR_SIDE + side] = t; f[F_FROM] = oldSide; f[F_TO] = t; this.#moveLatest(tok, B_T_SIDE + side, fromIngest) }
   }
@@ -819,7 +820,9 @@ export class Engine {
       if (tok.trOff >= 0) {
         const base = tra.find(tok.trOff, tok.trK, hi, lo)
         if (base >= 0) {
-          latestAny = tra.data[base + TR_ANY]
+          const buy = tra.data[base + TR_SIDE]
+          const sell = tra.data[base + TR_SIDE + 1]
+          latestAny = buy > sell ? buy : sell
           latestSide = tra.data[base + TR_SIDE + side]
         }
       }

@@ -81,8 +81,9 @@ export class TableArena {
     }
     const off = this.#top
     if (off + n > this.data.length) {
-      let cap = this.data.length * 2
-      while (cap < off + n) cap *= 2
+      // ×1.5 (see BucketPool.alloc)
+      let cap = Math.ceil(this.data.length * 1.5)
+      while (cap < off + n) cap = Math.ceil(cap * 1.5)
       const grown = new Float64Array(cap)
       grown.set(this.data.subarray(0, off))
       this.data = grown
@@ -147,8 +148,7 @@ export class TableArena {
   /**
    * Moves the table's live entries into a new block sized for them (load ≤ 1/4), frees the old
    * one and returns the new offset; its k is in `this.k`, its entry count in `this.live`. An
-   * entry is live while its first value (a time) is at least `liveFrom`: both tables the
-   * engine keeps start with the time that expires the entry.
+   * entry is live while one of its values (times) is at least `liveFrom` (see `isLive`).
    */
   rebuild (oldOff: number, oldK: number, liveFrom: number): number {
     const w = this.width
@@ -156,7 +156,7 @@ export class TableArena {
     let live = 0
     let d = this.data
     for (let o = oldOff; o < oldEnd; o += w) {
-      if ((d[o] !== 0 || d[o + 1] !== 0) && d[o + 2] >= liveFrom) live++
+      if ((d[o] !== 0 || d[o + 1] !== 0) && this.isLive(o + 2, liveFrom)) live++
     }
     let k = 2
     while ((1 << k) < live * 4) k++
@@ -166,7 +166,7 @@ export class TableArena {
     for (let o = oldOff; o < oldEnd; o += w) {
       const hi = d[o]
       const lo = d[o + 1]
-      if ((hi === 0 && lo === 0) || !(d[o + 2] >= liveFrom)) continue
+      if ((hi === 0 && lo === 0) || !this.isLive(o + 2, liveFrom)) continue
       let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
       while (d[off + i * w] !== 0 || d[off + i * w + 1] !== 0) i = (i + 1) & mask
       const n = off + i * w
@@ -176,6 +176,17 @@ export class TableArena {
     this.k = k
     this.live = live
     return off
+  }
+
+  /**
+   * Is the entry whose first value is at `base` live at `liveFrom`? The values of both tables
+   * the engine keeps are times (a dedup entry's blockTime; a trader's latest buy and sell), and
+   * an entry expires when all of them lie before the horizon.
+   */
+  isLive (base: number, liveFrom: number): boolean {
+    const d = this.data
+    for (let j = base; j < base + this.width - 2; j++) if (d[j] >= liveFrom) return true
+    return false
   }
 
   get capacityBytes (): number { return this.data.byteLength }

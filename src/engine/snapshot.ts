@@ -127,30 +127,34 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
       w.f64(d[o + B_CLOSE_P]); w.f64(d[o + B_CLOSE_T]); w.f64(d[o + B_CLOSE_B]); w.u32(d[o + B_CLOSE_L])
     }
   }
-  // both tables' first value is the time that expires an entry (TR_ANY for traders)
-  writeTable(w, e._traderArena, tok.trOff, tok.trK, hs)
-  writeTable(w, e._idArena, tok.idOff, tok.idK, hs)
+  writeTable(w, e._traderArena, tok.trOff, tok.trK, hs, true)
+  writeTable(w, e._idArena, tok.idOff, tok.idK, hs, false)
   const p = tok.pending ?? []
   w.u32(p.length / 4)
   for (let i = 0; i < p.length; i += 4) { w.f64(p[i]); w.i32(p[i + 1]); w.i32(p[i + 2]); w.u8(p[i + 3]) }
 }
 
-function writeTable (w: Writer, arena: TableArena, off: number, k: number, liveFrom: number): void {
+/**
+ * A table's live entries. Trader entries are written as { any, buy, sell } (the format since
+ * version 2), `any` being the larger of the two the engine keeps.
+ */
+function writeTable (w: Writer, arena: TableArena, off: number, k: number, liveFrom: number, withAny: boolean): void {
   if (off < 0) { w.u32(0); return }
   const d = arena.data
   const stride = arena.width - 2
   let n = 0
-  arena.forEach(off, k, (hi, lo, base) => { if (d[base] >= liveFrom) n++ })
+  arena.forEach(off, k, (hi, lo, base) => { if (arena.isLive(base, liveFrom)) n++ })
   w.u32(n)
   arena.forEach(off, k, (hi, lo, base) => {
-    if (!(d[base] >= liveFrom)) return
+    if (!arena.isLive(base, liveFrom)) return
     w.i32(hi); w.i32(lo)
+    if (withAny) w.f64(Math.max(d[base], d[base + 1]))
     for (let j = 0; j < stride; j++) w.f64(d[base + j])
   })
 }
 
 /** Reads a table into a new block of `arena`; returns its offset (-1: empty), k in arena.k, entries in arena.live. */
-function readTable (r: Reader, arena: TableArena): number {
+function readTable (r: Reader, arena: TableArena, withAny: boolean): number {
   const n = r.u32()
   arena.live = n
   if (n === 0) return -1
@@ -164,6 +168,7 @@ function readTable (r: Reader, arena: TableArena): number {
       const hi = r.i32(); const lo = r.i32()
       if (hi === 0 && lo === 0) throw new VolumerError('BAD_SNAPSHOT', 'empty key in a table')
       const b = arena.insert(off, k, hi, lo)
+      if (withAny) r.f64()
       for (let j = 0; j < stride; j++) arena.data[b + j] = r.f64()
     }
   } catch (err) {
@@ -221,8 +226,8 @@ function readTokenState (r: Reader, e: Engine, tok: Token): void {
       prevStart = d[o + B_START]
     }
   }
-  tok.trOff = readTable(r, e._traderArena); tok.trK = e._traderArena.k; tok.trSize = e._traderArena.live
-  tok.idOff = readTable(r, e._idArena); tok.idK = e._idArena.k; tok.idSize = e._idArena.live
+  tok.trOff = readTable(r, e._traderArena, true); tok.trK = e._traderArena.k; tok.trSize = e._traderArena.live
+  tok.idOff = readTable(r, e._idArena, false); tok.idK = e._idArena.k; tok.idSize = e._idArena.live
   const np = r.u32()
   if (np > 0) {
     tok.pending = []

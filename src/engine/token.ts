@@ -1,8 +1,9 @@
-
-/** Per trader: the latest *settled* swap time overall, as a buyer and as a seller. */
-export const TR_ANY = 0
-export const TR_SIDE = 1 // + side
-export const TR_STRIDE = 3
+/**
+ * Per trader: the latest *settled* swap time as a buyer and as a seller. The latest time
+ * overall is the larger of the two (every swap is a buy or a sell), so it is not stored.
+ */
+export const TR_SIDE = 0 // + side
+export const TR_STRIDE = 2
 
 /**
  * A level's deque, a block of 2^k int32s in a DequeArena: [head, count, k, bucket ids...];
@@ -36,8 +37,8 @@ export class DequeArena {
       off = this.#top
       const n = 1 << k
       if (off + n > this.data.length) {
-        let cap = this.data.length * 2
-        while (cap < off + n) cap *= 2
+        let cap = Math.ceil(this.data.length * 1.5)
+        while (cap < off + n) cap = Math.ceil(cap * 1.5)
         const grown = new Int32Array(cap)
         grown.set(this.data.subarray(0, off))
         this.data = grown
