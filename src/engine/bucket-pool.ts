@@ -47,7 +47,9 @@ export class BucketPool {
     if (this.#free !== NIL) {
       b = this.#free
       this.#free = this.data[b * STRIDE + B_START]
-      this.data.fill(0, b * STRIDE, b * STRIDE + STRIDE)
+      // a loop, not fill(): 32 stores inline cost less than the builtin call
+      const d = this.data
+      for (let o = b * STRIDE, end = o + STRIDE; o < end; o++) d[o] = 0
     } else {
       if ((this.#top + 1) * STRIDE > this.data.length) {
         // ×1.5, not ×2: the pool is most of the engine's memory, and a doubling leaves up to half

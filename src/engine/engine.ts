@@ -104,9 +104,9 @@ export class Engine {
   #horizonStart = 0
   readonly #pool = new BucketPool()
   /** every token's dedup table (id fingerprint → blockTime) */
-  readonly #idArena = new TableArena(3)
+  readonly #idArena = new TableArena(1)
   /** every token's trader table (see token.ts TR_*) */
-  readonly #traderArena = new TableArena(2 + TR_STRIDE)
+  readonly #traderArena = new TableArena(TR_STRIDE)
   /** every token's per-level bucket deques */
   readonly #dq = new DequeArena()
   readonly #byChain = new Map<string, Map<string, Token>>()

@@ -37,12 +37,13 @@ export function hashString (s: string): void {
 }
 
 /**
- * Many small linear-probing hash tables of one entry width in one Float64Array: table blocks
- * of `width·2^k` doubles, with a free list per size k. Each table maps a 64-bit fingerprint
- * to `width − 2` doubles, keys and values side by side so a lookup touches one cache line, not
- * two:
+ * Many small linear-probing hash tables of one entry shape in one buffer: table blocks of
+ * `width·2^k` doubles, with a free list per size k. Each table maps a 64-bit fingerprint to
+ * `stride` doubles; an entry is `width = 1 + stride` doubles, the fingerprint packed as two
+ * int32s into the first (read through `keys`, an Int32Array over the same buffer), so a lookup
+ * touches one cache line and a dedup entry takes 16 bytes:
  *
- *   block: [hi0 lo0 v0.0 .. | hi1 lo1 v1.0 .. | ...]   (hi, lo) = (0, 0): empty
+ *   block: [hi0 lo0 | v0.0 ..][hi1 lo1 | v1.0 ..] ...   (hi, lo) = (0, 0): empty
  *
  * A table is its block's offset and k, kept by its owner (a Token's idOff/idK, trOff/trK):
  * no object per table. Per-token tables used to be a JS array each; with 100k tokens their
@@ -56,7 +57,12 @@ export function hashString (s: string): void {
  */
 export class TableArena {
   data: Float64Array
+  /** the same buffer as int32s: entry o's key is keys[2o], keys[2o + 1] */
+  keys: Int32Array
+  /** doubles per entry */
   readonly width: number
+  /** values per entry */
+  readonly stride: number
   #top = 0
   /** per size class k: offset of the first free block, linked through its first double (-1: none) */
   readonly #free: number[] = []
@@ -65,9 +71,11 @@ export class TableArena {
   /** live entries `rebuild` kept */
   live = 0
 
-  constructor (width: number, initialDoubles = 1 << 16) {
-    this.width = width
+  constructor (stride: number, initialDoubles = 1 << 16) {
+    this.stride = stride
+    this.width = 1 + stride
     this.data = new Float64Array(initialDoubles)
+    this.keys = new Int32Array(this.data.buffer)
   }
 
   /** A zeroed block of 2^k entries. `data` may be replaced: callers re-read it afterwards. */
@@ -75,8 +83,11 @@ export class TableArena {
     const n = this.width << k
     const head = this.#free[k]
     if (head !== undefined && head >= 0) {
-      this.#free[k] = this.data[head]
-      this.data.fill(0, head, head + n)
+      const d = this.data
+      this.#free[k] = d[head]
+      // small blocks (most of them) are zeroed inline: cheaper than the fill() builtin's call
+      if (n <= 64) for (let o = head; o < head + n; o++) d[o] = 0
+      else d.fill(0, head, head + n)
       return head
     }
     const off = this.#top
@@ -87,6 +98,7 @@ export class TableArena {
       const grown = new Float64Array(cap)
       grown.set(this.data.subarray(0, off))
       this.data = grown
+      this.keys = new Int32Array(grown.buffer)
     }
     this.#top = off + n
     return off
@@ -106,17 +118,17 @@ export class TableArena {
     return this.alloc(k)
   }
 
-  /** Index of the key's first value in `data`, or -1. */
+  /** Index of the key's first value in `data`, or -1. `hi`, `lo`: int32s, not both 0. */
   find (off: number, k: number, hi: number, lo: number): number {
-    const data = this.data
+    const keys = this.keys
     const w = this.width
     const mask = (1 << k) - 1
     let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
     for (;;) {
       const o = off + i * w
-      const khi = data[o]
-      const klo = data[o + 1]
-      if (khi === hi && klo === lo) return o + 2
+      const khi = keys[2 * o]
+      const klo = keys[2 * o + 1]
+      if (khi === hi && klo === lo) return o + 1
       if (khi === 0 && klo === 0) return -1
       i = (i + 1) & mask
     }
@@ -124,24 +136,24 @@ export class TableArena {
 
   /** Inserts a key known to be absent; returns its first value's index. The owner keeps load ≤ 1/2. */
   insert (off: number, k: number, hi: number, lo: number): number {
-    const data = this.data
+    const keys = this.keys
     const w = this.width
     const mask = (1 << k) - 1
     let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
-    while (data[off + i * w] !== 0 || data[off + i * w + 1] !== 0) i = (i + 1) & mask
+    while (keys[2 * (off + i * w)] !== 0 || keys[2 * (off + i * w) + 1] !== 0) i = (i + 1) & mask
     const o = off + i * w
-    data[o] = hi
-    data[o + 1] = lo
-    return o + 2
+    keys[2 * o] = hi
+    keys[2 * o + 1] = lo
+    return o + 1
   }
 
   /** Calls fn for every entry of the table: its key and its first value's index. */
   forEach (off: number, k: number, fn: (hi: number, lo: number, base: number) => void): void {
-    const data = this.data
+    const keys = this.keys
     const w = this.width
     const end = off + (w << k)
     for (let o = off; o < end; o += w) {
-      if (data[o] !== 0 || data[o + 1] !== 0) fn(data[o], data[o + 1], o + 2)
+      if (keys[2 * o] !== 0 || keys[2 * o + 1] !== 0) fn(keys[2 * o], keys[2 * o + 1], o + 1)
     }
   }
 
@@ -154,23 +166,27 @@ export class TableArena {
     const w = this.width
     const oldEnd = oldOff + (w << oldK)
     let live = 0
-    let d = this.data
+    let keys = this.keys
     for (let o = oldOff; o < oldEnd; o += w) {
-      if ((d[o] !== 0 || d[o + 1] !== 0) && this.isLive(o + 2, liveFrom)) live++
+      if ((keys[2 * o] !== 0 || keys[2 * o + 1] !== 0) && this.isLive(o + 1, liveFrom)) live++
     }
     let k = 2
     while ((1 << k) < live * 4) k++
     const off = this.alloc(k)
     const mask = (1 << k) - 1
-    d = this.data
+    const d = this.data
+    keys = this.keys
     for (let o = oldOff; o < oldEnd; o += w) {
-      const hi = d[o]
-      const lo = d[o + 1]
-      if ((hi === 0 && lo === 0) || !this.isLive(o + 2, liveFrom)) continue
+      const hi = keys[2 * o]
+      const lo = keys[2 * o + 1]
+      if ((hi === 0 && lo === 0) || !this.isLive(o + 1, liveFrom)) continue
       let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
-      while (d[off + i * w] !== 0 || d[off + i * w + 1] !== 0) i = (i + 1) & mask
+      while (keys[2 * (off + i * w)] !== 0 || keys[2 * (off + i * w) + 1] !== 0) i = (i + 1) & mask
       const n = off + i * w
-      for (let j = 0; j < w; j++) d[n + j] = d[o + j]
+      // the key as int32s: read as a double it could be a NaN, which a store may canonicalise
+      keys[2 * n] = hi
+      keys[2 * n + 1] = lo
+      for (let j = 1; j < w; j++) d[n + j] = d[o + j]
     }
     this.free(oldOff, oldK)
     this.k = k
@@ -185,7 +201,7 @@ export class TableArena {
    */
   isLive (base: number, liveFrom: number): boolean {
     const d = this.data
-    for (let j = base; j < base + this.width - 2; j++) if (d[j] >= liveFrom) return true
+    for (let j = base; j < base + this.stride; j++) if (d[j] >= liveFrom) return true
     return false
   }
 

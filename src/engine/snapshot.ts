@@ -141,7 +141,7 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
 function writeTable (w: Writer, arena: TableArena, off: number, k: number, liveFrom: number, withAny: boolean): void {
   if (off < 0) { w.u32(0); return }
   const d = arena.data
-  const stride = arena.width - 2
+  const stride = arena.stride
   let n = 0
   arena.forEach(off, k, (hi, lo, base) => { if (arena.isLive(base, liveFrom)) n++ })
   w.u32(n)
@@ -162,7 +162,7 @@ function readTable (r: Reader, arena: TableArena, withAny: boolean): number {
   r.need(n * 8)
   const off = arena.create(n * 2)
   const k = arena.k
-  const stride = arena.width - 2
+  const stride = arena.stride
   try {
     for (let i = 0; i < n; i++) {
       const hi = r.i32(); const lo = r.i32()
