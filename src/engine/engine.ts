@@ -95,6 +95,8 @@ export class Engine {
    * Levels from #chainLen on (a step that is no multiple of the previous one) take every swap.
    */
   readonly #chainLen: number
+  /** see the constructor: level 0's timer is the earliest for a swap in a present bucket */
+  readonly #finestTimer: boolean
   /** per chain level k: min of aMin over chain levels ≥ k; a bucket of level k before it is useless */
   readonly #sufMin: Float64Array
   /** name of the longest window: `volumer stats` prints tokens with a swap in it */
@@ -152,6 +154,13 @@ export class Engine {
     let chainLen = 1
     while (chainLen < steps.length && steps[chainLen] % steps[chainLen - 1] === 0) chainLen++
     this.#chainLen = chainLen
+    // A swap in a past or current 1st-level bucket first changes a window when it leaves the
+    // shortest one: start + minL of level 0 comes before c + minL of every coarser chain level
+    // (c ≥ start − step) when minL − step of each is at least level 0's minL. True for the
+    // default windows; with it, ingest skips a division per chain level.
+    let finest = true
+    for (let m = 1; m < chainLen; m++) if (this.#levels[m].minL - this.#levels[m].step < this.#levels[0].minL) finest = false
+    this.#finestTimer = finest
     this.#sufMin = new Float64Array(chainLen)
     let longest = windows[0]
     for (const w of windows) if (w.lengthMs > longest.lengthMs) longest = w
@@ -244,11 +253,14 @@ export class Engine {
       scratch[k] = b
       this.#addSwap(b, s, side)
       // the bucket serves the windows of level k and of every coarser chain level
-      for (let m = k; m < cl; m++) {
-        const lm = levels[m]
-        const c = Math.floor(start / lm.step) * lm.step
-        const when = c >= lm.E ? c : c + lm.minL
-        if (when < timer) timer = when
+      if (k === 0 && start < lv.E && this.#finestTimer) timer = start + lv.minL
+      else {
+        for (let m = k; m < cl; m++) {
+          const lm = levels[m]
+          const c = Math.floor(start / lm.step) * lm.step
+          const when = c >= lm.E ? c : c + lm.minL
+          if (when < timer) timer = when
+        }
       }
     }
     for (let l = cl; l < levels.length; l++) {
