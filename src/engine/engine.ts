@@ -421,13 +421,24 @@ export class Engine {
     const buy = v[base + TR_SIDE]
     const sell = v[base + TR_SIDE + 1]
     const oldAny = buy > sell ? buy : sell
-    if (t > oldAny) { f[F_FROM] = oldAny; f[F_TO] = t; this.#moveLatest(tok, B_T_ANY, fromIngest) }
     const oldSide = v[base + TR_SIDE + side]
-    if (t > oldSide) { v[base + TR_SIDE + side] = t; f[F_FROM] = oldSide; f[F_TO] = t; this.#moveLatest(tok, B_T_SIDE + side, fromIngest) }
+    const anyMoves = t > oldAny
+    const sideMoves = t > oldSide
+    if (sideMoves) v[base + TR_SIDE + side] = t
+    f[F_TO] = t
+    // a trader whose latest swap was on this side moves both counts between the same buckets:
+    // one lookup of the old bucket instead of two
+    if (anyMoves && sideMoves && oldAny === oldSide) { f[F_FROM] = oldAny; this.#moveLatest(tok, B_T_ANY, B_T_SIDE + side, fromIngest) } else {
+      if (anyMoves) { f[F_FROM] = oldAny; this.#moveLatest(tok, B_T_ANY, -1, fromIngest) }
+      if (sideMoves) { f[F_FROM] = oldSide; this.#moveLatest(tok, B_T_SIDE + side, -1, fromIngest) }
+    }
   }
 
-  /** Moves one trader count from the bucket of f[F_FROM] to the bucket of f[F_TO], per level. */
-  #moveLatest (tok: Token, field: number, fromIngest: boolean): void {
+  /**
+   * Moves one trader count (`field`, and `field2` unless -1) from the bucket of f[F_FROM] to the
+   * bucket of f[F_TO], per level.
+   */
+  #moveLatest (tok: Token, field: number, field2: number, fromIngest: boolean): void {
     const levels = this.#levels
     const f = this.#f
     const from = f[F_FROM]
@@ -440,13 +451,13 @@ export class Engine {
         const st = levels[kf].step
         f[F_START] = Math.floor(from / st) * st
         const ob = this.#findBucket(tok, kf)
-        if (ob !== NIL) this.#pool.data[ob * STRIDE + field]--
+        if (ob !== NIL) { const d = this.#pool.data; d[ob * STRIDE + field]--; if (field2 >= 0) d[ob * STRIDE + field2]-- }
       }
       if (kt >= 0) {
         let nb: number
         if (fromIngest) nb = this.#scratch[kt]
         else { const st = levels[kt].step; f[F_START] = Math.floor(to / st) * st; nb = this.#findBucket(tok, kt) }
-        if (nb !== NIL) this.#pool.data[nb * STRIDE + field]++
+        if (nb !== NIL) { const d = this.#pool.data; d[nb * STRIDE + field]++; if (field2 >= 0) d[nb * STRIDE + field2]++ }
       }
     }
     for (let l = this.#chainLen; l < levels.length; l++) {
@@ -457,13 +468,13 @@ export class Engine {
       if (from >= lv.aMin) {
         f[F_START] = Math.floor(from / lv.step) * lv.step
         const ob = this.#findBucket(tok, l)
-        if (ob !== NIL) this.#pool.data[ob * STRIDE + field]--
+        if (ob !== NIL) { const d = this.#pool.data; d[ob * STRIDE + field]--; if (field2 >= 0) d[ob * STRIDE + field2]-- }
       }
       if (to >= lv.aMin) {
         let nb: number
         if (fromIngest) nb = this.#scratch[l]
         else { f[F_START] = Math.floor(to / lv.step) * lv.step; nb = this.#findBucket(tok, l) }
-        if (nb !== NIL) this.#pool.data[nb * STRIDE + field]++
+        if (nb !== NIL) { const d = this.#pool.data; d[nb * STRIDE + field]++; if (field2 >= 0) d[nb * STRIDE + field2]++ }
       }
     }
   }
