@@ -30,7 +30,7 @@ export function hashString (s: string): void {
   // murmur3 finalisers spread the last characters over all bits
   h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13; h1 = Math.imul(h1, 0xc2b2ae35); h1 ^= h1 >>> 16
   h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x7feb352d); h2 ^= h2 >>> 15; h2 = Math.imul(h2, 0x846ca68b); h2 ^= h2 >>> 16
-  // (0, 0) marks an empty slot in Hash64Table
+  // (0, 0) marks an empty slot in a TableArena table
   if (h1 === 0 && h2 === 0) h2 = 1
   hashOut[0] = h1
   hashOut[1] = h2
