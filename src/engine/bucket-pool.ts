@@ -1,3 +1,5 @@
+import { grown } from './grow.js'
+
 /**
  * All buckets of all tokens live in one Float64Array, `STRIDE` doubles each; each token keeps
  * its buckets' ids per level in a deque (token.ts). One pool instead of per-token arrays: an
@@ -51,13 +53,7 @@ export class BucketPool {
       const d = this.data
       for (let o = b * STRIDE, end = o + STRIDE; o < end; o++) d[o] = 0
     } else {
-      if ((this.#top + 1) * STRIDE > this.data.length) {
-        // ×1.5, not ×2: the pool is most of the engine's memory, and a doubling leaves up to half
-        // of it unused; the extra copies cost ~1 % of ingest
-        const grown = new Float64Array(Math.ceil(this.data.length / STRIDE * 1.5) * STRIDE)
-        grown.set(this.data)
-        this.data = grown
-      }
+      if ((this.#top + 1) * STRIDE > this.data.length) this.data = grown(this.data, this.#top * STRIDE, (this.#top + 1) * STRIDE)
       b = this.#top++
     }
     this.live++

@@ -1,6 +1,8 @@
+import { grown } from './grow.js'
+
 /**
- * 64-bit string fingerprints as two independent 32-bit hashes, and an open-addressing table
- * keyed by them. Swap ids and trader addresses are stored as fingerprints, not strings, which
+ * 64-bit string fingerprints as two independent 32-bit hashes, and open-addressing tables
+ * keyed by them (TableArena). Swap ids and trader addresses are stored as fingerprints, not strings, which
  * keeps a dedup entry at 16 bytes instead of a ~100-byte string plus a Map entry.
  *
  * Two distinct strings sharing a fingerprint would make the engine treat two swaps as one (or
@@ -92,13 +94,8 @@ export class TableArena {
     }
     const off = this.#top
     if (off + n > this.data.length) {
-      // ×1.5 (see BucketPool.alloc)
-      let cap = Math.ceil(this.data.length * 1.5)
-      while (cap < off + n) cap = Math.ceil(cap * 1.5)
-      const grown = new Float64Array(cap)
-      grown.set(this.data.subarray(0, off))
-      this.data = grown
-      this.keys = new Int32Array(grown.buffer)
+      this.data = grown(this.data, off, off + n)
+      this.keys = new Int32Array(this.data.buffer)
     }
     this.#top = off + n
     return off

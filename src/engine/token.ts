@@ -1,3 +1,5 @@
+import { grown } from './grow.js'
+
 /**
  * Per trader: the latest *settled* swap time as a buyer and as a seller. The latest time
  * overall is the larger of the two (every swap is a buy or a sell), so it is not stored.
@@ -36,13 +38,7 @@ export class DequeArena {
     } else {
       off = this.#top
       const n = 1 << k
-      if (off + n > this.data.length) {
-        let cap = Math.ceil(this.data.length * 1.5)
-        while (cap < off + n) cap = Math.ceil(cap * 1.5)
-        const grown = new Int32Array(cap)
-        grown.set(this.data.subarray(0, off))
-        this.data = grown
-      }
+      if (off + n > this.data.length) this.data = grown(this.data, off, off + n)
       this.#top = off + n
     }
     const q = this.data
