@@ -9,7 +9,7 @@ import {
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
 import { TimerHeap } from './timer-heap.js'
-import { Token, DequeArena, TR_SIDE, TR_STRIDE, DQ_H, DQ_N, tailOf, insertAt, shift, shrink } from './token.js'
+import { Token, DequeArena, TR_SIDE, TR_STRIDE, latestAny, DQ_H, DQ_N, tailOf, insertAt, shift, shrink } from './token.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
 
 /** Outcomes of `ingest`, small integers so callers switch on them without allocation. */
@@ -230,7 +230,7 @@ export class Engine {
       if (ida.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
       ida.data[slot] = t // an expired entry: the id is new again
     } else {
-      if (tok.idSize * 2 >= (1 << tok.idK)) {
+      if (ida.full(tok.idSize, tok.idK)) {
         tok.idOff = ida.rebuild(tok.idOff, tok.idK, this.#horizonStart)
         tok.idK = ida.k; tok.idSize = ida.live
       }
@@ -407,7 +407,7 @@ export class Engine {
     if (tok.trOff < 0) { tok.trOff = tra.create(1); tok.trK = tra.k }
     let base = tra.find(tok.trOff, tok.trK, hi, lo)
     if (base < 0) {
-      if (tok.trSize * 2 >= (1 << tok.trK)) {
+      if (tra.full(tok.trSize, tok.trK)) {
         tok.trOff = tra.rebuild(tok.trOff, tok.trK, this.#horizonStart)
         tok.trK = tra.k; tok.trSize = tra.live
       }
@@ -418,9 +418,7 @@ export class Engine {
       d[base + TR_SIDE + 1] = -Infinity
     }
     const v = tra.data
-    const buy = v[base + TR_SIDE]
-    const sell = v[base + TR_SIDE + 1]
-    const oldAny = buy > sell ? buy : sell
+    const oldAny = latestAny(v, base)
     const oldSide = v[base + TR_SIDE + side]
     const anyMoves = t > oldAny
     const sideMoves = t > oldSide
@@ -451,13 +449,13 @@ export class Engine {
         const st = levels[kf].step
         f[F_START] = Math.floor(from / st) * st
         const ob = this.#findBucket(tok, kf)
-        if (ob !== NIL) { const d = this.#pool.data; d[ob * STRIDE + field]--; if (field2 >= 0) d[ob * STRIDE + field2]-- }
+        if (ob !== NIL) this.#bump(ob, field, field2, -1)
       }
       if (kt >= 0) {
         let nb: number
         if (fromIngest) nb = this.#scratch[kt]
         else { const st = levels[kt].step; f[F_START] = Math.floor(to / st) * st; nb = this.#findBucket(tok, kt) }
-        if (nb !== NIL) { const d = this.#pool.data; d[nb * STRIDE + field]++; if (field2 >= 0) d[nb * STRIDE + field2]++ }
+        if (nb !== NIL) this.#bump(nb, field, field2, 1)
       }
     }
     for (let l = this.#chainLen; l < levels.length; l++) {
@@ -468,15 +466,22 @@ export class Engine {
       if (from >= lv.aMin) {
         f[F_START] = Math.floor(from / lv.step) * lv.step
         const ob = this.#findBucket(tok, l)
-        if (ob !== NIL) { const d = this.#pool.data; d[ob * STRIDE + field]--; if (field2 >= 0) d[ob * STRIDE + field2]-- }
+        if (ob !== NIL) this.#bump(ob, field, field2, -1)
       }
       if (to >= lv.aMin) {
         let nb: number
         if (fromIngest) nb = this.#scratch[l]
         else { f[F_START] = Math.floor(to / lv.step) * lv.step; nb = this.#findBucket(tok, l) }
-        if (nb !== NIL) { const d = this.#pool.data; d[nb * STRIDE + field]++; if (field2 >= 0) d[nb * STRIDE + field2]++ }
+        if (nb !== NIL) this.#bump(nb, field, field2, 1)
       }
     }
+  }
+
+  /** Adds `delta` to bucket b's trader count `field` (and `field2` unless -1). */
+  #bump (b: number, field: number, field2: number, delta: number): void {
+    const d = this.#pool.data
+    d[b * STRIDE + field] += delta
+    if (field2 >= 0) d[b * STRIDE + field2] += delta
   }
 
   /**
@@ -838,14 +843,12 @@ export class Engine {
     for (let i = 0; i < p.length; i += 4) {
       if (p[i] >= e || p[i] < a) continue
       const hi = p[i + 1]; const lo = p[i + 2]; const side = p[i + 3]
-      let latestAny = -Infinity
+      let latestAnyTime = -Infinity
       let latestSide = -Infinity
       if (tok.trOff >= 0) {
         const base = tra.find(tok.trOff, tok.trK, hi, lo)
         if (base >= 0) {
-          const buy = tra.data[base + TR_SIDE]
-          const sell = tra.data[base + TR_SIDE + 1]
-          latestAny = buy > sell ? buy : sell
+          latestAnyTime = latestAny(tra.data, base)
           latestSide = tra.data[base + TR_SIDE + side]
         }
       }
@@ -856,7 +859,7 @@ export class Engine {
         seenAny = true
         if (p[j + 3] === side) seenSide = true
       }
-      if (!seenAny && latestAny < a) out[base + O_T_ANY]++
+      if (!seenAny && latestAnyTime < a) out[base + O_T_ANY]++
       if (!seenSide && latestSide < a) out[base + O_T_SIDE + side]++
     }
   }

@@ -107,6 +107,9 @@ export class TableArena {
     this.#free[k] = off
   }
 
+  /** Must a table of 2^k slots holding `size` entries be rebuilt before its next insert? Load stays ≤ 1/2. */
+  full (size: number, k: number): boolean { return size * 2 >= (1 << k) }
+
   /** An empty table for at least `entries` entries at load ≤ 1/2; its k is in `this.k`. */
   create (entries: number): number {
     let k = 1

@@ -6,7 +6,7 @@ import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
-import { Token, DQ_H, DQ_N, appendTo } from './token.js'
+import { Token, DQ_H, DQ_N, appendTo, latestAny } from './token.js'
 import type { WindowSpec } from './windows.js'
 
 /*
@@ -136,7 +136,7 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
 
 /**
  * A table's live entries. Trader entries are written as { any, buy, sell } (the format since
- * version 2), `any` being the larger of the two the engine keeps.
+ * version 2), `any` derived from the two the engine keeps.
  */
 function writeTable (w: Writer, arena: TableArena, off: number, k: number, liveFrom: number, withAny: boolean): void {
   if (off < 0) { w.u32(0); return }
@@ -148,7 +148,7 @@ function writeTable (w: Writer, arena: TableArena, off: number, k: number, liveF
   arena.forEach(off, k, (hi, lo, base) => {
     if (!arena.isLive(base, liveFrom)) return
     w.i32(hi); w.i32(lo)
-    if (withAny) w.f64(Math.max(d[base], d[base + 1]))
+    if (withAny) w.f64(latestAny(d, base))
     for (let j = 0; j < stride; j++) w.f64(d[base + j])
   })
 }
@@ -175,8 +175,6 @@ function readTable (r: Reader, arena: TableArena, withAny: boolean): number {
     arena.free(off, k)
     throw err
   }
-  arena.k = k
-  arena.live = n
   return off
 }
 

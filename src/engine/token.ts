@@ -7,6 +7,13 @@ import { grown } from './grow.js'
 export const TR_SIDE = 0 // + side
 export const TR_STRIDE = 2
 
+/** The trader's latest settled swap on either side, from its entry's values at `base`. */
+export function latestAny (v: Float64Array, base: number): number {
+  const buy = v[base + TR_SIDE]
+  const sell = v[base + TR_SIDE + 1]
+  return buy > sell ? buy : sell
+}
+
 /**
  * A level's deque, a block of 2^k int32s in a DequeArena: [head, count, k, bucket ids...];
  * `head` is an absolute index into the arena's array, the ids live at [head, head + count).
