@@ -9,7 +9,11 @@ import {
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
 import { TimerHeap } from './timer-heap.js'
-import { Token, DequeArena, TR_SIDE, TR_STRIDE, latestAny, DQ_H, DQ_N, tailOf, insertAt, shift, shrink } from './token.js'
+import {
+  Token, DequeArena, TR_SIDE, TR_STRIDE, latestAny, DQ_H, DQ_N, tailOf, insertAt, shift, shrink,
+  TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_TIMER, TV_PENDING_MIN, TV_FOLDED, rowWidth, clearValues
+} from './token.js'
+import { grown } from './grow.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
 
 /** Outcomes of `ingest`, small integers so callers switch on them without allocation. */
@@ -110,13 +114,18 @@ export class Engine {
   /** every token's trader table (see token.ts TR_*) */
   readonly #traderArena = new TableArena(TR_STRIDE)
   /** every token's per-level bucket deques */
-  readonly #dq = new DequeArena()
+  readonly #dq: DequeArena
+  /** every token's doubles, a row of #tvw per slot (token.ts TV_*) */
+  #tv: Float64Array
+  readonly #tvw: number
   readonly #byChain = new Map<string, Map<string, Token>>()
   /** the chain of the last swap and its token map (undefined once that map is gone) */
   #lastChain: string | undefined = undefined
   #lastByToken: Map<string, Token> | undefined = undefined
   readonly #slots: Array<Token | undefined> = []
   readonly #freeSlots: number[] = []
+  /** slots ever handed out: the next new one */
+  #slotTop = 0
   readonly #heap = new TimerHeap()
   readonly #dirty: Token[] = []
   readonly #removed = new Map<string, { hi: number, lo: number }>()
@@ -154,6 +163,9 @@ export class Engine {
     let chainLen = 1
     while (chainLen < steps.length && steps[chainLen] % steps[chainLen - 1] === 0) chainLen++
     this.#chainLen = chainLen
+    this.#dq = new DequeArena(this.#levels.length)
+    this.#tvw = rowWidth(chainLen)
+    this.#tv = new Float64Array(this.#tvw * 1024)
     // A swap in a past or current 1st-level bucket first changes a window when it leaves the
     // shortest one: start + minL of level 0 comes before c + minL of every coarser chain level
     // (c ≥ start − step) when minL − step of each is at least level 0's minL. True for the
@@ -279,7 +291,9 @@ export class Engine {
 
     // swaps that were ahead of the clock and no longer are: settle them before this one, so
     // `pending` holds only what is still ahead (bounded by the skew) even without a drain
-    if (tok.pendingMin <= this.now) this.#promote(tok)
+    const tv = this.#tv
+    const vo = tok.slot * this.#tvw
+    if (tv[vo + TV_PENDING_MIN] <= this.now) this.#promote(tok)
     hashString(s.trader)
     if (t <= this.now) {
       this.#h[0] = hashOut[0]; this.#h[1] = hashOut[1]; f[F_T] = t
@@ -287,25 +301,41 @@ export class Engine {
     } else {
       if (tok.pending === null) tok.pending = []
       tok.pending.push(t, hashOut[0], hashOut[1], side)
-      if (t < tok.pendingMin) tok.pendingMin = t
+      if (t < tv[vo + TV_PENDING_MIN]) tv[vo + TV_PENDING_MIN] = t
     }
 
-    if (t > tok.lastT || (t === tok.lastT && (s.blockNumber > tok.lastB || (s.blockNumber === tok.lastB && s.logIndex >= tok.lastL)))) {
-      tok.lastT = t; tok.lastB = s.blockNumber; tok.lastL = s.logIndex; tok.lastPrice = s.price
+    const lastT = tv[vo + TV_LAST_T]
+    if (t > lastT || (t === lastT && (s.blockNumber > tok.lastB || (s.blockNumber === tok.lastB && s.logIndex >= tok.lastL)))) {
+      tv[vo + TV_LAST_T] = t; tok.lastB = s.blockNumber; tok.lastL = s.logIndex; tv[vo + TV_LAST_PRICE] = s.price
     }
-    if (t < tok.firstSeen) tok.firstSeen = t
+    if (t < tv[vo + TV_FIRST_SEEN]) tv[vo + TV_FIRST_SEEN] = t
     if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
     tok.stateDirty = true
-    if (timer < tok.timerAt) { tok.timerAt = timer; this.#heap.push(timer, tok.slot) }
+    if (timer < tv[vo + TV_TIMER]) { tv[vo + TV_TIMER] = timer; this.#heap.push(timer, tok.slot) }
     this.counters.counted++
     return COUNTED
   }
 
+  /**
+   * A token with empty state in a slot of its own, not yet in the token maps (`_adopt` or
+   * #createToken puts it there; `_discard` gives the slot back).
+   */
+  #newToken (chain: string, token: string): Token {
+    let slot: number
+    if (this.#freeSlots.length > 0) slot = this.#freeSlots.pop()!
+    else {
+      slot = this.#slotTop++
+      this.#slots.push(undefined)
+      if ((slot + 1) * this.#tvw > this.#tv.length) this.#tv = grown(this.#tv, slot * this.#tvw, (slot + 1) * this.#tvw)
+    }
+    clearValues(this.#tv, slot * this.#tvw, this.#tvw)
+    this.#dq.clearRoots(slot)
+    return new Token(chain, token, slot)
+  }
+
   #createToken (chain: string, token: string, byToken: Map<string, Token>): Token {
-    const tok = new Token(chain, token, this.#levels.length)
-    const slot = this.#freeSlots.length > 0 ? this.#freeSlots.pop()! : this.#slots.length
-    tok.slot = slot
-    this.#slots[slot] = tok
+    const tok = this.#newToken(chain, token)
+    this.#slots[tok.slot] = tok
     byToken.set(token, tok)
     this.tokenCount++
     // a token dropped and re-created before the next drain is compared with what was reported
@@ -324,7 +354,7 @@ export class Engine {
   #bucketFor (tok: Token, l: number): number {
     const d = this.#pool.data
     const start = this.#f[F_START]
-    const off = tok.lists[l]
+    const off = this.#dq.roots[tok.slot * this.#dq.levels + l]
     let pos: number
     if (off < 0) pos = 0
     else {
@@ -337,7 +367,7 @@ export class Engine {
       if (ts === start) return tail
       if (ts < start) pos = h + n
       else {
-        pos = lowerBound(d, q, h, h + n - 1, this.#f)
+        pos = lowerBound(d, q, h, h + n - 1, start, h + n - 1 - (ts - start) / this.#levels[l].step)
         if (d[q[pos] * STRIDE + B_START] === start) return q[pos]
       }
     }
@@ -349,14 +379,17 @@ export class Engine {
 
   /** The bucket starting at f[F_START], or NIL. */
   #findBucket (tok: Token, l: number): number {
-    const off = tok.lists[l]
+    const off = this.#dq.roots[tok.slot * this.#dq.levels + l]
     if (off < 0) return NIL
     const q = this.#dq.data
     const n = q[off + DQ_N]
     const d = this.#pool.data
     const h = q[off + DQ_H]
-    const pos = lowerBound(d, q, h, h + n, this.#f)
-    return pos < h + n && d[q[pos] * STRIDE + B_START] === this.#f[F_START] ? q[pos] : NIL
+    const start = this.#f[F_START]
+    const ts = d[q[h + n - 1] * STRIDE + B_START]
+    if (ts <= start) return ts === start ? q[h + n - 1] : NIL
+    const pos = lowerBound(d, q, h, h + n - 1, start, h + n - 1 - (ts - start) / this.#levels[l].step)
+    return d[q[pos] * STRIDE + B_START] === start ? q[pos] : NIL
   }
 
   #addSwap (b: number, s: Swap, side: number): void {
@@ -490,19 +523,19 @@ export class Engine {
    */
   #levelOf (tok: Token, x: number): number {
     if (!(x > -Infinity)) return -1
-    const F = tok.folded
+    const tv = this.#tv
+    const o = tok.slot * this.#tvw + TV_FOLDED
+    const cl = this.#chainLen
     let k = 0
-    if (F !== null) {
-      const cl = this.#chainLen
-      while (k < cl && x < F[k]) k++
-      if (k === cl) return -1
-    }
+    while (k < cl && x < tv[o + k]) k++
+    if (k === cl) return -1
     return x < this.#sufMin[k] ? -1 : k
   }
 
   #setTimer (tok: Token, at: number): void {
-    if (at < tok.timerAt) {
-      tok.timerAt = at
+    const o = tok.slot * this.#tvw + TV_TIMER
+    if (at < this.#tv[o]) {
+      this.#tv[o] = at
       this.#heap.push(at, tok.slot)
     }
   }
@@ -519,8 +552,8 @@ export class Engine {
       const at = heap.topTime
       const tok = this.#slots[heap.topSlot]
       heap.pop()
-      if (tok === undefined || tok.timerAt !== at) continue
-      tok.timerAt = Infinity
+      if (tok === undefined || this.#tv[tok.slot * this.#tvw + TV_TIMER] !== at) continue
+      this.#tv[tok.slot * this.#tvw + TV_TIMER] = Infinity
       if (this.#maintain(tok)) continue
       if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
       // drain sets the precise next change; until then make sure the token is dropped on time
@@ -538,41 +571,39 @@ export class Engine {
     const levels = this.#levels
     const cl = this.#chainLen
     let any = false
-    let F = tok.folded
     let bound = Infinity
+    const dq = this.#dq
+    const r = tok.slot * dq.levels
+    const F = tok.slot * this.#tvw + TV_FOLDED
     for (let k = 0; k < cl; k++) {
       const lv = levels[k]
       // level k keeps [fk, folded[k-1]): its own horizon, never past what finer levels keep
       let fk = Math.floor(Math.min(lv.aMin, bound) / lv.step) * lv.step
-      if (F !== null && F[k] > fk) fk = F[k]
+      if (this.#tv[F + k] > fk) fk = this.#tv[F + k]
       bound = fk
       const useless = this.#sufMin[k]
       const last = k === cl - 1
-      const dq = this.#dq
       // re-read per bucket: a fold may grow the arena (a new array) or move the deque
-      while (tok.lists[k] >= 0) {
-        const b = dq.data[dq.data[tok.lists[k] + DQ_H]]
+      while (dq.roots[r + k] >= 0) {
+        const b = dq.data[dq.data[dq.roots[r + k] + DQ_H]]
         const start = pool.data[b * STRIDE + B_START]
         if (start >= useless && (last || start >= fk)) break
         shift(dq, tok, k)
         if (start >= useless) this.#foldInto(tok, k + 1, b, start)
         pool.release(b)
       }
-      if (F === null) {
-        if (fk > -Infinity) { F = new Array<number>(cl).fill(-Infinity); tok.folded = F; F[k] = fk }
-      } else F[k] = fk
-      if (tok.lists[k] >= 0) { any = true; shrink(dq, tok, k) }
+      this.#tv[F + k] = fk
+      if (dq.roots[r + k] >= 0) { any = true; shrink(dq, tok, k) }
     }
     for (let l = cl; l < levels.length; l++) {
       const lv = levels[l]
-      const dq = this.#dq
-      while (tok.lists[l] >= 0) {
-        const b = dq.data[dq.data[tok.lists[l] + DQ_H]]
+      while (dq.roots[r + l] >= 0) {
+        const b = dq.data[dq.data[dq.roots[r + l] + DQ_H]]
         if (pool.data[b * STRIDE + B_START] + lv.step > lv.aMin) break
         pool.release(b)
         shift(dq, tok, l)
       }
-      if (tok.lists[l] >= 0) { any = true; shrink(dq, tok, l) }
+      if (dq.roots[r + l] >= 0) { any = true; shrink(dq, tok, l) }
     }
     if (any) return false
     this.#drop(tok)
@@ -607,7 +638,7 @@ export class Engine {
       }
     }
     pending.length = keep
-    tok.pendingMin = min
+    this.#tv[tok.slot * this.#tvw + TV_PENDING_MIN] = min
     if (keep === 0) tok.pending = null
   }
 
@@ -632,16 +663,19 @@ export class Engine {
 
   /** Gives the token's buckets, deques and tables back to their pools. */
   #freeState (tok: Token): void {
+    const dq = this.#dq
     for (let l = 0; l < this.#levels.length; l++) {
-      const off = tok.lists[l]
+      const r = tok.slot * dq.levels + l
+      const off = dq.roots[r]
       if (off < 0) continue
-      const q = this.#dq.data
+      const q = dq.data
       const h = q[off + DQ_H]
       for (let i = h; i < h + q[off + DQ_N]; i++) this.#pool.release(q[i])
-      this.#dq.free(off)
-      tok.lists[l] = -1
+      dq.free(off)
+      dq.roots[r] = -1
     }
-    tok.folded = null
+    const o = tok.slot * this.#tvw
+    for (let k = 0; k < this.#chainLen; k++) this.#tv[o + TV_FOLDED + k] = -Infinity
     if (tok.idOff >= 0) { this.#idArena.free(tok.idOff, tok.idK); tok.idOff = -1; tok.idSize = 0 }
     if (tok.trOff >= 0) { this.#traderArena.free(tok.trOff, tok.trK); tok.trOff = -1; tok.trSize = 0 }
   }
@@ -770,7 +804,7 @@ export class Engine {
       // a chain level's windows also take the finer chain levels' buckets: newest level first,
       // each newest bucket first, is newest time first (the levels hold disjoint time ranges)
       for (let k = l < cl ? 0 : l; k <= l && wi < wins.length; k++) {
-        const off = tok.lists[k]
+        const off = this.#dq.roots[tok.slot * this.#dq.levels + k]
         if (off < 0) continue
         const q = this.#dq.data
         const h = q[off + DQ_H]
@@ -804,7 +838,8 @@ export class Engine {
       }
     }
     const m = this.windows.length * O_STRIDE
-    out[m] = tok.lastPrice; out[m + 1] = tok.lastT; out[m + 2] = tok.firstSeen; out[m + 3] = 0
+    const vo = tok.slot * this.#tvw
+    out[m] = this.#tv[vo + TV_LAST_PRICE]; out[m + 1] = this.#tv[vo + TV_LAST_T]; out[m + 2] = this.#tv[vo + TV_FIRST_SEEN]; out[m + 3] = 0
     return next
   }
 
@@ -926,14 +961,17 @@ export class Engine {
         vwap: empty ? null : Number(volumeUsd) / Number(volume)
       }
     }
-    const hasLast = tok.lastT > -Infinity
+    const vo = tok.slot * this.#tvw
+    const lastT = this.#tv[vo + TV_LAST_T]
+    const firstSeen = this.#tv[vo + TV_FIRST_SEEN]
+    const hasLast = lastT > -Infinity
     return {
       chain: tok.chain,
       token: tok.token,
       asOf: this.#asOfIso,
-      lastPrice: hasLast ? tok.lastPrice : null,
-      lastTradeAt: hasLast ? new Date(tok.lastT).toISOString() : null,
-      firstSeenAt: tok.firstSeen < Infinity ? new Date(tok.firstSeen).toISOString() : null,
+      lastPrice: hasLast ? this.#tv[vo + TV_LAST_PRICE] : null,
+      lastTradeAt: hasLast ? new Date(lastT).toISOString() : null,
+      firstSeenAt: firstSeen < Infinity ? new Date(firstSeen).toISOString() : null,
       windows
     }
   }
@@ -981,16 +1019,23 @@ export class Engine {
     this.#removed.delete(tok.key)
     let byToken = this.#byChain.get(tok.chain)
     if (byToken === undefined) { byToken = new Map(); this.#byChain.set(tok.chain, byToken) }
-    const slot = this.#freeSlots.length > 0 ? this.#freeSlots.pop()! : this.#slots.length
-    tok.slot = slot
-    this.#slots[slot] = tok
+    this.#slots[tok.slot] = tok
     byToken.set(tok.token, tok)
     this.tokenCount++
     // the first advance re-derives the precise timer
-    tok.timerAt = Infinity
+    this.#tv[tok.slot * this.#tvw + TV_TIMER] = Infinity
     this.#setTimer(tok, this.now)
   }
-  /** @internal */ _discard (tok: Token): void { this.#freeState(tok) }
+  /** @internal A token in a slot of its own, for snapshot.ts to fill and then `_adopt` or `_discard`. */
+  _newToken (chain: string, token: string): Token { return this.#newToken(chain, token) }
+  /** @internal the per-token doubles (token.ts TV_*), a row of `_tvWidth` per slot; replaced when it grows */
+  get _tv (): Float64Array { return this.#tv }
+  /** @internal */ get _tvWidth (): number { return this.#tvw }
+  /** @internal */ _discard (tok: Token): void {
+    this.#freeState(tok)
+    this.#freeSlots.push(tok.slot)
+    tok.slot = -1
+  }
   /** @internal */ _markDirty (tok: Token): void { if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) } }
   /** @internal */ _removedEntries (): Array<[string, { hi: number, lo: number }]> { return [...this.#removed] }
   /** @internal */ _restoreRemoved (key: string, hi: number, lo: number): void { this.#removed.set(key, { hi, lo }) }
@@ -1000,8 +1045,11 @@ let fpHi = 0
 let fpLo = 0
 
 /** First position in arr[lo, hi) whose bucket starts at or after f[F_START] (hi if none). */
-function lowerBound (d: Float64Array, arr: Int32Array, lo: number, hi: number, f: Float64Array): number {
-  const start = f[F_START]
+function lowerBound (d: Float64Array, arr: Int32Array, lo: number, hi: number, start: number, guess: number): number {
+  if (guess > lo) {
+    if (d[arr[guess] * STRIDE + B_START] >= start) return guess
+    lo = guess + 1
+  }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
     if (d[arr[mid] * STRIDE + B_START] < start) lo = mid + 1

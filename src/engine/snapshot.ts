@@ -6,7 +6,7 @@ import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
-import { Token, DQ_H, DQ_N, appendTo, latestAny } from './token.js'
+import { type Token, DQ_H, DQ_N, appendTo, latestAny, TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_PENDING_MIN, TV_FOLDED } from './token.js'
 import type { WindowSpec } from './windows.js'
 
 /*
@@ -99,12 +99,17 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   const d = e._pool.data
   const hs = e.horizonStart
   w.str(tok.chain); w.str(tok.token)
-  w.f64(tok.firstSeen); w.f64(tok.lastT); w.f64(tok.lastB); w.f64(tok.lastL); w.f64(tok.lastPrice)
-  const F = tok.folded
-  w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0) | (F !== null ? 4 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
-  if (F !== null) for (let k = 0; k < e._chainLength; k++) w.f64(F[k])
+  const tv = e._tv
+  const vo = tok.slot * e._tvWidth
+  w.f64(tv[vo + TV_FIRST_SEEN]); w.f64(tv[vo + TV_LAST_T]); w.f64(tok.lastB); w.f64(tok.lastL); w.f64(tv[vo + TV_LAST_PRICE])
+  // a token that has folded nothing yet writes no fold times (they would all be -Infinity)
+  const F = vo + TV_FOLDED
+  let folded = false
+  for (let k = 0; k < e._chainLength; k++) if (tv[F + k] > -Infinity) folded = true
+  w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0) | (folded ? 4 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
+  if (folded) for (let k = 0; k < e._chainLength; k++) w.f64(tv[F + k])
   for (let l = 0; l < e._levelCount; l++) {
-    const off = tok.lists[l]
+    const off = e._deques.roots[tok.slot * e._levelCount + l]
     const q = e._deques.data
     const h = off < 0 ? 0 : q[off + DQ_H]
     const n = off < 0 ? 0 : q[off + DQ_N]
@@ -180,7 +185,7 @@ function readTable (r: Reader, arena: TableArena, withAny: boolean): number {
 
 function readToken (r: Reader, e: Engine): Token {
   const chain = r.str(); const token = r.str()
-  const tok = new Token(chain, token, e._levelCount)
+  const tok = e._newToken(chain, token)
   try {
     readTokenState(r, e, tok)
   } catch (err) {
@@ -193,16 +198,13 @@ function readToken (r: Reader, e: Engine): Token {
 
 function readTokenState (r: Reader, e: Engine, tok: Token): void {
   const levels = e._levelCount
-  tok.firstSeen = r.f64(); tok.lastT = r.f64(); tok.lastB = r.f64(); tok.lastL = r.f64(); tok.lastPrice = r.f64()
+  const vo = tok.slot * e._tvWidth
+  e._tv[vo + TV_FIRST_SEEN] = r.f64(); e._tv[vo + TV_LAST_T] = r.f64(); tok.lastB = r.f64(); tok.lastL = r.f64(); e._tv[vo + TV_LAST_PRICE] = r.f64()
   const flags = r.u8()
   tok.reported = (flags & 1) !== 0
   tok.dirty = (flags & 2) !== 0
   tok.repHi = r.i32(); tok.repLo = r.i32()
-  if ((flags & 4) !== 0) {
-    const F = new Array<number>(e._chainLength)
-    for (let k = 0; k < F.length; k++) F[k] = r.f64()
-    tok.folded = F
-  }
+  if ((flags & 4) !== 0) for (let k = 0; k < e._chainLength; k++) e._tv[vo + TV_FOLDED + k] = r.f64()
   const pool = e._pool
   for (let l = 0; l < levels; l++) {
     const n = r.u32()
@@ -232,7 +234,7 @@ function readTokenState (r: Reader, e: Engine, tok: Token): void {
     for (let i = 0; i < np; i++) {
       const t = r.f64()
       tok.pending.push(t, r.i32(), r.i32(), r.u8())
-      if (t < tok.pendingMin) tok.pendingMin = t
+      if (t < e._tv[vo + TV_PENDING_MIN]) e._tv[vo + TV_PENDING_MIN] = t
     }
   }
 }

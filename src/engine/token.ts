@@ -32,8 +32,33 @@ const DQ_MIN_K = 3
  */
 export class DequeArena {
   data = new Int32Array(1 << 16)
+  /**
+   * Per (token slot, level), at slot·levels + level: the offset of the level's deque (-1:
+   * none), its bucket ids sorted by start. Sorted arrays rather than linked lists so that
+   * finding the bucket of a trader's previous swap is a search, not a walk. Kept here rather than an array per token: a JS array of four numbers cost an idle
+   * token 80 bytes and the garbage collector an object to mark.
+   */
+  roots: Int32Array
+  readonly levels: number
   #top = 0
   readonly #free: number[] = []
+
+  constructor (levels: number) {
+    this.levels = levels
+    this.roots = new Int32Array(levels * 1024).fill(-1)
+  }
+
+  /** Makes room for slot's roots and marks its levels empty. */
+  clearRoots (slot: number): void {
+    const from = slot * this.levels
+    const to = from + this.levels
+    if (to > this.roots.length) {
+      const used = this.roots.length
+      this.roots = grown(this.roots, used, to)
+      this.roots.fill(-1, used)
+    }
+    this.roots.fill(-1, from, to)
+  }
 
   /** A block of 2^k ints with an empty deque. `data` may be replaced. */
   alloc (k: number): number {
@@ -77,20 +102,17 @@ export class DequeArena {
  * Tiered levels (engine.ts): the levels of the *chain* (the finest level and each following
  * level whose step is a multiple of the previous one) hold disjoint time ranges. Level k holds
  * what happened in [folded[k], folded[k-1]); a bucket older than folded[k] has been merged into
- * level k+1 (or freed, at the last chain level). `folded` is null until the first fold.
+ * level k+1 (or freed, at the last chain level). folded[k] is the token's TV_FOLDED + k value.
  */
 export class Token {
   readonly chain: string
   readonly token: string
-  slot = -1
   /**
-   * Per level, the offset of the token's deque in the engine's DequeArena (-1: none): its
-   * bucket ids sorted by start. Sorted arrays rather than linked lists so that finding the
-   * bucket of a trader's previous swap is a binary search, not a walk.
+   * Index of the token's row in the engine's per-token columns: its doubles (TV_* in the
+   * engine's value array) and its deque roots (DequeArena.roots). Fixed for the token's life;
+   * -1 once it is dropped.
    */
-  readonly lists: number[]
-  /** per chain level: everything before this time has moved to a coarser level */
-  folded: number[] | null = null
+  slot: number
   /** dedup table (id fingerprint → blockTime) in the engine's id TableArena: offset (-1: none), k, entries */
   idOff = -1
   idK = 0
@@ -101,15 +123,8 @@ export class Token {
   trSize = 0
   /** flat [blockTime, traderHi, traderLo, side, ...] of accepted swaps ahead of the clock */
   pending: number[] | null = null
-  /** earliest blockTime in `pending` (Infinity: none) */
-  pendingMin = Infinity
-  firstSeen = Infinity
-  lastT = -Infinity
   lastB = 0
   lastL = 0
-  lastPrice = NaN
-  /** time of this token's live entry in the timer heap (Infinity: none) */
-  timerAt = Infinity
   dirty = false
   /** took swaps since the last drain: its persisted state (changelog) must be rewritten */
   stateDirty = false
@@ -118,25 +133,54 @@ export class Token {
   repHi = 0
   repLo = 0
 
-  constructor (chain: string, token: string, levels: number) {
+  constructor (chain: string, token: string, slot: number) {
     this.chain = chain
     this.token = token
-    this.lists = new Array<number>(levels).fill(-1)
+    this.slot = slot
   }
 
   /** `chain:token`, made when asked: kept on every token it was 70 bytes of an idle one */
   get key (): string { return this.chain + ':' + this.token }
 }
 
+/**
+ * A token's doubles, a row per slot in one Float64Array of the engine (`rowWidth` doubles). As
+ * object fields each was a heap number of its own (V8 no longer stores doubles unboxed in
+ * objects), and `folded` an array: 24 bytes per double, 80 for the array, and an object each
+ * for the garbage collector to mark.
+ */
+export const TV_FIRST_SEEN = 0
+export const TV_LAST_T = 1
+export const TV_LAST_PRICE = 2
+/** time of the token's live entry in the timer heap (Infinity: none) */
+export const TV_TIMER = 3
+/** earliest blockTime in `pending` (Infinity: none) */
+export const TV_PENDING_MIN = 4
+/** + chain level k: folded[k], everything before it has moved to a coarser level (-Infinity: nothing yet) */
+export const TV_FOLDED = 5
+
+/** Doubles per token row with `chainLen` chain levels. */
+export function rowWidth (chainLen: number): number { return TV_FOLDED + chainLen }
+
+/** Fresh values for the row at `o`: no swap seen, no timer, nothing pending, nothing folded. */
+export function clearValues (tv: Float64Array, o: number, width: number): void {
+  tv[o + TV_FIRST_SEEN] = Infinity
+  tv[o + TV_LAST_T] = -Infinity
+  tv[o + TV_LAST_PRICE] = NaN
+  tv[o + TV_TIMER] = Infinity
+  tv[o + TV_PENDING_MIN] = Infinity
+  for (let i = TV_FOLDED; i < width; i++) tv[o + i] = -Infinity
+}
+
 /** Number of buckets of level l. */
 export function countOf (dq: DequeArena, tok: Token, l: number): number {
-  const off = tok.lists[l]
+  const off = dq.roots[tok.slot * dq.levels + l]
   return off < 0 ? 0 : dq.data[off + DQ_N]
 }
 
 /** Last bucket of level l, or -1. */
 export function tailOf (dq: DequeArena, tok: Token, l: number): number {
-  const off = tok.lists[l]
+  const off = dq.roots[tok.slot * dq.levels + l]
   if (off < 0) return -1
   const q = dq.data
   return q[off + DQ_N] === 0 ? -1 : q[q[off + DQ_H] + q[off + DQ_N] - 1]
@@ -144,7 +188,7 @@ export function tailOf (dq: DequeArena, tok: Token, l: number): number {
 
 /** First bucket of level l, or -1. */
 export function headOf (dq: DequeArena, tok: Token, l: number): number {
-  const off = tok.lists[l]
+  const off = dq.roots[tok.slot * dq.levels + l]
   if (off < 0) return -1
   const q = dq.data
   return q[off + DQ_N] === 0 ? -1 : q[q[off + DQ_H]]
@@ -152,23 +196,23 @@ export function headOf (dq: DequeArena, tok: Token, l: number): number {
 
 /** Removes the first bucket of level l (which must exist); frees the deque when empty. */
 export function shift (dq: DequeArena, tok: Token, l: number): void {
-  const off = tok.lists[l]
+  const off = dq.roots[tok.slot * dq.levels + l]
   const q = dq.data
   const n = q[off + DQ_N] - 1
-  if (n === 0) { dq.free(off); tok.lists[l] = -1; return }
+  if (n === 0) { dq.free(off); dq.roots[tok.slot * dq.levels + l] = -1; return }
   q[off + DQ_N] = n
   q[off + DQ_H]++
 }
 
 /** Inserts bucket `b` at absolute position `pos` of level l's deque (pos in [head, head+count]). */
 export function insertAt (dq: DequeArena, tok: Token, l: number, pos: number, b: number): void {
-  let off = tok.lists[l]
+  let off = dq.roots[tok.slot * dq.levels + l]
   if (off < 0) {
     off = dq.alloc(DQ_MIN_K)
     const q = dq.data
     q[off + DQ_FIRST] = b
     q[off + DQ_N] = 1
-    tok.lists[l] = off
+    dq.roots[tok.slot * dq.levels + l] = off
     return
   }
   let q = dq.data
@@ -188,7 +232,7 @@ export function insertAt (dq: DequeArena, tok: Token, l: number, pos: number, b:
       pos += grown + DQ_FIRST - h
       dq.free(off)
       off = grown
-      tok.lists[l] = off
+      dq.roots[tok.slot * dq.levels + l] = off
     }
     h = off + DQ_FIRST
   }
@@ -200,7 +244,7 @@ export function insertAt (dq: DequeArena, tok: Token, l: number, pos: number, b:
 
 /** Gives a quiet token's deque back the room its busy hours needed. */
 export function shrink (dq: DequeArena, tok: Token, l: number): void {
-  const off = tok.lists[l]
+  const off = dq.roots[tok.slot * dq.levels + l]
   if (off < 0) return
   let q = dq.data
   const n = q[off + DQ_N]
@@ -214,11 +258,11 @@ export function shrink (dq: DequeArena, tok: Token, l: number): void {
   q.copyWithin(small + DQ_FIRST, h, h + n)
   q[small + DQ_N] = n
   dq.free(off)
-  tok.lists[l] = small
+  dq.roots[tok.slot * dq.levels + l] = small
 }
 
 /** Appends bucket `b` (a start later than every bucket of the level). */
 export function appendTo (dq: DequeArena, tok: Token, l: number, b: number): void {
-  const off = tok.lists[l]
+  const off = dq.roots[tok.slot * dq.levels + l]
   insertAt(dq, tok, l, off < 0 ? 0 : dq.data[off + DQ_H] + dq.data[off + DQ_N], b)
 }
