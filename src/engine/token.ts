@@ -22,7 +22,8 @@ export const DQ_H = 0
 export const DQ_N = 1
 const DQ_K = 2
 const DQ_FIRST = 3
-const DQ_MIN_K = 3
+// a new deque holds one bucket (16 bytes): most levels of most tokens never hold a second one
+const DQ_MIN_K = 2
 
 /**
  * Every token's per-level deques in one Int32Array, blocks of 2^k ints with a free list per
