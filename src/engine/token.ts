@@ -36,8 +36,9 @@ export class DequeArena {
   /**
    * Per (token slot, level), at slot·levels + level: the offset of the level's deque (-1:
    * none), its bucket ids sorted by start. Sorted arrays rather than linked lists so that
-   * finding the bucket of a trader's previous swap is a search, not a walk. Kept here rather than an array per token: a JS array of four numbers cost an idle
-   * token 80 bytes and the garbage collector an object to mark.
+   * finding the bucket of a trader's previous swap is a search, not a walk. Kept here rather
+   * than in an array per token: a JS array of four numbers cost an idle token 80 bytes and
+   * the garbage collector an object to mark.
    */
   roots: Int32Array
   readonly levels: number
