@@ -35,25 +35,35 @@ export const NIL = -1
 
 export class BucketPool {
   data: Float64Array
+  /** the same buffer as int32s (raw swaps keep fingerprints as int32 pairs); replaced with data */
+  ints: Int32Array
+  /** doubles per entry: STRIDE for buckets, RAW_STRIDE (raw-swap.ts) for raw swaps */
+  readonly stride: number
   #free = NIL
   #top = 0
   live = 0
 
-  constructor (initialBuckets = 1024) {
-    this.data = new Float64Array(initialBuckets * STRIDE)
+  constructor (initialBuckets = 1024, stride = STRIDE) {
+    this.stride = stride
+    this.data = new Float64Array(initialBuckets * stride)
+    this.ints = new Int32Array(this.data.buffer)
   }
 
-  /** A zeroed bucket. `data` may be replaced: callers re-read it after alloc. */
+  /** A zeroed entry. `data` may be replaced: callers re-read it after alloc. */
   alloc (): number {
+    const stride = this.stride
     let b: number
     if (this.#free !== NIL) {
       b = this.#free
-      this.#free = this.data[b * STRIDE + B_START]
+      this.#free = this.data[b * stride + B_START]
       // a loop, not fill(): 32 stores inline cost less than the builtin call
       const d = this.data
-      for (let o = b * STRIDE, end = o + STRIDE; o < end; o++) d[o] = 0
+      for (let o = b * stride, end = o + stride; o < end; o++) d[o] = 0
     } else {
-      if ((this.#top + 1) * STRIDE > this.data.length) this.data = grown(this.data, this.#top * STRIDE, (this.#top + 1) * STRIDE)
+      if ((this.#top + 1) * stride > this.data.length) {
+        this.data = grown(this.data, this.#top * stride, (this.#top + 1) * stride)
+        this.ints = new Int32Array(this.data.buffer)
+      }
       b = this.#top++
     }
     this.live++
@@ -61,7 +71,7 @@ export class BucketPool {
   }
 
   release (b: number): void {
-    this.data[b * STRIDE + B_START] = this.#free
+    this.data[b * this.stride + B_START] = this.#free
     this.#free = b
     this.live--
   }

@@ -15,6 +15,8 @@ import {
 } from './token.js'
 import { grown } from './grow.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
+import { RAW_STRIDE, R_T, R_SIDE, R_USD, R_AMT, R_PRICE, R_BN, R_LI, R_TRADER, R_ID } from './raw-swap.js'
+
 
 /** Outcomes of `ingest`, small integers so callers switch on them without allocation. */
 export const COUNTED = 0
@@ -109,6 +111,8 @@ export class Engine {
   readonly #winEnd: Float64Array
   #horizonStart = 0
   readonly #pool = new BucketPool()
+  /** lone swaps of tokens that have one (raw-swap.ts) */
+  readonly #rawPool = new BucketPool(1024, RAW_STRIDE)
   /** every token's dedup table (id fingerprint → blockTime) */
   readonly #idArena = new TableArena(1)
   /** every token's trader table (see token.ts TR_*) */
@@ -138,6 +142,10 @@ export class Engine {
   /** typed scratch for arguments of hot private methods (see #settle) */
   readonly #f = new Float64Array(4)
   readonly #h = new Int32Array(2)
+  /** fingerprint of the trader of the swap being ingested */
+  readonly #tr = new Int32Array(2)
+  /** the swap being ingested, as a row of raw-swap.ts (what #place reads) */
+  readonly #sv = new Float64Array(RAW_STRIDE)
   #isoAt = NaN
   /** start of the oldest bucket the scan took for the current level (NaN: none) */
   #oldest = NaN
@@ -228,29 +236,68 @@ export class Engine {
     hashString(s.id)
     const idHi = hashOut[0]
     const idLo = hashOut[1]
+    hashString(s.trader)
+    const tr = this.#tr
+    tr[0] = hashOut[0]; tr[1] = hashOut[1]
+    let timer: number
     if (tok === undefined) {
       if (byToken === undefined) {
         byToken = new Map(); this.#byChain.set(s.chain, byToken)
         this.#lastChain = s.chain; this.#lastByToken = byToken
       }
+      // a new token's first swap is kept raw (raw-swap.ts) until a second one comes
       tok = this.#createToken(s.chain, s.token, byToken)
-    }
-    const ida = this.#idArena
-    if (tok.idOff < 0) { tok.idOff = ida.create(1); tok.idK = ida.k }
-    const slot = ida.find(tok.idOff, tok.idK, idHi, idLo)
-    if (slot >= 0) {
-      if (ida.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
-      ida.data[slot] = t // an expired entry: the id is new again
+      this.#storeRaw(tok, s, idHi, idLo)
+      timer = this.#rawTimer(t)
     } else {
-      if (ida.full(tok.idSize, tok.idK)) {
-        tok.idOff = ida.rebuild(tok.idOff, tok.idK, this.#horizonStart)
-        tok.idK = ida.k; tok.idSize = ida.live
+      if (tok.raw >= 0) {
+        const rp = this.#rawPool
+        const o = tok.raw * RAW_STRIDE
+        if (rp.ints[2 * (o + R_ID)] === idHi && rp.ints[2 * (o + R_ID) + 1] === idLo && rp.data[o + R_T] >= this.#horizonStart) {
+          this.counters.duplicates++; return DUPLICATE
+        }
+        this.#densify(tok)
       }
-      ida.data[ida.insert(tok.idOff, tok.idK, idHi, idLo)] = t
-      tok.idSize++
+      const ida = this.#idArena
+      if (tok.idOff < 0) { tok.idOff = ida.create(1); tok.idK = ida.k }
+      const slot = ida.find(tok.idOff, tok.idK, idHi, idLo)
+      if (slot >= 0) {
+        if (ida.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
+        ida.data[slot] = t // an expired entry: the id is new again
+      } else {
+        if (ida.full(tok.idSize, tok.idK)) {
+          tok.idOff = ida.rebuild(tok.idOff, tok.idK, this.#horizonStart)
+          tok.idK = ida.k; tok.idSize = ida.live
+        }
+        ida.data[ida.insert(tok.idOff, tok.idK, idHi, idLo)] = t
+        tok.idSize++
+      }
+      const sv = this.#sv
+      this.#fillRow(sv, 0, s)
+      timer = this.#place(tok, sv, 0)
     }
 
-    const side = s.side
+    const tv = this.#tv
+    const vo = tok.slot * this.#tvw
+    const lastT = tv[vo + TV_LAST_T]
+    if (t > lastT || (t === lastT && (s.blockNumber > tok.lastB || (s.blockNumber === tok.lastB && s.logIndex >= tok.lastL)))) {
+      tv[vo + TV_LAST_T] = t; tok.lastB = s.blockNumber; tok.lastL = s.logIndex; tv[vo + TV_LAST_PRICE] = s.price
+    }
+    if (t < tv[vo + TV_FIRST_SEEN]) tv[vo + TV_FIRST_SEEN] = t
+    if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
+    tok.stateDirty = true
+    if (timer < tv[vo + TV_TIMER]) { tv[vo + TV_TIMER] = timer; this.#heap.push(timer, tok.slot) }
+    this.counters.counted++
+    return COUNTED
+  }
+
+  /**
+   * Adds swap s (its id already in the dedup table, its trader's fingerprint in #tr) to the
+   * token's buckets and trader counts; returns the earliest time it changes a window.
+   */
+  #place (tok: Token, src: Float64Array, so: number): number {
+    const t = src[so + R_T]
+    const side = src[so + R_SIDE]
     const levels = this.#levels
     const scratch = this.#scratch
     const f = this.#f
@@ -263,7 +310,7 @@ export class Engine {
       f[F_START] = start
       const b = this.#bucketFor(tok, k)
       scratch[k] = b
-      this.#addSwap(b, s, side)
+      this.#addSwap(b, src, so, side)
       // the bucket serves the windows of level k and of every coarser chain level
       if (k === 0 && start < lv.E && this.#finestTimer) timer = start + lv.minL
       else {
@@ -282,7 +329,7 @@ export class Engine {
       f[F_START] = start
       const b = this.#bucketFor(tok, l)
       scratch[l] = b
-      this.#addSwap(b, s, side)
+      this.#addSwap(b, src, so, side)
       // earliest moment this swap changes a window with no further input: it enters (future
       // bucket) or leaves the level's shortest window; early is harmless, late is not
       const when = start >= lv.E ? start : start + lv.minL
@@ -294,26 +341,123 @@ export class Engine {
     const tv = this.#tv
     const vo = tok.slot * this.#tvw
     if (tv[vo + TV_PENDING_MIN] <= this.now) this.#promote(tok)
-    hashString(s.trader)
+    const tr = this.#tr
     if (t <= this.now) {
-      this.#h[0] = hashOut[0]; this.#h[1] = hashOut[1]; f[F_T] = t
+      this.#h[0] = tr[0]; this.#h[1] = tr[1]; f[F_T] = t
       this.#settle(tok, side, true)
     } else {
       if (tok.pending === null) tok.pending = []
-      tok.pending.push(t, hashOut[0], hashOut[1], side)
+      tok.pending.push(t, tr[0], tr[1], side)
       if (t < tv[vo + TV_PENDING_MIN]) tv[vo + TV_PENDING_MIN] = t
     }
+    return timer
+  }
 
-    const lastT = tv[vo + TV_LAST_T]
-    if (t > lastT || (t === lastT && (s.blockNumber > tok.lastB || (s.blockNumber === tok.lastB && s.logIndex >= tok.lastL)))) {
-      tv[vo + TV_LAST_T] = t; tok.lastB = s.blockNumber; tok.lastL = s.logIndex; tv[vo + TV_LAST_PRICE] = s.price
+  // ─────────────────────── a token's lone swap, kept raw ───────────────────────
+
+  /** Writes the swap's values into row `o` of `d` (the raw-swap.ts layout, fingerprints aside). */
+  #fillRow (d: Float64Array, o: number, s: Swap): void {
+    d[o + R_T] = s.blockTime
+    d[o + R_SIDE] = s.side
+    const u = s.amountUsd
+    d[o + R_USD] = u.l0; d[o + R_USD + 1] = u.l1; d[o + R_USD + 2] = u.l2; d[o + R_USD + 3] = u.l3
+    const a = s.amount
+    d[o + R_AMT] = a.l0; d[o + R_AMT + 1] = a.l1; d[o + R_AMT + 2] = a.l2; d[o + R_AMT + 3] = a.l3
+    d[o + R_PRICE] = s.price
+    d[o + R_BN] = s.blockNumber
+    d[o + R_LI] = s.logIndex
+  }
+
+  #storeRaw (tok: Token, s: Swap, idHi: number, idLo: number): void {
+    const rp = this.#rawPool
+    const r = rp.alloc()
+    const o = r * RAW_STRIDE
+    this.#fillRow(rp.data, o, s)
+    const ints = rp.ints
+    ints[2 * (o + R_TRADER)] = this.#tr[0]; ints[2 * (o + R_TRADER) + 1] = this.#tr[1]
+    ints[2 * (o + R_ID)] = idHi; ints[2 * (o + R_ID) + 1] = idLo
+    tok.raw = r
+  }
+
+  /** Earliest time a lone swap at t changes a window: it enters one (ahead of the clock) or leaves one. */
+  #rawTimer (t: number): number {
+    let timer = Infinity
+    for (const lv of this.#levels) {
+      const c = Math.floor(t / lv.step) * lv.step
+      const when = c >= lv.E ? c : c + lv.minL
+      if (when < timer) timer = when
     }
-    if (t < tv[vo + TV_FIRST_SEEN]) tv[vo + TV_FIRST_SEEN] = t
-    if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
-    tok.stateDirty = true
-    if (timer < tv[vo + TV_TIMER]) { tv[vo + TV_TIMER] = timer; this.#heap.push(timer, tok.slot) }
-    this.counters.counted++
-    return COUNTED
+    return timer
+  }
+
+  /**
+   * Moves the token's raw swap into buckets and tables, as if it had been ingested that way
+   * (a swap that has left every window is simply forgotten, as its bucket would have been).
+   */
+  #densify (tok: Token): void {
+    const rp = this.#rawPool
+    const d = rp.data
+    const o = tok.raw * RAW_STRIDE
+    const t = d[o + R_T]
+    const ints = rp.ints
+    const idHi = ints[2 * (o + R_ID)]; const idLo = ints[2 * (o + R_ID) + 1]
+    const trHi = ints[2 * (o + R_TRADER)]; const trLo = ints[2 * (o + R_TRADER) + 1]
+    if (t < this.#horizonStart) { rp.release(tok.raw); tok.raw = -1; return }
+    const ida = this.#idArena
+    tok.idOff = ida.create(1); tok.idK = ida.k
+    ida.data[ida.insert(tok.idOff, tok.idK, idHi, idLo)] = t
+    tok.idSize = 1
+    // #place reads the trader from #tr, which holds the swap being ingested: keep it aside
+    const tr = this.#tr
+    const h0 = tr[0]; const h1 = tr[1]
+    tr[0] = trHi; tr[1] = trLo
+    // the row stays allocated until #place has read it (#place allocates only buckets)
+    const r = tok.raw
+    tok.raw = -1
+    const timer = this.#place(tok, d, o)
+    rp.release(r)
+    this.#setTimer(tok, timer)
+    tr[0] = h0; tr[1] = h1
+  }
+
+  /** #scan for a token whose one swap is kept raw: each window holds it or not. */
+  #scanRaw (tok: Token): number {
+    const rp = this.#rawPool
+    const d = rp.data
+    const o = tok.raw * RAW_STRIDE
+    const t = d[o + R_T]
+    const side = d[o + R_SIDE]
+    const price = d[o + R_PRICE]
+    const out = this.#out
+    let next = Infinity
+    for (const lv of this.#levels) {
+      const c = Math.floor(t / lv.step) * lv.step
+      for (const w of lv.windows) {
+        const base = w * O_STRIDE
+        for (let k = 0; k < O_STRIDE; k++) out[base + k] = 0
+        if (c >= lv.E) {
+          // ahead of the window's end: enters it when the end passes
+          if (c < next) next = c
+        } else if (c >= this.#winStart[w]) {
+          for (let k = 0; k < 4; k++) {
+            out[base + O_USD + side * 4 + k] = d[o + R_USD + k]
+            out[base + O_AMT + side * 4 + k] = d[o + R_AMT + k]
+          }
+          for (let k = 0; k < 16; k += 4) carry(out, base + O_USD + k)
+          out[base + O_COUNT + side] = 1
+          out[base + O_T_ANY] = 1
+          out[base + O_T_SIDE + side] = 1
+          out[base + O_HIGH] = price; out[base + O_LOW] = price
+          out[base + O_OPEN] = price; out[base + O_CLOSE] = price
+          const leave = c + this.windows[w].lengthMs
+          if (leave < next) next = leave
+          continue
+        }
+        out[base + O_HIGH] = NaN; out[base + O_LOW] = NaN; out[base + O_OPEN] = NaN; out[base + O_CLOSE] = NaN
+      }
+    }
+    this.#outTail(tok)
+    return next
   }
 
   /**
@@ -392,21 +536,19 @@ export class Engine {
     return d[q[pos] * STRIDE + B_START] === start ? q[pos] : NIL
   }
 
-  #addSwap (b: number, s: Swap, side: number): void {
-    const t = s.blockTime
+  #addSwap (b: number, src: Float64Array, so: number, side: number): void {
+    const t = src[so + R_T]
     const d = this.#pool.data
     const o = b * STRIDE
-    const u = s.amountUsd
-    const a = s.amount
     const ou = o + B_USD + side * 4
-    d[ou] += u.l0; d[ou + 1] += u.l1; d[ou + 2] += u.l2; d[ou + 3] += u.l3
+    d[ou] += src[so + R_USD]; d[ou + 1] += src[so + R_USD + 1]; d[ou + 2] += src[so + R_USD + 2]; d[ou + 3] += src[so + R_USD + 3]
     const oa = o + B_AMT + side * 4
-    d[oa] += a.l0; d[oa + 1] += a.l1; d[oa + 2] += a.l2; d[oa + 3] += a.l3
+    d[oa] += src[so + R_AMT]; d[oa + 1] += src[so + R_AMT + 1]; d[oa + 2] += src[so + R_AMT + 2]; d[oa + 3] += src[so + R_AMT + 3]
     const c = ++d[o + B_COUNT + side]
     if ((c & BUCKET_CARRY_MASK) === 0) { carry(d, ou); carry(d, oa) }
-    const price = s.price
-    const bn = s.blockNumber
-    const li = s.logIndex
+    const price = src[so + R_PRICE]
+    const bn = src[so + R_BN]
+    const li = src[so + R_LI]
     if (d[o + B_COUNT] + d[o + B_COUNT + 1] === 1) {
       d[o + B_HIGH] = price; d[o + B_LOW] = price
       d[o + B_OPEN_P] = price; d[o + B_OPEN_T] = t; d[o + B_OPEN_B] = bn; d[o + B_OPEN_L] = li
@@ -566,6 +708,12 @@ export class Engine {
    * into the next level; frees buckets no window needs. True if the token was dropped.
    */
   #maintain (tok: Token): boolean {
+    if (tok.raw >= 0) {
+      // a lone swap is in some window until it is older than the horizon (see #scanRaw)
+      if (this.#rawPool.data[tok.raw * RAW_STRIDE + R_T] >= this.#horizonStart) return false
+      this.#drop(tok)
+      return true
+    }
     if (tok.pending !== null) this.#promote(tok)
     const pool = this.#pool
     const levels = this.#levels
@@ -643,6 +791,15 @@ export class Engine {
   }
 
   #dropTime (tok: Token): number {
+    if (tok.raw >= 0) {
+      const t = this.#rawPool.data[tok.raw * RAW_STRIDE + R_T]
+      let at = -Infinity
+      for (const lv of this.#levels) {
+        const when = Math.floor(t / lv.step) * lv.step + lv.maxL
+        if (when > at) at = when
+      }
+      return at
+    }
     const d = this.#pool.data
     const levels = this.#levels
     const cl = this.#chainLen
@@ -663,6 +820,7 @@ export class Engine {
 
   /** Gives the token's buckets, deques and tables back to their pools. */
   #freeState (tok: Token): void {
+    if (tok.raw >= 0) { this.#rawPool.release(tok.raw); tok.raw = -1 }
     const dq = this.#dq
     for (let l = 0; l < this.#levels.length; l++) {
       const r = tok.slot * dq.levels + l
@@ -786,6 +944,7 @@ export class Engine {
    * window leaving it.
    */
   #scan (tok: Token): number {
+    if (tok.raw >= 0) return this.#scanRaw(tok)
     const d = this.#pool.data
     const acc = this.#acc
     const out = this.#out
@@ -837,10 +996,16 @@ export class Engine {
         wi++
       }
     }
+    this.#outTail(tok)
+    return next
+  }
+
+  /** The token-wide values after the windows in `#out`. */
+  #outTail (tok: Token): void {
+    const out = this.#out
     const m = this.windows.length * O_STRIDE
     const vo = tok.slot * this.#tvw
     out[m] = this.#tv[vo + TV_LAST_PRICE]; out[m + 1] = this.#tv[vo + TV_LAST_T]; out[m + 2] = this.#tv[vo + TV_FIRST_SEEN]; out[m + 3] = 0
-    return next
   }
 
   /**
@@ -1028,6 +1193,7 @@ export class Engine {
   /** @internal */ get _deques (): DequeArena { return this.#dq }
   /** @internal */ get _idArena (): TableArena { return this.#idArena }
   /** @internal */ get _traderArena (): TableArena { return this.#traderArena }
+  /** @internal */ get _rawPool (): BucketPool { return this.#rawPool }
   /** @internal */ get _levelCount (): number { return this.#levels.length }
   /** @internal */ get _chainLength (): number { return this.#chainLen }
   /** @internal */ _tokens (): Token[] { return this.#sortedTokens() }

@@ -8,23 +8,26 @@ import {
 } from './bucket-pool.js'
 import { type Token, DQ_H, DQ_N, appendTo, latestAny, TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_PENDING_MIN, TV_FOLDED } from './token.js'
 import type { WindowSpec } from './windows.js'
+import { RAW_STRIDE, R_T, R_SIDE, R_USD, R_AMT, R_PRICE, R_BN, R_LI, R_TRADER, R_ID } from './raw-swap.js'
 
 /*
- * Snapshot encoding, little-endian, version 2:
+ * Snapshot encoding, little-endian, version 3:
  *
- *   engine: "VLME" u8 version=2 u8 kind=1 | f64 skew | f64 now | f64×4 counters
+ *   engine: "VLME" u8 version=3 u8 kind=1 | f64 skew | f64 now | f64×4 counters
  *           | u16 windows { str name, f64 length, f64 step } | u32 tokens { token }
  *           | u32 removed { str key, i32 hi, i32 lo }
- *   token:  "VLME" u8 version=2 u8 kind=2 | u16 levels { f64 step } | token
+ *   token:  "VLME" u8 version=3 u8 kind=2 | u16 levels { f64 step } | token
  *
  *   token := str chain, str token, f64 firstSeen, f64 lastT, f64 lastB, f64 lastL, f64 lastPrice,
- *            u8 flags (1 reported, 2 dirty, 4 folded), i32 repHi, i32 repLo,
+ *            u8 flags (1 reported, 2 dirty, 4 folded, 8 raw), i32 repHi, i32 repLo,
  *            [flag 4: per chain level f64 folded],
- *            per level: u32 n { bucket }, u32 n { i32 hi, i32 lo, f64 any, f64 buy, f64 sell },
+ *            flag 8: raw, else per level: u32 n { bucket }, u32 n { i32 hi, i32 lo, f64 any, f64 buy, f64 sell },
  *            u32 n { i32 hi, i32 lo, f64 blockTime }, u32 n { f64 t, i32 hi, i32 lo, u8 side }
  *   bucket := f64 start, 4 × (u32 l0, u32 l1, u32 l2, f64 l3), u32 buys, u32 sells,
  *             u32 traders, u32 buyers, u32 sellers, f64 high, f64 low,
  *             f64 openP, f64 openT, f64 openB, u32 openL, f64 closeP, f64 closeT, f64 closeB, u32 closeL
+ *   raw := f64 blockTime, u8 side, 2 × (u32 l0, u32 l1, u32 l2, f64 l3), f64 price,
+ *          f64 blockNumber, f64 logIndex, i32 traderHi, i32 traderLo, i32 idHi, i32 idLo
  *   str := u16 byte length, UTF-8
  *
  * Only state inside the horizon is written: expired dedup ids and traders are skipped, so a
@@ -32,9 +35,12 @@ import type { WindowSpec } from './windows.js'
  *
  * Version 2 (tiered levels): a swap lives in one chain bucket, and `folded` tells which chain
  * level holds which times; version 1 snapshots (a bucket per level per swap) are refused.
+ * Version 3 adds flag 8, a token whose one swap is kept raw (raw-swap.ts); version 2 is read
+ * as before (it has no such tokens).
  */
 const MAGIC = 0x454d4c56 // "VLME" read as little-endian u32
-const VERSION = 2
+const VERSION = 3
+const OLDEST_READ = 2
 const KIND_ENGINE = 1
 const KIND_TOKEN = 2
 
@@ -90,7 +96,7 @@ function header (w: Writer, kind: number): void { w.u32(MAGIC); w.u8(VERSION); w
 function readHeader (r: Reader, kind: number): void {
   if (r.buf.length < 6 || r.u32() !== MAGIC) throw new VolumerError('BAD_SNAPSHOT', 'not a Volumer snapshot')
   const version = r.u8()
-  if (version !== VERSION) throw new VolumerError('BAD_SNAPSHOT', `unsupported snapshot version ${version}`)
+  if (version < OLDEST_READ || version > VERSION) throw new VolumerError('BAD_SNAPSHOT', `unsupported snapshot version ${version}`)
   const k = r.u8()
   if (k !== kind) throw new VolumerError('BAD_SNAPSHOT', `expected a ${kind === KIND_ENGINE ? 'engine' : 'token'} snapshot`)
 }
@@ -106,8 +112,10 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   const F = vo + TV_FOLDED
   let folded = false
   for (let k = 0; k < e._chainLength; k++) if (tv[F + k] > -Infinity) folded = true
-  w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0) | (folded ? 4 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
+  const raw = tok.raw >= 0
+  w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0) | (folded ? 4 : 0) | (raw ? 8 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
   if (folded) for (let k = 0; k < e._chainLength; k++) w.f64(tv[F + k])
+  if (raw) { writeRaw(w, e, tok.raw); return }
   for (let l = 0; l < e._levelCount; l++) {
     const off = e._deques.roots[tok.slot * e._levelCount + l]
     const q = e._deques.data
@@ -137,6 +145,36 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   const p = tok.pending ?? []
   w.u32(p.length / 4)
   for (let i = 0; i < p.length; i += 4) { w.f64(p[i]); w.i32(p[i + 1]); w.i32(p[i + 2]); w.u8(p[i + 3]) }
+}
+
+function writeRaw (w: Writer, e: Engine, r: number): void {
+  const d = e._rawPool.data
+  const ints = e._rawPool.ints
+  const o = r * RAW_STRIDE
+  w.f64(d[o + R_T]); w.u8(d[o + R_SIDE])
+  for (const at of [R_USD, R_AMT]) { w.u32(d[o + at]); w.u32(d[o + at + 1]); w.u32(d[o + at + 2]); w.f64(d[o + at + 3]) }
+  w.f64(d[o + R_PRICE]); w.f64(d[o + R_BN]); w.f64(d[o + R_LI])
+  w.i32(ints[2 * (o + R_TRADER)]); w.i32(ints[2 * (o + R_TRADER) + 1])
+  w.i32(ints[2 * (o + R_ID)]); w.i32(ints[2 * (o + R_ID) + 1])
+}
+
+/** Reads a raw swap into a new entry of the engine's raw pool (the token's `raw` once it is complete). */
+function readRaw (r: Reader, e: Engine, tok: Token): void {
+  const pool = e._rawPool
+  const at = pool.alloc()
+  // the token's before it is read, so a truncated input leaves nothing outside the token
+  tok.raw = at
+  const d = pool.data
+  const o = at * RAW_STRIDE
+  d[o + R_T] = r.f64()
+  const side = r.u8()
+  if (side > 1) throw new VolumerError('BAD_SNAPSHOT', 'raw swap with an unknown side')
+  d[o + R_SIDE] = side
+  for (const f of [R_USD, R_AMT]) { d[o + f] = r.u32(); d[o + f + 1] = r.u32(); d[o + f + 2] = r.u32(); d[o + f + 3] = r.f64() }
+  d[o + R_PRICE] = r.f64(); d[o + R_BN] = r.f64(); d[o + R_LI] = r.f64()
+  const ints = pool.ints
+  ints[2 * (o + R_TRADER)] = r.i32(); ints[2 * (o + R_TRADER) + 1] = r.i32()
+  ints[2 * (o + R_ID)] = r.i32(); ints[2 * (o + R_ID) + 1] = r.i32()
 }
 
 /**
@@ -205,6 +243,7 @@ function readTokenState (r: Reader, e: Engine, tok: Token): void {
   tok.dirty = (flags & 2) !== 0
   tok.repHi = r.i32(); tok.repLo = r.i32()
   if ((flags & 4) !== 0) for (let k = 0; k < e._chainLength; k++) e._tv[vo + TV_FOLDED + k] = r.f64()
+  if ((flags & 8) !== 0) { readRaw(r, e, tok); return }
   const pool = e._pool
   for (let l = 0; l < levels; l++) {
     const n = r.u32()

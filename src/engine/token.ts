@@ -123,6 +123,11 @@ export class Token {
   trOff = -1
   trK = 0
   trSize = 0
+  /**
+   * The token's one swap kept raw (an entry of the engine's raw pool, raw-swap.ts), -1 once it
+   * has buckets and tables instead. A raw token has no buckets, tables or pending swaps.
+   */
+  raw = -1
   /** flat [blockTime, traderHi, traderLo, side, ...] of accepted swaps ahead of the clock */
   pending: number[] | null = null
   lastB = 0
