@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   // configuration and command line
   'BAD_CONFIG',
   'BAD_FLAG',
+  'RUNTIME_UNSUPPORTED',
   // snapshots
   'BAD_SNAPSHOT',
   // log (Kafka adapter and in-process log); flags on LogError say how to react

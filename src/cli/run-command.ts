@@ -20,6 +20,7 @@ import { parseFlags, resolve, intFlag, numberFlag, windowsFlag } from './flags.j
 import { createLogger } from './logger.js'
 import { DASHBOARD_DIR } from './edge-command.js'
 import { UsageError, EXIT_OK } from './cli-error.js'
+import { isVolumerError } from '../errors.js'
 
 const TOPOLOGY_FILE = new URL('../../topology/topics.json', import.meta.url)
 
@@ -123,8 +124,13 @@ export async function runCommand (argv: string[]): Promise<number> {
     })
   } catch (err) {
     await processor.stop()
+    // PGlite keeps a timer: an unclosed store would hold the process open after the message
+    await store.close()
+    await log.close()
     rmSync(pidFile, { force: true })
-    throw new UsageError(`cannot listen on ${config.host}:${config.port} (${(err as Error).message}); is another server using it? pass --port N`)
+    // only a listen failure (BAD_CONFIG) means a busy port; anything else says what it is
+    if (isVolumerError(err) && err.code !== 'BAD_CONFIG') throw err
+    throw new UsageError(`${(err as Error).message}: is another server using it? pass --port N`)
   }
 
   const encoder = await createSwapEncoder(registry, DEFAULT_TOPICS.swaps + '-value')

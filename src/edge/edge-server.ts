@@ -82,6 +82,18 @@ function statusLine (status: number): string {
   }
 }
 
+/**
+ * The uWebSockets.js packages fall back to a partial Node.js emulation when they carry no binary
+ * for this Node's ABI: slow, and without parts of the API the edge uses. A clear refusal at start
+ * beats an edge that fails on its first listen or serves a fraction of its rate.
+ */
+function assertNativeUws (): void {
+  // the emulation has neither getParts nor the compressor constants the edge passes (DISABLED)
+  const native = uWS as { getParts?: unknown, DISABLED?: unknown, us_socket_local_port?: unknown }
+  if (typeof native.getParts === 'function' && typeof native.DISABLED === 'number' && typeof native.us_socket_local_port === 'function') return
+  throw new VolumerError('RUNTIME_UNSUPPORTED', `uWebSockets.js has no native build for Node ${process.version} (ABI ${process.versions.modules}) on ${process.platform}-${process.arch}: point the "uWebSockets.js" alias in package.json at a build for this Node (README, "uWebSockets.js on other Node versions")`)
+}
+
 export async function createEdgeServer (options: EdgeServerOptions): Promise<EdgeServer> {
   const {
     port,
@@ -97,6 +109,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     idleTimeoutSeconds = 120,
     now = Date.now
   } = options
+  assertNativeUws()
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VolumerError('BAD_CONFIG', `port must be 0..65535, got ${String(port)}`)
   if (!Number.isInteger(maxUrlLength) || maxUrlLength < 256) throw new VolumerError('BAD_CONFIG', 'maxUrlLength must be an integer ≥ 256')
   if (!Number.isInteger(idleTimeoutSeconds) || idleTimeoutSeconds < 8) throw new VolumerError('BAD_CONFIG', 'idleTimeoutSeconds must be an integer ≥ 8')
@@ -347,12 +360,20 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     setImmediate(warm)
   })
 
-  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
-    app.listen(host, port, s => {
-      if (s === false) reject(new VolumerError('BAD_CONFIG', `cannot listen on ${host}:${port}`))
-      else resolve(s)
+  let listenSocket: uWS.us_listen_socket
+  try {
+    listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+      app.listen(host, port, s => {
+        if (s === false) reject(new VolumerError('BAD_CONFIG', `cannot listen on ${host}:${port}`))
+        else resolve(s)
+      })
     })
-  })
+  } catch (err) {
+    // the feed is already delivering: left running it kept the caller's process busy forever
+    closed = true
+    await feed.close()
+    throw err
+  }
   const boundPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket)
   const tickMs = Math.max(10, Math.min(250, Math.floor(wsOpts.rankedIntervalMs / 2)))
   const timer = setInterval(() => {

@@ -416,6 +416,30 @@ describe('edge readiness and multiple nodes', () => {
     }
   })
 
+  it('refuses a busy port with BAD_CONFIG and closes the feed it had started', async () => {
+    const feed = createMemoryStatsFeed()
+    populate(feed, 5, 5)
+    const a = await startServer(feed)
+    const inner = feed.reader()
+    let started = false
+    let closedFeed = false
+    const watched = {
+      async start (...args: Parameters<typeof inner.start>) { started = true; await inner.start(...args) },
+      async close () { closedFeed = true; await inner.close() }
+    }
+    try {
+      let err: any
+      try { await startServer(watched, { port: a.port }) } catch (e) { err = e }
+      expect(err?.code).to.equal('BAD_CONFIG')
+      expect(err?.message).to.include(`:${a.port}`)
+      expect(started).to.equal(true)
+      expect(closedFeed).to.equal(true)
+    } finally {
+      await a.close()
+      await feed.close()
+    }
+  })
+
   it('two servers on one feed give the same answers', async () => {
     const feed = createMemoryStatsFeed()
     populate(feed, 200, 2)
