@@ -68,14 +68,29 @@ export async function retryStartup<T> (what: string, fn: () => Promise<T>, logge
   }
 }
 
+/**
+ * Awaits one start-up step; when it fails, closes what the earlier steps opened (last first)
+ * and rethrows. Left open, a server or client kept the process alive after the error was
+ * printed (`volumer processor` with a Kafka client that does not load stayed up on its
+ * metrics port until killed).
+ */
+export async function orCloseOpened<T> (step: Promise<T>, opened: ReadonlyArray<{ close: () => Promise<unknown> }>): Promise<T> {
+  try {
+    return await step
+  } catch (err) {
+    for (const o of [...opened].reverse()) await o.close().catch(() => {})
+    throw err
+  }
+}
+
 export async function connectLog (c: Connections, logger: Logger, signal?: AbortSignal): Promise<Log> {
   const { createKafkaLog } = await import('../log/kafka-log.js')
   const log = await createKafkaLog({ brokers: c.brokers, sessionTimeoutMs: c.sessionTimeoutMs, transactionTimeoutMs: c.transactionTimeoutMs })
   // a metadata round trip proves the broker answers before anything else starts
-  await retryStartup(`broker ${c.brokers}`, async () => {
+  await orCloseOpened(retryStartup(`broker ${c.brokers}`, async () => {
     const admin = await log.createAdmin()
     try { await admin.listTopics() } finally { await admin.close() }
-  }, logger, signal)
+  }, logger, signal), [log])
   return log
 }
 
@@ -90,7 +105,7 @@ export async function connectRegistry (c: Connections, logger: Logger, signal?: 
 
 export async function connectStore (url: string, logger: Logger, signal?: AbortSignal): Promise<CheckpointStore> {
   const store = createPostgresCheckpointStore({ url, logger })
-  await retryStartup('postgres', async () => { await store.migrate() }, logger, signal)
+  await orCloseOpened(retryStartup('postgres', async () => { await store.migrate() }, logger, signal), [store])
   return store
 }
 

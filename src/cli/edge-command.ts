@@ -5,7 +5,7 @@ import { createEdgeServer } from '../edge/edge-server.js'
 import { createLogStatsFeed } from '../edge/log-stats-feed.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { parseFlags, resolve, intFlag, windowsFlag } from './flags.js'
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, prefixedTopics } from './connections.js'
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, orCloseOpened, prefixedTopics } from './connections.js'
 import { createLogger } from './logger.js'
 import { EXIT_OK } from './cli-error.js'
 
@@ -48,13 +48,13 @@ export async function edgeCommand (argv: string[]): Promise<number> {
   const metricsRegistry = new Registry()
   collectDefaultMetrics({ register: metricsRegistry, prefix: 'volumer_edge_' })
   const log = await connectLog(conn, logger, abort.signal)
-  const registry = await connectRegistry(conn, logger, abort.signal)
+  const registry = await orCloseOpened(connectRegistry(conn, logger, abort.signal), [log])
   const feed = createLogStatsFeed({ log, registry, topic: prefixedTopics(conn.topicPrefix).stats, logger })
-  const server = await createEdgeServer({
+  const server = await orCloseOpened(createEdgeServer({
     port, host, feed, logger, metricsRegistry,
     windows: windows.map((w) => w.name),
     staticDir: existsSync(DASHBOARD_DIR) ? DASHBOARD_DIR : undefined
-  })
+  }), [log, registry])
   logger.info({ port: server.port, host }, `edge listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${server.port}/`)
   void server.caughtUp.then(() => logger.info({ tokens: server.store.size }, 'edge caught up with stats: ready'))
   await stopped

@@ -5,7 +5,7 @@ import { createProcessor } from '../processor/processor.js'
 import { createProcessorMetrics } from '../processor/processor-metrics.js'
 import { startOpsServer } from '../ops-server.js'
 import { parseFlags, resolve, windowsFlag, durationFlag, intFlag } from './flags.js'
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, connectStore, prefixedTopics } from './connections.js'
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, connectStore, orCloseOpened, prefixedTopics } from './connections.js'
 import { createLogger } from './logger.js'
 import { EXIT_OK, EXIT_FAILURE } from './cli-error.js'
 
@@ -80,9 +80,9 @@ export async function processorCommand (argv: string[]): Promise<number> {
   const ops = await startOpsServer({ port: config.metricsPort, registry, ready: () => ready })
   logger.info({ metricsPort: ops.port, group: config.group, instanceId: config.instanceId, brokers: conn.brokers, registry: conn.registryUrl }, 'processor starting')
 
-  const log = await connectLog(conn, logger, abort.signal)
-  const schemaRegistry = await connectRegistry(conn, logger, abort.signal)
-  const store = await connectStore(config.pgUrl, logger, abort.signal)
+  const log = await orCloseOpened(connectLog(conn, logger, abort.signal), [ops])
+  const schemaRegistry = await orCloseOpened(connectRegistry(conn, logger, abort.signal), [ops, log])
+  const store = await orCloseOpened(connectStore(config.pgUrl, logger, abort.signal), [ops, log, schemaRegistry])
   const processor = createProcessor({
     log, store, registry: schemaRegistry, logger, metrics,
     groupId: config.group,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { Log, Reader } from '../log/log.js'
+import { LogError } from '../log/log-errors.js'
 import { createStatsRecordDecoder, type SchemaRegistry } from '../codec/index.js'
 import type { StatsFeed, StatsRecordHandler } from './stats-feed.js'
 
@@ -69,7 +70,7 @@ export function createLogStatsFeed (opts: LogStatsFeedOptions): StatsFeed {
       let partitions: number
       try {
         const d = await admin.describeTopics([opts.topic])
-        if (d.length === 0) throw new Error(`topic ${opts.topic} does not exist (run volumer topology apply)`)
+        if (d.length === 0) throw new LogError('UNKNOWN_TOPIC', `topic ${opts.topic} does not exist (run volumer topology apply)`)
         partitions = d[0].partitions
       } finally {
         await admin.close()

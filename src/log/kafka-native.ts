@@ -5,6 +5,7 @@
  * rebalance callback await the processor's revoke/assign work before librdkafka proceeds.
  * The package is loaded on first use, so the in-process log never needs the native module.
  */
+import { VolumerError } from '../errors.js'
 
 export interface NativeTopicPartition {
   topic: string
@@ -100,7 +101,11 @@ export interface NativeModule {
 let loaded: Promise<NativeModule> | null = null
 
 export function loadNative (): Promise<NativeModule> {
-  loaded ??= import('@confluentinc/kafka-javascript').then(m => (m.default ?? m) as unknown as NativeModule)
+  loaded ??= import('@confluentinc/kafka-javascript').then(m => (m.default ?? m) as unknown as NativeModule, (err: unknown) => {
+    // a native add-on built for another Node (ABI) fails here with a long stack: say what to do
+    const first = String((err as Error)?.message ?? err).replace(/\s+/g, ' ').slice(0, 300)
+    throw new VolumerError('RUNTIME_UNSUPPORTED', `the Kafka client (@confluentinc/kafka-javascript) does not load on Node ${process.version} (ABI ${process.versions.modules}): ${first}; run "npm rebuild @confluentinc/kafka-javascript" (or npm install) under this Node`, { cause: err })
+  })
   return loaded
 }
 
