@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { Registry } from 'prom-client'
+import { listenHttp } from './http-listen.js'
 
 /**
  * Health, readiness and Prometheus metrics over plain node:http for processes that have no
@@ -28,13 +29,9 @@ export async function startOpsServer (opts: { port: number, host?: string, regis
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no such route"}}')
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => { server.off('error', reject); resolve() })
-  })
-  const addr = server.address()
+  const port = await listenHttp(server, opts.port, opts.host ?? '0.0.0.0')
   return {
-    port: typeof addr === 'object' && addr !== null ? addr.port : opts.port,
+    port,
     close: async () => { await new Promise<void>((resolve) => server.close(() => resolve())) }
   }
 }

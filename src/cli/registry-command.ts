@@ -1,7 +1,7 @@
 import { createRegistryServer } from '../registry/registry-server.js'
 import { createLogSchemaStorage } from '../registry/log-schema-storage.js'
 import { parseFlags, resolve, intFlag } from './flags.js'
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog } from './connections.js'
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, orCloseOpened } from './connections.js'
 import { createLogger } from './logger.js'
 import { EXIT_OK } from './cli-error.js'
 
@@ -32,7 +32,7 @@ export async function registryCommand (argv: string[]): Promise<number> {
   const host = resolve(values, 'host', 'VOLUMER_REGISTRY_HOST') ?? '127.0.0.1'
   const log = values.memory === true ? undefined : await connectLog(conn, logger)
   const storage = log === undefined ? undefined : await createLogSchemaStorage({ log, topic: conn.topicPrefix + '_schemas' })
-  const server = await createRegistryServer({ port, host, storage, logger })
+  const server = await orCloseOpened(createRegistryServer({ port, host, storage, logger }), log === undefined ? [] : [log])
   logger.info({ port: server.port, host, storage: log === undefined ? 'memory' : conn.topicPrefix + '_schemas' }, 'schema registry listening')
   await new Promise<void>((resolve) => {
     const stop = (): void => { resolve() }

@@ -1,7 +1,7 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { pino, type Logger } from 'pino'
 import { createRegistryCore, RegistryError, type RegistryCore } from './registry-core.js'
+import { listenHttp } from '../http-listen.js'
 import { createMemorySchemaStorage, type SchemaStorage } from './schema-record.js'
 
 /**
@@ -57,11 +57,9 @@ export async function createRegistryServer (opts: RegistryServerOptions = {}): P
       },
     )
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => { server.off('error', reject); resolve() })
-  })
-  const bound = (server.address() as AddressInfo).port
+  // listening failed: close the core, whose storage (a reader on _schemas) would keep the
+  // caller's process alive
+  const bound = await listenHttp(server, port, host).catch(async (err: unknown) => { await core.close().catch(() => {}); throw err })
   log.info({ port: bound, host }, 'schema registry listening')
   return {
     port: bound,

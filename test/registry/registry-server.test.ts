@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { createRegistryServer, type RegistryServer } from '../../src/registry/registry-server.js'
 import { createHttpSchemaRegistry } from '../../src/codec/http-schema-registry.js'
 import { VolumerError } from '../../src/errors.js'
+import { createMemorySchemaStorage } from '../../src/registry/schema-record.js'
 
 const V1 = JSON.stringify({ type: 'record', name: 'T', fields: [{ name: 'a', type: 'string' }] })
 const V2 = JSON.stringify({ type: 'record', name: 'T', fields: [{ name: 'a', type: 'string' }, { name: 'b', type: 'long' }] })
@@ -17,6 +18,18 @@ describe('registry server (HTTP, Confluent REST subset)', () => {
     expect(res.headers.get('content-type')).to.equal(CT)
     return { status: res.status, json: await res.json() }
   }
+
+  it('refuses a busy port with BAD_CONFIG (not a crash) and closes its storage', async () => {
+    const inner = createMemorySchemaStorage()
+    let closed = false
+    const storage = { load: async () => await inner.load(), append: async (r: Parameters<typeof inner.append>[0]) => { await inner.append(r) }, close: async () => { closed = true; await inner.close() } }
+    let err: any
+    try { await createRegistryServer({ port: server.port, storage }) } catch (e) { err = e }
+    expect(err).to.be.instanceOf(VolumerError)
+    expect(err.code).to.equal('BAD_CONFIG')
+    expect(err.message).to.equal(`cannot listen on 127.0.0.1:${server.port} (EADDRINUSE)`)
+    expect(closed).to.equal(true)
+  })
 
   it('registers, lists, fetches by version and id, and looks up', async () => {
     const reg = await call('POST', '/subjects/swaps-value/versions', { schema: V1 })
