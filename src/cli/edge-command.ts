@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { createEdgeServer } from '../edge/edge-server.js'
 import { createLogStatsFeed } from '../edge/log-stats-feed.js'
+import type { Log } from '../log/log.js'
+import type { SchemaRegistry } from '../codec/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { parseFlags, resolve, intFlag, windowsFlag } from './flags.js'
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, orCloseOpened, prefixedTopics } from './connections.js'
@@ -47,8 +49,16 @@ export async function edgeCommand (argv: string[]): Promise<number> {
 
   const metricsRegistry = new Registry()
   collectDefaultMetrics({ register: metricsRegistry, prefix: 'volumer_edge_' })
-  const log = await connectLog(conn, logger, abort.signal)
-  const registry = await orCloseOpened(connectRegistry(conn, logger, abort.signal), [log])
+  let log: Log
+  let registry: SchemaRegistry
+  try {
+    log = await connectLog(conn, logger, abort.signal)
+    registry = await orCloseOpened(connectRegistry(conn, logger, abort.signal), [log])
+  } catch (err) {
+    // a signal while still connecting ends the retries: a clean stop, not a failure
+    if (abort.signal.aborted) return EXIT_OK
+    throw err
+  }
   const feed = createLogStatsFeed({ log, registry, topic: prefixedTopics(conn.topicPrefix).stats, logger })
   const server = await orCloseOpened(createEdgeServer({
     port, host, feed, logger, metricsRegistry,
