@@ -61,8 +61,18 @@ export async function main (argv: string[]): Promise<number> {
       process.stderr.write(`volumer ${name}: ${err.code}: ${err.message}\n`)
       return EXIT_FAILURE
     }
+    // the system refused a file or socket operation (a --data folder under a file, no
+    // permission): its message names path and call; a stack would only say where we asked
+    if (isSystemError(err)) {
+      process.stderr.write(`volumer ${name}: ${err.message}\n`)
+      return EXIT_FAILURE
+    }
     throw err
   }
+}
+
+function isSystemError (err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string'
 }
 
 // run directly: `node --import tsx src/cli/main.ts ...`

@@ -7,34 +7,16 @@
  * The CLI runs as a child process (`node --import tsx src/cli/main.ts stats …`).
  */
 import { expect } from 'chai'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { Oracle, O_DUPLICATE, O_FUTURE, O_LATE, O_COUNTED } from '../engine/oracle.js'
 import { parseWindows, parseDurationMs, DEFAULT_WINDOW_LIST } from '../helpers/windows.js'
 import { swapFromRecord } from '../helpers/swap-factory.js'
 import { createRandom, shuffled } from '../helpers/seeded-random.js'
-import { REPO_ROOT, readSampleLines, sampleAvailable } from '../helpers/shared-data.js'
+import { readSampleLines, sampleAvailable } from '../helpers/shared-data.js'
+import { runCli, type CliResult } from '../helpers/cli.js'
 import type { StatsObject } from '../../src/engine/stats.js'
-
-const MAIN = resolve(REPO_ROOT, 'src/cli/main.ts')
-
-interface CliResult { code: number | null, stdout: string, stderr: string }
-
-function runCli (args: string[], stdin?: string): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-    child.on('error', reject)
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }))
-    child.stdin.on('error', () => { /* the CLI may exit before reading stdin (bad flags) */ })
-    child.stdin.end(stdin ?? '')
-  })
-}
 
 interface Entry { text: string, reason?: string }
 
@@ -145,7 +127,6 @@ describe('volumer stats (replay of the shared sample)', function () {
   let tmp = ''
 
   before(function () {
-    if (!existsSync(MAIN)) { console.log('    skipped: src/cli/main.ts does not exist yet'); this.skip() }
     if (!sampleAvailable()) { console.log('    skipped: ../shared/data is not beside the repository'); this.skip() }
     tmp = mkdtempSync(join(tmpdir(), 'volumer-stats-test-'))
   })

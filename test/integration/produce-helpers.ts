@@ -3,9 +3,7 @@
  * test broker, an in-process schema registry, the CLI as a child process, and decoding of what
  * landed on `<prefix>swaps`.
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { resolve } from 'node:path'
 import { createKafkaLog } from '../../src/log/kafka-log.js'
 import type { Log } from '../../src/log/log.js'
 import { createRegistryServer, type RegistryServer } from '../../src/registry/registry-server.js'
@@ -13,14 +11,14 @@ import { createHttpSchemaRegistry, createSwapDecoder, readSchemaId, swapToRecord
 import { validateSwapObject } from '../../src/swap/parse-swap.js'
 import { isSwapReject } from '../../src/swap/swap-reject.js'
 import { applyTestTopology, readAll } from '../helpers/log-fixture.js'
-import { REPO_ROOT } from '../helpers/shared-data.js'
+import { BIN, spawnCli, type CliResult } from '../helpers/cli.js'
 
 export const BROKERS = process.env.VOLUMER_KAFKA_BROKERS ?? process.env.VOLUMER_BROKERS ?? '127.0.0.1:19092'
-export const BIN = resolve(REPO_ROOT, 'bin/volumer.js')
+export { BIN }
 /** partitions of `swaps` in topology/topics.json */
 export const SWAP_PARTITIONS = 12
 
-export interface CliResult { code: number | null, stdout: string, stderr: string }
+export type { CliResult }
 
 export interface ProduceFixture {
   readonly prefix: string
@@ -79,21 +77,7 @@ export async function createProduceFixture (name: string): Promise<ProduceFixtur
 }
 
 export function runCli (args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, VOLUMER_LOG_LEVEL: 'warn', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-    child.on('error', reject)
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }))
-    child.stdin.on('error', () => { /* the CLI may exit before reading stdin */ })
-    child.stdin.end(stdin ?? '')
-  })
+  return spawnCli(args, { entry: 'bin', env: { VOLUMER_LOG_LEVEL: 'warn', ...env }, stdin })
 }
 
 export { readSchemaId }
