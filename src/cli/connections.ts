@@ -5,6 +5,7 @@ import { createHttpSchemaRegistry, type SchemaRegistry } from '../codec/index.js
 import { createPostgresCheckpointStore } from '../store/postgres-checkpoint-store.js'
 import type { CheckpointStore } from '../store/checkpoint-store.js'
 import { resolve, durationFlag } from './flags.js'
+import { orCloseOpened } from '../close-on-failure.js'
 
 /** Flags every distributed-mode command shares; each also reads its VOLUMER_* env var. */
 export const CONNECTION_FLAGS = {
@@ -65,21 +66,6 @@ export async function retryStartup<T> (what: string, fn: () => Promise<T>, logge
       if (aborted()) throw err
       delay = Math.min(delay * 2, 10_000)
     }
-  }
-}
-
-/**
- * Awaits one start-up step; when it fails, closes what the earlier steps opened (last first)
- * and rethrows. Left open, a server or client kept the process alive after the error was
- * printed (`volumer processor` with a Kafka client that does not load stayed up on its
- * metrics port until killed).
- */
-export async function orCloseOpened<T> (step: Promise<T>, opened: ReadonlyArray<{ close: () => Promise<unknown> }>): Promise<T> {
-  try {
-    return await step
-  } catch (err) {
-    for (const o of [...opened].reverse()) await o.close().catch(() => {})
-    throw err
   }
 }
 

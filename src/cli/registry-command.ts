@@ -1,7 +1,8 @@
 import { createRegistryServer } from '../registry/registry-server.js'
 import { createLogSchemaStorage } from '../registry/log-schema-storage.js'
 import { parseFlags, resolve, intFlag } from './flags.js'
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, orCloseOpened } from './connections.js'
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog } from './connections.js'
+import { orCloseOpened } from '../close-on-failure.js'
 import { createLogger } from './logger.js'
 import { EXIT_OK } from './cli-error.js'
 

@@ -89,8 +89,8 @@ function statusLine (status: number): string {
  */
 function assertNativeUws (): void {
   // the emulation has neither getParts nor the compressor constants the edge passes (DISABLED)
-  const native = uWS as { getParts?: unknown, DISABLED?: unknown, us_socket_local_port?: unknown }
-  if (typeof native.getParts === 'function' && typeof native.DISABLED === 'number' && typeof native.us_socket_local_port === 'function') return
+  const native = uWS as { getParts?: unknown, DISABLED?: unknown }
+  if (typeof native.getParts === 'function' && typeof native.DISABLED === 'number') return
   throw new VolumerError('RUNTIME_UNSUPPORTED', `uWebSockets.js has no native build for Node ${process.version} (ABI ${process.versions.modules}) on ${process.platform}-${process.arch}: point the "uWebSockets.js" alias in package.json at a build for this Node (README, "uWebSockets.js on other Node versions")`)
 }
 

@@ -2,6 +2,7 @@ import http from 'node:http'
 import { pino, type Logger } from 'pino'
 import { createRegistryCore, RegistryError, type RegistryCore } from './registry-core.js'
 import { listenHttp } from '../http-listen.js'
+import { orCloseOpened } from '../close-on-failure.js'
 import { createMemorySchemaStorage, type SchemaStorage } from './schema-record.js'
 
 /**
@@ -57,9 +58,9 @@ export async function createRegistryServer (opts: RegistryServerOptions = {}): P
       },
     )
   })
-  // listening failed: close the core, whose storage (a reader on _schemas) would keep the
+  // when listening fails the core is closed: its storage (a reader on _schemas) would keep the
   // caller's process alive
-  const bound = await listenHttp(server, port, host).catch(async (err: unknown) => { await core.close().catch(() => {}); throw err })
+  const bound = await orCloseOpened(listenHttp(server, port, host), [core])
   log.info({ port: bound, host }, 'schema registry listening')
   return {
     port: bound,

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { orCloseOpened } from '../../src/cli/connections.js'
+import { orCloseOpened } from '../../src/close-on-failure.js'
 import { VolumerError } from '../../src/errors.js'
 
 describe('start-up steps (orCloseOpened)', () => {
