@@ -15,7 +15,10 @@ import {
 } from './token.js'
 import { grown } from './grow.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
-import { RAW_STRIDE, R_T, R_SIDE, R_USD, R_AMT, R_PRICE, R_BN, R_LI, R_TRADER, R_ID } from './raw-swap.js'
+import {
+  RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, fitsRaw,
+  SW_STRIDE, SW_T, SW_SIDE, SW_USD, SW_AMT, SW_PRICE, SW_BN, SW_LI
+} from './raw-swap.js'
 
 
 /** Outcomes of `ingest`, small integers so callers switch on them without allocation. */
@@ -144,8 +147,10 @@ export class Engine {
   readonly #h = new Int32Array(2)
   /** fingerprint of the trader of the swap being ingested */
   readonly #tr = new Int32Array(2)
-  /** the swap being ingested, as a row of raw-swap.ts (what #place reads) */
-  readonly #sv = new Float64Array(RAW_STRIDE)
+  /** the swap being ingested, as a swap row of raw-swap.ts (what #place reads) */
+  readonly #sv = new Float64Array(SW_STRIDE)
+  /** a raw swap being densified, unpacked to a swap row */
+  readonly #rawSv = new Float64Array(SW_STRIDE)
   #isoAt = NaN
   /** start of the oldest bucket the scan took for the current level (NaN: none) */
   #oldest = NaN
@@ -239,7 +244,8 @@ export class Engine {
     hashString(s.trader)
     const tr = this.#tr
     tr[0] = hashOut[0]; tr[1] = hashOut[1]
-    let timer: number
+    // NaN: the swap goes to buckets below
+    let timer = NaN
     if (tok === undefined) {
       if (byToken === undefined) {
         byToken = new Map(); this.#byChain.set(s.chain, byToken)
@@ -247,17 +253,19 @@ export class Engine {
       }
       // a new token's first swap is kept raw (raw-swap.ts) until a second one comes
       tok = this.#createToken(s.chain, s.token, byToken)
-      this.#storeRaw(tok, s, idHi, idLo)
-      timer = this.#rawTimer(t)
-    } else {
-      if (tok.raw >= 0) {
-        const rp = this.#rawPool
-        const o = tok.raw * RAW_STRIDE
-        if (rp.ints[2 * (o + R_ID)] === idHi && rp.ints[2 * (o + R_ID) + 1] === idLo && rp.data[o + R_T] >= this.#horizonStart) {
-          this.counters.duplicates++; return DUPLICATE
-        }
-        this.#densify(tok)
+      if (fitsRaw(s)) {
+        this.#storeRaw(tok, s, idHi, idLo)
+        timer = this.#rawTimer(t)
       }
+    } else if (tok.raw >= 0) {
+      const rp = this.#rawPool
+      const o = tok.raw * RAW_STRIDE
+      if (rp.ints[2 * (o + R_ID)] === idHi && rp.ints[2 * (o + R_ID) + 1] === idLo && rp.data[o + R_T] >= this.#horizonStart) {
+        this.counters.duplicates++; return DUPLICATE
+      }
+      this.#densify(tok)
+    }
+    if (timer !== timer) {
       const ida = this.#idArena
       if (tok.idOff < 0) { tok.idOff = ida.create(1); tok.idK = ida.k }
       const slot = ida.find(tok.idOff, tok.idK, idHi, idLo)
@@ -296,8 +304,8 @@ export class Engine {
    * token's buckets and trader counts; returns the earliest time it changes a window.
    */
   #place (tok: Token, src: Float64Array, so: number): number {
-    const t = src[so + R_T]
-    const side = src[so + R_SIDE]
+    const t = src[so + SW_T]
+    const side = src[so + SW_SIDE]
     const levels = this.#levels
     const scratch = this.#scratch
     const f = this.#f
@@ -355,25 +363,36 @@ export class Engine {
 
   // ─────────────────────── a token's lone swap, kept raw ───────────────────────
 
-  /** Writes the swap's values into row `o` of `d` (the raw-swap.ts layout, fingerprints aside). */
+  /** Writes the swap's values into swap row `o` of `d` (raw-swap.ts SW_*). */
   #fillRow (d: Float64Array, o: number, s: Swap): void {
-    d[o + R_T] = s.blockTime
-    d[o + R_SIDE] = s.side
+    d[o + SW_T] = s.blockTime
+    d[o + SW_SIDE] = s.side
     const u = s.amountUsd
-    d[o + R_USD] = u.l0; d[o + R_USD + 1] = u.l1; d[o + R_USD + 2] = u.l2; d[o + R_USD + 3] = u.l3
+    d[o + SW_USD] = u.l0; d[o + SW_USD + 1] = u.l1; d[o + SW_USD + 2] = u.l2; d[o + SW_USD + 3] = u.l3
     const a = s.amount
-    d[o + R_AMT] = a.l0; d[o + R_AMT + 1] = a.l1; d[o + R_AMT + 2] = a.l2; d[o + R_AMT + 3] = a.l3
-    d[o + R_PRICE] = s.price
-    d[o + R_BN] = s.blockNumber
-    d[o + R_LI] = s.logIndex
+    d[o + SW_AMT] = a.l0; d[o + SW_AMT + 1] = a.l1; d[o + SW_AMT + 2] = a.l2; d[o + SW_AMT + 3] = a.l3
+    d[o + SW_PRICE] = s.price
+    d[o + SW_BN] = s.blockNumber
+    d[o + SW_LI] = s.logIndex
   }
 
+  /** Keeps s as the token's raw swap; the caller has checked `fitsRaw(s)`. */
   #storeRaw (tok: Token, s: Swap, idHi: number, idLo: number): void {
     const rp = this.#rawPool
     const r = rp.alloc()
     const o = r * RAW_STRIDE
-    this.#fillRow(rp.data, o, s)
+    const d = rp.data
     const ints = rp.ints
+    d[o + R_T] = s.blockTime
+    d[o + R_PRICE] = s.price
+    d[o + R_BN] = s.blockNumber
+    ints[2 * (o + R_SL)] = s.side; ints[2 * (o + R_SL) + 1] = s.logIndex
+    const u = s.amountUsd
+    const iu = 2 * (o + R_USD)
+    ints[iu] = u.l0; ints[iu + 1] = u.l1; ints[iu + 2] = u.l2; ints[iu + 3] = u.l3
+    const a = s.amount
+    const ia = 2 * (o + R_AMT)
+    ints[ia] = a.l0; ints[ia + 1] = a.l1; ints[ia + 2] = a.l2; ints[ia + 3] = a.l3
     ints[2 * (o + R_TRADER)] = this.#tr[0]; ints[2 * (o + R_TRADER) + 1] = this.#tr[1]
     ints[2 * (o + R_ID)] = idHi; ints[2 * (o + R_ID) + 1] = idLo
     tok.raw = r
@@ -411,11 +430,19 @@ export class Engine {
     const tr = this.#tr
     const h0 = tr[0]; const h1 = tr[1]
     tr[0] = trHi; tr[1] = trLo
-    // the row stays allocated until #place has read it (#place allocates only buckets)
-    const r = tok.raw
+    const sv = this.#rawSv
+    sv[SW_T] = t
+    sv[SW_SIDE] = ints[2 * (o + R_SL)]
+    for (let k = 0; k < 4; k++) {
+      sv[SW_USD + k] = ints[2 * (o + R_USD) + k]
+      sv[SW_AMT + k] = ints[2 * (o + R_AMT) + k]
+    }
+    sv[SW_PRICE] = d[o + R_PRICE]
+    sv[SW_BN] = d[o + R_BN]
+    sv[SW_LI] = ints[2 * (o + R_SL) + 1]
+    rp.release(tok.raw)
     tok.raw = -1
-    const timer = this.#place(tok, d, o)
-    rp.release(r)
+    const timer = this.#place(tok, sv, 0)
     this.#setTimer(tok, timer)
     tr[0] = h0; tr[1] = h1
   }
@@ -425,8 +452,9 @@ export class Engine {
     const rp = this.#rawPool
     const d = rp.data
     const o = tok.raw * RAW_STRIDE
+    const ints = rp.ints
     const t = d[o + R_T]
-    const side = d[o + R_SIDE]
+    const side = ints[2 * (o + R_SL)]
     const price = d[o + R_PRICE]
     const out = this.#out
     let next = Infinity
@@ -440,8 +468,8 @@ export class Engine {
           if (c < next) next = c
         } else if (c >= this.#winStart[w]) {
           for (let k = 0; k < 4; k++) {
-            out[base + O_USD + side * 4 + k] = d[o + R_USD + k]
-            out[base + O_AMT + side * 4 + k] = d[o + R_AMT + k]
+            out[base + O_USD + side * 4 + k] = ints[2 * (o + R_USD) + k]
+            out[base + O_AMT + side * 4 + k] = ints[2 * (o + R_AMT) + k]
           }
           for (let k = 0; k < 16; k += 4) carry(out, base + O_USD + k)
           out[base + O_COUNT + side] = 1
@@ -537,18 +565,18 @@ export class Engine {
   }
 
   #addSwap (b: number, src: Float64Array, so: number, side: number): void {
-    const t = src[so + R_T]
+    const t = src[so + SW_T]
     const d = this.#pool.data
     const o = b * STRIDE
     const ou = o + B_USD + side * 4
-    d[ou] += src[so + R_USD]; d[ou + 1] += src[so + R_USD + 1]; d[ou + 2] += src[so + R_USD + 2]; d[ou + 3] += src[so + R_USD + 3]
+    d[ou] += src[so + SW_USD]; d[ou + 1] += src[so + SW_USD + 1]; d[ou + 2] += src[so + SW_USD + 2]; d[ou + 3] += src[so + SW_USD + 3]
     const oa = o + B_AMT + side * 4
-    d[oa] += src[so + R_AMT]; d[oa + 1] += src[so + R_AMT + 1]; d[oa + 2] += src[so + R_AMT + 2]; d[oa + 3] += src[so + R_AMT + 3]
+    d[oa] += src[so + SW_AMT]; d[oa + 1] += src[so + SW_AMT + 1]; d[oa + 2] += src[so + SW_AMT + 2]; d[oa + 3] += src[so + SW_AMT + 3]
     const c = ++d[o + B_COUNT + side]
     if ((c & BUCKET_CARRY_MASK) === 0) { carry(d, ou); carry(d, oa) }
-    const price = src[so + R_PRICE]
-    const bn = src[so + R_BN]
-    const li = src[so + R_LI]
+    const price = src[so + SW_PRICE]
+    const bn = src[so + SW_BN]
+    const li = src[so + SW_LI]
     if (d[o + B_COUNT] + d[o + B_COUNT + 1] === 1) {
       d[o + B_HIGH] = price; d[o + B_LOW] = price
       d[o + B_OPEN_P] = price; d[o + B_OPEN_T] = t; d[o + B_OPEN_B] = bn; d[o + B_OPEN_L] = li

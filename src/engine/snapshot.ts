@@ -8,7 +8,7 @@ import {
 } from './bucket-pool.js'
 import { type Token, DQ_H, DQ_N, appendTo, latestAny, TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_PENDING_MIN, TV_FOLDED } from './token.js'
 import type { WindowSpec } from './windows.js'
-import { RAW_STRIDE, R_T, R_SIDE, R_USD, R_AMT, R_PRICE, R_BN, R_LI, R_TRADER, R_ID } from './raw-swap.js'
+import { RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, limbFits } from './raw-swap.js'
 
 /*
  * Snapshot encoding, little-endian, version 3:
@@ -151,9 +151,10 @@ function writeRaw (w: Writer, e: Engine, r: number): void {
   const d = e._rawPool.data
   const ints = e._rawPool.ints
   const o = r * RAW_STRIDE
-  w.f64(d[o + R_T]); w.u8(d[o + R_SIDE])
-  for (const at of [R_USD, R_AMT]) { w.u32(d[o + at]); w.u32(d[o + at + 1]); w.u32(d[o + at + 2]); w.f64(d[o + at + 3]) }
-  w.f64(d[o + R_PRICE]); w.f64(d[o + R_BN]); w.f64(d[o + R_LI])
+  // the encoding predates the int32 row (raw-swap.ts) and is kept: l3 and logIndex as doubles
+  w.f64(d[o + R_T]); w.u8(ints[2 * (o + R_SL)])
+  for (const at of [R_USD, R_AMT]) { const i = 2 * (o + at); w.u32(ints[i]); w.u32(ints[i + 1]); w.u32(ints[i + 2]); w.f64(ints[i + 3]) }
+  w.f64(d[o + R_PRICE]); w.f64(d[o + R_BN]); w.f64(ints[2 * (o + R_SL) + 1])
   w.i32(ints[2 * (o + R_TRADER)]); w.i32(ints[2 * (o + R_TRADER) + 1])
   w.i32(ints[2 * (o + R_ID)]); w.i32(ints[2 * (o + R_ID) + 1])
 }
@@ -169,10 +170,20 @@ function readRaw (r: Reader, e: Engine, tok: Token): void {
   d[o + R_T] = r.f64()
   const side = r.u8()
   if (side > 1) throw new VolumerError('BAD_SNAPSHOT', 'raw swap with an unknown side')
-  d[o + R_SIDE] = side
-  for (const f of [R_USD, R_AMT]) { d[o + f] = r.u32(); d[o + f + 1] = r.u32(); d[o + f + 2] = r.u32(); d[o + f + 3] = r.f64() }
-  d[o + R_PRICE] = r.f64(); d[o + R_BN] = r.f64(); d[o + R_LI] = r.f64()
   const ints = pool.ints
+  ints[2 * (o + R_SL)] = side
+  for (const f of [R_USD, R_AMT]) {
+    for (let k = 0; k < 4; k++) {
+      const limb = k < 3 ? r.u32() : r.f64()
+      // the engine keeps only such swaps raw (fitsRaw), so another value is a damaged snapshot
+      if (!limbFits(limb)) throw new VolumerError('BAD_SNAPSHOT', 'raw swap with an amount limb out of range')
+      ints[2 * (o + f) + k] = limb
+    }
+  }
+  d[o + R_PRICE] = r.f64(); d[o + R_BN] = r.f64()
+  const li = r.f64()
+  if (!limbFits(li)) throw new VolumerError('BAD_SNAPSHOT', 'raw swap with a logIndex out of range')
+  ints[2 * (o + R_SL) + 1] = li
   ints[2 * (o + R_TRADER)] = r.i32(); ints[2 * (o + R_TRADER) + 1] = r.i32()
   ints[2 * (o + R_ID)] = r.i32(); ints[2 * (o + R_ID) + 1] = r.i32()
 }

@@ -95,4 +95,43 @@ describe('engine: a token with one swap, kept raw', () => {
       drainMatches(e, o, reported, `at +${(T - T0) / 1000} s`)
     }
   })
+  it('a first swap whose logIndex does not fit an int32 goes to buckets at once, and reads the same', () => {
+    const windows = parseWindowList(LIST)
+    const e = createEngine({ windows, skewMs: SKEW, now: T0 })
+    const o = new Oracle(windows, SKEW, T0)
+    const reported = new Map<string, StatsObject>()
+    // a safe integer the NDJSON parser accepts, beyond an Avro int
+    const big = swap({ logIndex: 2 ** 40 })
+    expect(e.ingest(big)).to.equal(0)
+    o.ingest(big)
+    expect(e.liveBuckets, 'no raw form for it').to.be.greaterThan(0)
+    drainMatches(e, o, reported, 'after the swap')
+    expect(e.ingest(big), 'its duplicate').to.equal(1)
+    const copy = restoreEngine(e.snapshot())
+    expect(copy.allStats()).to.deep.equal(o.statsAll())
+    // a token kept raw beside it
+    const small = swap({ id: 'c:3', token: '0xbb', logIndex: 2 ** 31 - 1 })
+    e.ingest(small); o.ingest(small)
+    drainMatches(e, o, reported, 'after a raw token with the largest int32 logIndex')
+    expect(restoreEngine(e.snapshot()).allStats()).to.deep.equal(o.statsAll())
+  })
+
+  it('a token snapshot whose raw swap has a limb out of range is refused as BAD_SNAPSHOT', () => {
+    const windows = parseWindowList(LIST)
+    const e = createEngine({ windows, skewMs: SKEW, now: T0 })
+    e.ingest(swap({ amountUsd: '7', amount: '1' }))
+    const snap = e.snapshotToken('ethereum', '0xaa') as Uint8Array
+    // the usd limbs are written as u32, u32, u32, f64 right after blockTime and side: find the
+    // integer limb 7 (7·10¹⁸ units → l2 = 7) and make it 2³²−1
+    const view = new DataView(snap.buffer, snap.byteOffset, snap.byteLength)
+    let at = -1
+    for (let i = 0; i + 12 <= snap.length; i++) {
+      if (view.getUint32(i, true) === 0 && view.getUint32(i + 4, true) === 0 && view.getUint32(i + 8, true) === 7) { at = i + 8; break }
+    }
+    expect(at, 'limb found in the snapshot').to.be.greaterThan(0)
+    view.setUint32(at, 0xffffffff, true)
+    const other = createEngine({ windows, skewMs: SKEW, now: T0 })
+    expect(() => other.restoreToken(snap)).to.throw(/limb out of range/).with.property('code', 'BAD_SNAPSHOT')
+    expect(other.tokenCount, 'nothing restored').to.equal(0)
+  })
 })
