@@ -11,7 +11,7 @@ import {
 import { TimerHeap } from './timer-heap.js'
 import {
   Token, DequeArena, TR_SIDE, TR_STRIDE, latestAny, DQ_H, DQ_N, tailOf, insertAt, shift, shrink,
-  TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_TIMER, TV_PENDING_MIN, TV_FOLDED, rowWidth, clearValues
+  TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_LAST_B, TV_LAST_L, TV_PENDING_MIN, TV_FOLDED, rowWidth, clearValues
 } from './token.js'
 import { grown } from './grow.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
@@ -122,9 +122,14 @@ export class Engine {
   readonly #traderArena = new TableArena(TR_STRIDE)
   /** every token's per-level bucket deques */
   readonly #dq: DequeArena
-  /** every token's doubles, a row of #tvw per slot (token.ts TV_*) */
+  /** bucketed tokens' doubles, a row of #tvw per `row` (token.ts TV_*) */
   #tv: Float64Array
   readonly #tvw: number
+  readonly #freeRows: number[] = []
+  /** rows ever handed out: the next new one */
+  #rowTop = 0
+  /** per slot: time of the token's live entry in the timer heap (Infinity: none) */
+  #timers = new Float64Array(1024).fill(Infinity)
   readonly #byChain = new Map<string, Map<string, Token>>()
   /** the chain of the last swap and its token map (undefined once that map is gone) */
   #lastChain: string | undefined = undefined
@@ -256,7 +261,7 @@ export class Engine {
       if (fitsRaw(s)) {
         this.#storeRaw(tok, s, idHi, idLo)
         timer = this.#rawTimer(t)
-      }
+      } else this.#assignRow(tok)
     } else if (tok.raw >= 0) {
       const rp = this.#rawPool
       const o = tok.raw * RAW_STRIDE
@@ -285,16 +290,20 @@ export class Engine {
       timer = this.#place(tok, sv, 0)
     }
 
-    const tv = this.#tv
-    const vo = tok.slot * this.#tvw
-    const lastT = tv[vo + TV_LAST_T]
-    if (t > lastT || (t === lastT && (s.blockNumber > tok.lastB || (s.blockNumber === tok.lastB && s.logIndex >= tok.lastL)))) {
-      tv[vo + TV_LAST_T] = t; tok.lastB = s.blockNumber; tok.lastL = s.logIndex; tv[vo + TV_LAST_PRICE] = s.price
+    if (tok.row >= 0) {
+      const tv = this.#tv
+      const vo = tok.row * this.#tvw
+      const lastT = tv[vo + TV_LAST_T]
+      if (t > lastT || (t === lastT && (s.blockNumber > tv[vo + TV_LAST_B] || (s.blockNumber === tv[vo + TV_LAST_B] && s.logIndex >= tv[vo + TV_LAST_L])))) {
+        tv[vo + TV_LAST_T] = t; tv[vo + TV_LAST_B] = s.blockNumber; tv[vo + TV_LAST_L] = s.logIndex; tv[vo + TV_LAST_PRICE] = s.price
+      }
+      if (t < tv[vo + TV_FIRST_SEEN]) tv[vo + TV_FIRST_SEEN] = t
     }
-    if (t < tv[vo + TV_FIRST_SEEN]) tv[vo + TV_FIRST_SEEN] = t
+    // (a new raw token's first-seen, last trade and price are its raw swap's)
     if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
     tok.stateDirty = true
-    if (timer < tv[vo + TV_TIMER]) { tv[vo + TV_TIMER] = timer; this.#heap.push(timer, tok.slot) }
+    const slot = tok.slot
+    if (timer < this.#timers[slot]) { this.#timers[slot] = timer; this.#heap.push(timer, slot) }
     this.counters.counted++
     return COUNTED
   }
@@ -347,7 +356,7 @@ export class Engine {
     // swaps that were ahead of the clock and no longer are: settle them before this one, so
     // `pending` holds only what is still ahead (bounded by the skew) even without a drain
     const tv = this.#tv
-    const vo = tok.slot * this.#tvw
+    const vo = tok.row * this.#tvw
     if (tv[vo + TV_PENDING_MIN] <= this.now) this.#promote(tok)
     const tr = this.#tr
     if (t <= this.now) {
@@ -421,6 +430,11 @@ export class Engine {
     const ints = rp.ints
     const idHi = ints[2 * (o + R_ID)]; const idLo = ints[2 * (o + R_ID) + 1]
     const trHi = ints[2 * (o + R_TRADER)]; const trLo = ints[2 * (o + R_TRADER) + 1]
+    this.#assignRow(tok)
+    const vo = tok.row * this.#tvw
+    const tv = this.#tv
+    tv[vo + TV_FIRST_SEEN] = t; tv[vo + TV_LAST_T] = t; tv[vo + TV_LAST_PRICE] = d[o + R_PRICE]
+    tv[vo + TV_LAST_B] = d[o + R_BN]; tv[vo + TV_LAST_L] = ints[2 * (o + R_SL) + 1]
     if (t < this.#horizonStart) { rp.release(tok.raw); tok.raw = -1; return }
     const ida = this.#idArena
     tok.idOff = ida.create(1); tok.idK = ida.k
@@ -498,11 +512,27 @@ export class Engine {
     else {
       slot = this.#slotTop++
       this.#slots.push(undefined)
-      if ((slot + 1) * this.#tvw > this.#tv.length) this.#tv = grown(this.#tv, slot * this.#tvw, (slot + 1) * this.#tvw)
+      if (slot >= this.#timers.length) {
+        const used = this.#timers.length
+        this.#timers = grown(this.#timers, used, slot + 1)
+        this.#timers.fill(Infinity, used)
+      }
     }
-    clearValues(this.#tv, slot * this.#tvw, this.#tvw)
-    this.#dq.clearRoots(slot)
+    this.#timers[slot] = Infinity
     return new Token(chain, token, slot)
+  }
+
+  /** Gives a token that has none a row of doubles and deque roots, cleared (the bucketed form). */
+  #assignRow (tok: Token): void {
+    let row: number
+    if (this.#freeRows.length > 0) row = this.#freeRows.pop()!
+    else {
+      row = this.#rowTop++
+      if ((row + 1) * this.#tvw > this.#tv.length) this.#tv = grown(this.#tv, row * this.#tvw, (row + 1) * this.#tvw)
+    }
+    clearValues(this.#tv, row * this.#tvw, this.#tvw)
+    this.#dq.clearRoots(row)
+    tok.row = row
   }
 
   #createToken (chain: string, token: string, byToken: Map<string, Token>): Token {
@@ -526,7 +556,7 @@ export class Engine {
   #bucketFor (tok: Token, l: number): number {
     const d = this.#pool.data
     const start = this.#f[F_START]
-    const off = this.#dq.roots[tok.slot * this.#dq.levels + l]
+    const off = this.#dq.roots[tok.row * this.#dq.levels + l]
     let pos: number
     if (off < 0) pos = 0
     else {
@@ -551,7 +581,7 @@ export class Engine {
 
   /** The bucket starting at f[F_START], or NIL. */
   #findBucket (tok: Token, l: number): number {
-    const off = this.#dq.roots[tok.slot * this.#dq.levels + l]
+    const off = this.#dq.roots[tok.row * this.#dq.levels + l]
     if (off < 0) return NIL
     const q = this.#dq.data
     const n = q[off + DQ_N]
@@ -694,7 +724,7 @@ export class Engine {
   #levelOf (tok: Token, x: number): number {
     if (!(x > -Infinity)) return -1
     const tv = this.#tv
-    const o = tok.slot * this.#tvw + TV_FOLDED
+    const o = tok.row * this.#tvw + TV_FOLDED
     const cl = this.#chainLen
     let k = 0
     while (k < cl && x < tv[o + k]) k++
@@ -703,9 +733,8 @@ export class Engine {
   }
 
   #setTimer (tok: Token, at: number): void {
-    const o = tok.slot * this.#tvw + TV_TIMER
-    if (at < this.#tv[o]) {
-      this.#tv[o] = at
+    if (at < this.#timers[tok.slot]) {
+      this.#timers[tok.slot] = at
       this.#heap.push(at, tok.slot)
     }
   }
@@ -722,8 +751,8 @@ export class Engine {
       const at = heap.topTime
       const tok = this.#slots[heap.topSlot]
       heap.pop()
-      if (tok === undefined || this.#tv[tok.slot * this.#tvw + TV_TIMER] !== at) continue
-      this.#tv[tok.slot * this.#tvw + TV_TIMER] = Infinity
+      if (tok === undefined || this.#timers[tok.slot] !== at) continue
+      this.#timers[tok.slot] = Infinity
       if (this.#maintain(tok)) continue
       if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
       // drain sets the precise next change; until then make sure the token is dropped on time
@@ -749,8 +778,8 @@ export class Engine {
     let any = false
     let bound = Infinity
     const dq = this.#dq
-    const r = tok.slot * dq.levels
-    const F = tok.slot * this.#tvw + TV_FOLDED
+    const r = tok.row * dq.levels
+    const F = tok.row * this.#tvw + TV_FOLDED
     for (let k = 0; k < cl; k++) {
       const lv = levels[k]
       // level k keeps [fk, folded[k-1]): its own horizon, never past what finer levels keep
@@ -814,7 +843,7 @@ export class Engine {
       }
     }
     pending.length = keep
-    this.#tv[tok.slot * this.#tvw + TV_PENDING_MIN] = min
+    this.#tv[tok.row * this.#tvw + TV_PENDING_MIN] = min
     if (keep === 0) tok.pending = null
   }
 
@@ -846,12 +875,13 @@ export class Engine {
     return at
   }
 
-  /** Gives the token's buckets, deques and tables back to their pools. */
+  /** Gives the token's raw swap or its row, buckets, deques and tables back to their pools. */
   #freeState (tok: Token): void {
     if (tok.raw >= 0) { this.#rawPool.release(tok.raw); tok.raw = -1 }
+    if (tok.row < 0) return
     const dq = this.#dq
     for (let l = 0; l < this.#levels.length; l++) {
-      const r = tok.slot * dq.levels + l
+      const r = tok.row * dq.levels + l
       const off = dq.roots[r]
       if (off < 0) continue
       const q = dq.data
@@ -860,10 +890,10 @@ export class Engine {
       dq.free(off)
       dq.roots[r] = -1
     }
-    const o = tok.slot * this.#tvw
-    for (let k = 0; k < this.#chainLen; k++) this.#tv[o + TV_FOLDED + k] = -Infinity
     if (tok.idOff >= 0) { this.#idArena.free(tok.idOff, tok.idK); tok.idOff = -1; tok.idSize = 0 }
     if (tok.trOff >= 0) { this.#traderArena.free(tok.trOff, tok.trK); tok.trOff = -1; tok.trSize = 0 }
+    this.#freeRows.push(tok.row)
+    tok.row = -1
   }
 
   #drop (tok: Token): void {
@@ -991,7 +1021,7 @@ export class Engine {
       // a chain level's windows also take the finer chain levels' buckets: newest level first,
       // each newest bucket first, is newest time first (the levels hold disjoint time ranges)
       for (let k = l < cl ? 0 : l; k <= l && wi < wins.length; k++) {
-        const off = this.#dq.roots[tok.slot * this.#dq.levels + k]
+        const off = this.#dq.roots[tok.row * this.#dq.levels + k]
         if (off < 0) continue
         const q = this.#dq.data
         const h = q[off + DQ_H]
@@ -1032,8 +1062,16 @@ export class Engine {
   #outTail (tok: Token): void {
     const out = this.#out
     const m = this.windows.length * O_STRIDE
-    const vo = tok.slot * this.#tvw
-    out[m] = this.#tv[vo + TV_LAST_PRICE]; out[m + 1] = this.#tv[vo + TV_LAST_T]; out[m + 2] = this.#tv[vo + TV_FIRST_SEEN]; out[m + 3] = 0
+    if (tok.row >= 0) {
+      const vo = tok.row * this.#tvw
+      out[m] = this.#tv[vo + TV_LAST_PRICE]; out[m + 1] = this.#tv[vo + TV_LAST_T]; out[m + 2] = this.#tv[vo + TV_FIRST_SEEN]
+    } else {
+      // a raw token: its one swap is its first and its last
+      const o = tok.raw * RAW_STRIDE
+      const d = this.#rawPool.data
+      out[m] = d[o + R_PRICE]; out[m + 1] = d[o + R_T]; out[m + 2] = d[o + R_T]
+    }
+    out[m + 3] = 0
   }
 
   /**
@@ -1173,15 +1211,16 @@ export class Engine {
         vwap
       }
     }
-    const vo = tok.slot * this.#tvw
-    const lastT = this.#tv[vo + TV_LAST_T]
-    const firstSeen = this.#tv[vo + TV_FIRST_SEEN]
+    // the token-wide values #outTail put after the windows (#render follows a #scan)
+    const m = this.windows.length * O_STRIDE
+    const lastT = out[m + 1]
+    const firstSeen = out[m + 2]
     const hasLast = lastT > -Infinity
     return {
       chain: tok.chain,
       token: tok.token,
       asOf: this.#asOfIso,
-      lastPrice: hasLast ? this.#tv[vo + TV_LAST_PRICE] : null,
+      lastPrice: hasLast ? out[m] : null,
       lastTradeAt: hasLast ? new Date(lastT).toISOString() : null,
       firstSeenAt: firstSeen < Infinity ? new Date(firstSeen).toISOString() : null,
       windows
@@ -1236,12 +1275,14 @@ export class Engine {
     byToken.set(tok.token, tok)
     this.tokenCount++
     // the first advance re-derives the precise timer
-    this.#tv[tok.slot * this.#tvw + TV_TIMER] = Infinity
+    this.#timers[tok.slot] = Infinity
     this.#setTimer(tok, this.now)
   }
   /** @internal A token in a slot of its own, for snapshot.ts to fill and then `_adopt` or `_discard`. */
   _newToken (chain: string, token: string): Token { return this.#newToken(chain, token) }
-  /** @internal the per-token doubles (token.ts TV_*), a row of `_tvWidth` per slot; replaced when it grows */
+  /** @internal Gives a token read from a snapshot its row (the bucketed form). */
+  _assignRow (tok: Token): void { this.#assignRow(tok) }
+  /** @internal bucketed tokens' doubles (token.ts TV_*), a row of `_tvWidth` per `row`; replaced when it grows */
   get _tv (): Float64Array { return this.#tv }
   /** @internal */ get _tvWidth (): number { return this.#tvw }
   /** @internal */ _discard (tok: Token): void {

@@ -6,7 +6,7 @@ import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
-import { type Token, DQ_H, DQ_N, appendTo, latestAny, TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_PENDING_MIN, TV_FOLDED } from './token.js'
+import { type Token, DQ_H, DQ_N, appendTo, latestAny, TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_LAST_B, TV_LAST_L, TV_PENDING_MIN, TV_FOLDED } from './token.js'
 import type { WindowSpec } from './windows.js'
 import { RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, limbFits } from './raw-swap.js'
 
@@ -105,19 +105,25 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   const d = e._pool.data
   const hs = e.horizonStart
   w.str(tok.chain); w.str(tok.token)
+  const raw = tok.raw >= 0
+  if (raw) {
+    // a raw token has no row: its one swap is its first and its last
+    const rd = e._rawPool.data
+    const ro = tok.raw * RAW_STRIDE
+    w.f64(rd[ro + R_T]); w.f64(rd[ro + R_T]); w.f64(rd[ro + R_BN]); w.f64(e._rawPool.ints[2 * (ro + R_SL) + 1]); w.f64(rd[ro + R_PRICE])
+  }
   const tv = e._tv
-  const vo = tok.slot * e._tvWidth
-  w.f64(tv[vo + TV_FIRST_SEEN]); w.f64(tv[vo + TV_LAST_T]); w.f64(tok.lastB); w.f64(tok.lastL); w.f64(tv[vo + TV_LAST_PRICE])
+  const vo = tok.row * e._tvWidth
+  if (!raw) { w.f64(tv[vo + TV_FIRST_SEEN]); w.f64(tv[vo + TV_LAST_T]); w.f64(tv[vo + TV_LAST_B]); w.f64(tv[vo + TV_LAST_L]); w.f64(tv[vo + TV_LAST_PRICE]) }
   // a token that has folded nothing yet writes no fold times (they would all be -Infinity)
   const F = vo + TV_FOLDED
   let folded = false
-  for (let k = 0; k < e._chainLength; k++) if (tv[F + k] > -Infinity) folded = true
-  const raw = tok.raw >= 0
+  if (!raw) for (let k = 0; k < e._chainLength; k++) if (tv[F + k] > -Infinity) folded = true
   w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0) | (folded ? 4 : 0) | (raw ? 8 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
   if (folded) for (let k = 0; k < e._chainLength; k++) w.f64(tv[F + k])
   if (raw) { writeRaw(w, e, tok.raw); return }
   for (let l = 0; l < e._levelCount; l++) {
-    const off = e._deques.roots[tok.slot * e._levelCount + l]
+    const off = e._deques.roots[tok.row * e._levelCount + l]
     const q = e._deques.data
     const h = off < 0 ? 0 : q[off + DQ_H]
     const n = off < 0 ? 0 : q[off + DQ_N]
@@ -247,14 +253,22 @@ function readToken (r: Reader, e: Engine): Token {
 
 function readTokenState (r: Reader, e: Engine, tok: Token): void {
   const levels = e._levelCount
-  const vo = tok.slot * e._tvWidth
-  e._tv[vo + TV_FIRST_SEEN] = r.f64(); e._tv[vo + TV_LAST_T] = r.f64(); tok.lastB = r.f64(); tok.lastL = r.f64(); e._tv[vo + TV_LAST_PRICE] = r.f64()
+  const firstSeen = r.f64(); const lastT = r.f64(); const lastB = r.f64(); const lastL = r.f64(); const lastPrice = r.f64()
   const flags = r.u8()
   tok.reported = (flags & 1) !== 0
   tok.dirty = (flags & 2) !== 0
   tok.repHi = r.i32(); tok.repLo = r.i32()
+  if ((flags & 8) !== 0) {
+    // a raw token's values are its swap's (the writer takes them from it); it has folded nothing
+    if ((flags & 4) !== 0) throw new VolumerError('BAD_SNAPSHOT', 'raw swap with fold times')
+    readRaw(r, e, tok)
+    return
+  }
+  e._assignRow(tok)
+  const vo = tok.row * e._tvWidth
+  e._tv[vo + TV_FIRST_SEEN] = firstSeen; e._tv[vo + TV_LAST_T] = lastT; e._tv[vo + TV_LAST_PRICE] = lastPrice
+  e._tv[vo + TV_LAST_B] = lastB; e._tv[vo + TV_LAST_L] = lastL
   if ((flags & 4) !== 0) for (let k = 0; k < e._chainLength; k++) e._tv[vo + TV_FOLDED + k] = r.f64()
-  if ((flags & 8) !== 0) { readRaw(r, e, tok); return }
   const pool = e._pool
   for (let l = 0; l < levels; l++) {
     const n = r.u32()

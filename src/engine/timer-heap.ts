@@ -1,7 +1,7 @@
 /**
  * Min-heap of (time, token slot): when a token's numbers next change with no new swap (a
  * bucket leaves or enters a window edge). Entries are never removed early; an entry whose time
- * no longer equals the token's timer (token.ts TV_TIMER) is stale and skipped when popped.
+ * no longer equals the token's timer (the engine's #timers) is stale and skipped when popped.
  */
 export class TimerHeap {
   #times = new Float64Array(1024)

@@ -34,7 +34,7 @@ const DQ_MIN_K = 2
 export class DequeArena {
   data = new Int32Array(1 << 16)
   /**
-   * Per (token slot, level), at slot·levels + level: the offset of the level's deque (-1:
+   * Per (token row, level), at row·levels + level: the offset of the level's deque (-1:
    * none), its bucket ids sorted by start. Sorted arrays rather than linked lists so that
    * finding the bucket of a trader's previous swap is a search, not a walk. Kept here rather
    * than in an array per token: a JS array of four numbers cost an idle token 80 bytes and
@@ -50,9 +50,9 @@ export class DequeArena {
     this.roots = new Int32Array(levels * 1024).fill(-1)
   }
 
-  /** Makes room for slot's roots and marks its levels empty. */
-  clearRoots (slot: number): void {
-    const from = slot * this.levels
+  /** Makes room for a row's roots and marks its levels empty. */
+  clearRoots (row: number): void {
+    const from = row * this.levels
     const to = from + this.levels
     if (to > this.roots.length) {
       const used = this.roots.length
@@ -117,11 +117,18 @@ export class Token {
   readonly chain: string
   readonly token: string
   /**
-   * Index of the token's row in the engine's per-token columns: its doubles (TV_* in the
-   * engine's value array) and its deque roots (DequeArena.roots). Fixed for the token's life;
-   * -1 once it is dropped.
+   * The token's number in the engine (its entry in the slot table and its timer). Fixed for
+   * the token's life; -1 once it is dropped.
    */
   slot: number
+  /**
+   * Index of the token's row of doubles (TV_* in the engine's value array) and of its deque
+   * roots (DequeArena.roots); -1 while its one swap is kept raw. A raw token needs neither:
+   * its first-seen, last-trade and price are its raw swap's, and it has no buckets. Rows
+   * are numbered apart from slots so that the commonest token, one swap a day, does not pay
+   * ~110 bytes for them.
+   */
+  row = -1
   /** dedup table (id fingerprint → blockTime) in the engine's id TableArena: offset (-1: none), entries; its k is `idK` */
   idOff = -1
   idSize = 0
@@ -135,8 +142,6 @@ export class Token {
   raw = -1
   /** flat [blockTime, traderHi, traderLo, side, ...] of accepted swaps ahead of the clock */
   pending: number[] | null = null
-  lastB = 0
-  lastL = 0
   /**
    * idK, trK and three flags in one small integer (see the accessors): every field of an object
    * is 8 bytes on Node's default build, and these five were 40 of an idle token's 168.
@@ -170,7 +175,7 @@ export class Token {
 }
 
 /**
- * A token's doubles, a row per slot in one Float64Array of the engine (`rowWidth` doubles). As
+ * A bucketed token's doubles, a row per `row` in one Float64Array of the engine (`rowWidth` doubles). As
  * object fields each was a heap number of its own (V8 no longer stores doubles unboxed in
  * objects), and `folded` an array: 24 bytes per double, 80 for the array, and an object each
  * for the garbage collector to mark.
@@ -178,35 +183,37 @@ export class Token {
 export const TV_FIRST_SEEN = 0
 export const TV_LAST_T = 1
 export const TV_LAST_PRICE = 2
-/** time of the token's live entry in the timer heap (Infinity: none) */
-export const TV_TIMER = 3
 /** earliest blockTime in `pending` (Infinity: none) */
-export const TV_PENDING_MIN = 4
+export const TV_PENDING_MIN = 3
+/** block number and log index of the token's last trade (with TV_LAST_T, the order key) */
+export const TV_LAST_B = 4
+export const TV_LAST_L = 5
 /** + chain level k: folded[k], everything before it has moved to a coarser level (-Infinity: nothing yet) */
-export const TV_FOLDED = 5
+export const TV_FOLDED = 6
 
 /** Doubles per token row with `chainLen` chain levels. */
 export function rowWidth (chainLen: number): number { return TV_FOLDED + chainLen }
 
-/** Fresh values for the row at `o`: no swap seen, no timer, nothing pending, nothing folded. */
+/** Fresh values for the row at `o`: no swap seen, nothing pending, nothing folded. */
 export function clearValues (tv: Float64Array, o: number, width: number): void {
   tv[o + TV_FIRST_SEEN] = Infinity
   tv[o + TV_LAST_T] = -Infinity
   tv[o + TV_LAST_PRICE] = NaN
-  tv[o + TV_TIMER] = Infinity
   tv[o + TV_PENDING_MIN] = Infinity
+  tv[o + TV_LAST_B] = 0
+  tv[o + TV_LAST_L] = 0
   for (let i = TV_FOLDED; i < width; i++) tv[o + i] = -Infinity
 }
 
 /** Number of buckets of level l. */
 export function countOf (dq: DequeArena, tok: Token, l: number): number {
-  const off = dq.roots[tok.slot * dq.levels + l]
+  const off = dq.roots[tok.row * dq.levels + l]
   return off < 0 ? 0 : dq.data[off + DQ_N]
 }
 
 /** Last bucket of level l, or -1. */
 export function tailOf (dq: DequeArena, tok: Token, l: number): number {
-  const off = dq.roots[tok.slot * dq.levels + l]
+  const off = dq.roots[tok.row * dq.levels + l]
   if (off < 0) return -1
   const q = dq.data
   return q[off + DQ_N] === 0 ? -1 : q[q[off + DQ_H] + q[off + DQ_N] - 1]
@@ -214,7 +221,7 @@ export function tailOf (dq: DequeArena, tok: Token, l: number): number {
 
 /** First bucket of level l, or -1. */
 export function headOf (dq: DequeArena, tok: Token, l: number): number {
-  const off = dq.roots[tok.slot * dq.levels + l]
+  const off = dq.roots[tok.row * dq.levels + l]
   if (off < 0) return -1
   const q = dq.data
   return q[off + DQ_N] === 0 ? -1 : q[q[off + DQ_H]]
@@ -222,23 +229,23 @@ export function headOf (dq: DequeArena, tok: Token, l: number): number {
 
 /** Removes the first bucket of level l (which must exist); frees the deque when empty. */
 export function shift (dq: DequeArena, tok: Token, l: number): void {
-  const off = dq.roots[tok.slot * dq.levels + l]
+  const off = dq.roots[tok.row * dq.levels + l]
   const q = dq.data
   const n = q[off + DQ_N] - 1
-  if (n === 0) { dq.free(off); dq.roots[tok.slot * dq.levels + l] = -1; return }
+  if (n === 0) { dq.free(off); dq.roots[tok.row * dq.levels + l] = -1; return }
   q[off + DQ_N] = n
   q[off + DQ_H]++
 }
 
 /** Inserts bucket `b` at absolute position `pos` of level l's deque (pos in [head, head+count]). */
 export function insertAt (dq: DequeArena, tok: Token, l: number, pos: number, b: number): void {
-  let off = dq.roots[tok.slot * dq.levels + l]
+  let off = dq.roots[tok.row * dq.levels + l]
   if (off < 0) {
     off = dq.alloc(DQ_MIN_K)
     const q = dq.data
     q[off + DQ_FIRST] = b
     q[off + DQ_N] = 1
-    dq.roots[tok.slot * dq.levels + l] = off
+    dq.roots[tok.row * dq.levels + l] = off
     return
   }
   let q = dq.data
@@ -258,7 +265,7 @@ export function insertAt (dq: DequeArena, tok: Token, l: number, pos: number, b:
       pos += grown + DQ_FIRST - h
       dq.free(off)
       off = grown
-      dq.roots[tok.slot * dq.levels + l] = off
+      dq.roots[tok.row * dq.levels + l] = off
     }
     h = off + DQ_FIRST
   }
@@ -270,7 +277,7 @@ export function insertAt (dq: DequeArena, tok: Token, l: number, pos: number, b:
 
 /** Gives a quiet token's deque back the room its busy hours needed. */
 export function shrink (dq: DequeArena, tok: Token, l: number): void {
-  const off = dq.roots[tok.slot * dq.levels + l]
+  const off = dq.roots[tok.row * dq.levels + l]
   if (off < 0) return
   let q = dq.data
   const n = q[off + DQ_N]
@@ -284,11 +291,11 @@ export function shrink (dq: DequeArena, tok: Token, l: number): void {
   q.copyWithin(small + DQ_FIRST, h, h + n)
   q[small + DQ_N] = n
   dq.free(off)
-  dq.roots[tok.slot * dq.levels + l] = small
+  dq.roots[tok.row * dq.levels + l] = small
 }
 
 /** Appends bucket `b` (a start later than every bucket of the level). */
 export function appendTo (dq: DequeArena, tok: Token, l: number, b: number): void {
-  const off = dq.roots[tok.slot * dq.levels + l]
+  const off = dq.roots[tok.row * dq.levels + l]
   insertAt(dq, tok, l, off < 0 ? 0 : dq.data[off + DQ_H] + dq.data[off + DQ_N], b)
 }
