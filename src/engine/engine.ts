@@ -11,7 +11,8 @@ import {
 import { TimerHeap } from './timer-heap.js'
 import {
   Token, DequeArena, TR_SIDE, TR_STRIDE, latestAny, DQ_H, DQ_N, tailOf, insertAt, shift, shrink,
-  TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_LAST_B, TV_LAST_L, TV_PENDING_MIN, TV_FOLDED, rowWidth, clearValues
+  TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_LAST_B, TV_LAST_L, TV_PENDING_MIN, TV_FOLDED, rowWidth, clearValues,
+  TI_ID_OFF, TI_ID_SIZE, TI_TR_OFF, TI_TR_SIZE, TI_STRIDE
 } from './token.js'
 import { grown } from './grow.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
@@ -125,6 +126,8 @@ export class Engine {
   /** bucketed tokens' doubles, a row of #tvw per `row` (token.ts TV_*) */
   #tv: Float64Array
   readonly #tvw: number
+  /** bucketed tokens' table handles, a row of TI_STRIDE per `row` (token.ts TI_*) */
+  #ti = new Int32Array(1024 * TI_STRIDE)
   readonly #freeRows: number[] = []
   /** rows ever handed out: the next new one */
   #rowTop = 0
@@ -272,18 +275,20 @@ export class Engine {
     }
     if (timer !== timer) {
       const ida = this.#idArena
-      if (tok.idOff < 0) { tok.idOff = ida.create(1); tok.idK = ida.k }
-      const slot = ida.find(tok.idOff, tok.idK, idHi, idLo)
+      const ti = this.#ti
+      const io = tok.row * TI_STRIDE
+      if (ti[io + TI_ID_OFF] < 0) { ti[io + TI_ID_OFF] = ida.create(1); tok.idK = ida.k }
+      const slot = ida.find(ti[io + TI_ID_OFF], tok.idK, idHi, idLo)
       if (slot >= 0) {
         if (ida.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
         ida.data[slot] = t // an expired entry: the id is new again
       } else {
-        if (ida.full(tok.idSize, tok.idK)) {
-          tok.idOff = ida.rebuild(tok.idOff, tok.idK, this.#horizonStart)
-          tok.idK = ida.k; tok.idSize = ida.live
+        if (ida.full(ti[io + TI_ID_SIZE], tok.idK)) {
+          ti[io + TI_ID_OFF] = ida.rebuild(ti[io + TI_ID_OFF], tok.idK, this.#horizonStart)
+          tok.idK = ida.k; ti[io + TI_ID_SIZE] = ida.live
         }
-        ida.data[ida.insert(tok.idOff, tok.idK, idHi, idLo)] = t
-        tok.idSize++
+        ida.data[ida.insert(ti[io + TI_ID_OFF], tok.idK, idHi, idLo)] = t
+        ti[io + TI_ID_SIZE]++
       }
       const sv = this.#sv
       this.#fillRow(sv, 0, s)
@@ -437,9 +442,11 @@ export class Engine {
     tv[vo + TV_LAST_B] = d[o + R_BN]; tv[vo + TV_LAST_L] = ints[2 * (o + R_SL) + 1]
     if (t < this.#horizonStart) { rp.release(tok.raw); tok.raw = -1; return }
     const ida = this.#idArena
-    tok.idOff = ida.create(1); tok.idK = ida.k
-    ida.data[ida.insert(tok.idOff, tok.idK, idHi, idLo)] = t
-    tok.idSize = 1
+    const ti = this.#ti
+    const io = tok.row * TI_STRIDE
+    ti[io + TI_ID_OFF] = ida.create(1); tok.idK = ida.k
+    ida.data[ida.insert(ti[io + TI_ID_OFF], tok.idK, idHi, idLo)] = t
+    ti[io + TI_ID_SIZE] = 1
     // #place reads the trader from #tr, which holds the swap being ingested: keep it aside
     const tr = this.#tr
     const h0 = tr[0]; const h1 = tr[1]
@@ -532,6 +539,9 @@ export class Engine {
     }
     clearValues(this.#tv, row * this.#tvw, this.#tvw)
     this.#dq.clearRoots(row)
+    if ((row + 1) * TI_STRIDE > this.#ti.length) this.#ti = grown(this.#ti, row * TI_STRIDE, (row + 1) * TI_STRIDE)
+    const io = row * TI_STRIDE
+    this.#ti[io + TI_ID_OFF] = -1; this.#ti[io + TI_ID_SIZE] = 0; this.#ti[io + TI_TR_OFF] = -1; this.#ti[io + TI_TR_SIZE] = 0
     tok.row = row
   }
 
@@ -637,15 +647,17 @@ export class Engine {
     const f = this.#f
     const t = f[F_T]
     const tra = this.#traderArena
-    if (tok.trOff < 0) { tok.trOff = tra.create(1); tok.trK = tra.k }
-    let base = tra.find(tok.trOff, tok.trK, hi, lo)
+    const ti = this.#ti
+    const io = tok.row * TI_STRIDE
+    if (ti[io + TI_TR_OFF] < 0) { ti[io + TI_TR_OFF] = tra.create(1); tok.trK = tra.k }
+    let base = tra.find(ti[io + TI_TR_OFF], tok.trK, hi, lo)
     if (base < 0) {
-      if (tra.full(tok.trSize, tok.trK)) {
-        tok.trOff = tra.rebuild(tok.trOff, tok.trK, this.#horizonStart)
-        tok.trK = tra.k; tok.trSize = tra.live
+      if (tra.full(ti[io + TI_TR_SIZE], tok.trK)) {
+        ti[io + TI_TR_OFF] = tra.rebuild(ti[io + TI_TR_OFF], tok.trK, this.#horizonStart)
+        tok.trK = tra.k; ti[io + TI_TR_SIZE] = tra.live
       }
-      base = tra.insert(tok.trOff, tok.trK, hi, lo)
-      tok.trSize++
+      base = tra.insert(ti[io + TI_TR_OFF], tok.trK, hi, lo)
+      ti[io + TI_TR_SIZE]++
       const d = tra.data
       d[base + TR_SIDE] = -Infinity
       d[base + TR_SIDE + 1] = -Infinity
@@ -890,8 +902,10 @@ export class Engine {
       dq.free(off)
       dq.roots[r] = -1
     }
-    if (tok.idOff >= 0) { this.#idArena.free(tok.idOff, tok.idK); tok.idOff = -1; tok.idSize = 0 }
-    if (tok.trOff >= 0) { this.#traderArena.free(tok.trOff, tok.trK); tok.trOff = -1; tok.trSize = 0 }
+    const ti = this.#ti
+    const io = tok.row * TI_STRIDE
+    if (ti[io + TI_ID_OFF] >= 0) { this.#idArena.free(ti[io + TI_ID_OFF], tok.idK); ti[io + TI_ID_OFF] = -1; ti[io + TI_ID_SIZE] = 0 }
+    if (ti[io + TI_TR_OFF] >= 0) { this.#traderArena.free(ti[io + TI_TR_OFF], tok.trK); ti[io + TI_TR_OFF] = -1; ti[io + TI_TR_SIZE] = 0 }
     this.#freeRows.push(tok.row)
     tok.row = -1
   }
@@ -1111,8 +1125,9 @@ export class Engine {
       const hi = p[i + 1]; const lo = p[i + 2]; const side = p[i + 3]
       let latestAnyTime = -Infinity
       let latestSide = -Infinity
-      if (tok.trOff >= 0) {
-        const base = tra.find(tok.trOff, tok.trK, hi, lo)
+      const trOff = this.#ti[tok.row * TI_STRIDE + TI_TR_OFF]
+      if (trOff >= 0) {
+        const base = tra.find(trOff, tok.trK, hi, lo)
         if (base >= 0) {
           latestAnyTime = latestAny(tra.data, base)
           latestSide = tra.data[base + TR_SIDE + side]
@@ -1285,6 +1300,8 @@ export class Engine {
   /** @internal bucketed tokens' doubles (token.ts TV_*), a row of `_tvWidth` per `row`; replaced when it grows */
   get _tv (): Float64Array { return this.#tv }
   /** @internal */ get _tvWidth (): number { return this.#tvw }
+  /** @internal bucketed tokens' table handles (token.ts TI_*), a row of TI_STRIDE per `row`; replaced when it grows */
+  get _ti (): Int32Array { return this.#ti }
   /** @internal */ _discard (tok: Token): void {
     this.#freeState(tok)
     this.#freeSlots.push(tok.slot)

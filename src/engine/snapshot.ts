@@ -6,7 +6,8 @@ import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
 } from './bucket-pool.js'
-import { type Token, DQ_H, DQ_N, appendTo, latestAny, TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_LAST_B, TV_LAST_L, TV_PENDING_MIN, TV_FOLDED } from './token.js'
+import { type Token, DQ_H, DQ_N, appendTo, latestAny, TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_LAST_B, TV_LAST_L, TV_PENDING_MIN, TV_FOLDED,
+  TI_ID_OFF, TI_ID_SIZE, TI_TR_OFF, TI_TR_SIZE, TI_STRIDE } from './token.js'
 import type { WindowSpec } from './windows.js'
 import { RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, limbFits } from './raw-swap.js'
 
@@ -146,8 +147,9 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
       w.f64(d[o + B_CLOSE_P]); w.f64(d[o + B_CLOSE_T]); w.f64(d[o + B_CLOSE_B]); w.u32(d[o + B_CLOSE_L])
     }
   }
-  writeTable(w, e._traderArena, tok.trOff, tok.trK, hs, true)
-  writeTable(w, e._idArena, tok.idOff, tok.idK, hs, false)
+  const io = tok.row * TI_STRIDE
+  writeTable(w, e._traderArena, e._ti[io + TI_TR_OFF], tok.trK, hs, true)
+  writeTable(w, e._idArena, e._ti[io + TI_ID_OFF], tok.idK, hs, false)
   const p = tok.pending ?? []
   w.u32(p.length / 4)
   for (let i = 0; i < p.length; i += 4) { w.f64(p[i]); w.i32(p[i + 1]); w.i32(p[i + 2]); w.u8(p[i + 3]) }
@@ -290,8 +292,12 @@ function readTokenState (r: Reader, e: Engine, tok: Token): void {
       prevStart = d[o + B_START]
     }
   }
-  tok.trOff = readTable(r, e._traderArena, true); tok.trK = e._traderArena.k; tok.trSize = e._traderArena.live
-  tok.idOff = readTable(r, e._idArena, false); tok.idK = e._idArena.k; tok.idSize = e._idArena.live
+  // each handle stored as soon as its table exists, so a truncated input leaves nothing outside the token
+  const io = tok.row * TI_STRIDE
+  const trOff = readTable(r, e._traderArena, true)
+  e._ti[io + TI_TR_OFF] = trOff; tok.trK = e._traderArena.k; e._ti[io + TI_TR_SIZE] = e._traderArena.live
+  const idOff = readTable(r, e._idArena, false)
+  e._ti[io + TI_ID_OFF] = idOff; tok.idK = e._idArena.k; e._ti[io + TI_ID_SIZE] = e._idArena.live
   const np = r.u32()
   if (np > 0) {
     tok.pending = []

@@ -129,12 +129,6 @@ export class Token {
    * ~110 bytes for them.
    */
   row = -1
-  /** dedup table (id fingerprint → blockTime) in the engine's id TableArena: offset (-1: none), entries; its k is `idK` */
-  idOff = -1
-  idSize = 0
-  /** trader table (fingerprint → TR_* times) in the engine's trader TableArena; its k is `trK` */
-  trOff = -1
-  trSize = 0
   /**
    * The token's one swap kept raw (an entry of the engine's raw pool, raw-swap.ts), -1 once it
    * has buckets and tables instead. A raw token has no buckets, tables or pending swaps.
@@ -190,6 +184,19 @@ export const TV_LAST_B = 4
 export const TV_LAST_L = 5
 /** + chain level k: folded[k], everything before it has moved to a coarser level (-Infinity: nothing yet) */
 export const TV_FOLDED = 6
+
+/**
+ * A bucketed token's tables, TI_STRIDE int32s per `row` in the engine's Int32Array (`_ti`): the
+ * dedup table (id fingerprint → blockTime) in the id TableArena and the trader table
+ * (fingerprint → TR_* times) in the trader TableArena, each as its offset (-1: none) and entry
+ * count; their k are the Token's `idK` and `trK`. Object fields until 12-06: 32 bytes of every
+ * token, raw ones included, which have no tables.
+ */
+export const TI_ID_OFF = 0
+export const TI_ID_SIZE = 1
+export const TI_TR_OFF = 2
+export const TI_TR_SIZE = 3
+export const TI_STRIDE = 4
 
 /** Doubles per token row with `chainLen` chain levels. */
 export function rowWidth (chainLen: number): number { return TV_FOLDED + chainLen }
