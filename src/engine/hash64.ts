@@ -47,7 +47,7 @@ export function hashString (s: string): void {
  *
  *   block: [hi0 lo0 | v0.0 ..][hi1 lo1 | v1.0 ..] ...   (hi, lo) = (0, 0): empty
  *
- * A table is its block's offset and k, kept by its owner (a Token's idOff/idK, trOff/trK):
+ * A table is its block's offset and k, kept by its owner (a token's TI_* row and idK/trK):
  * no object per table. Per-token tables used to be a JS array each; with 100k tokens their
  * growth and survival made scavenges cost about a quarter of ingest time. Blocks in one typed
  * array are invisible to the garbage collector, and a freed block is reused by the next table

@@ -122,8 +122,8 @@ export class Token {
    */
   slot: number
   /**
-   * Index of the token's row of doubles (TV_* in the engine's value array) and of its deque
-   * roots (DequeArena.roots); -1 while its one swap is kept raw. A raw token needs neither:
+   * Index of the token's row of doubles (TV_* in the engine's value array), of its table
+   * handles (TI_*) and of its deque roots (DequeArena.roots); -1 while its one swap is kept raw. A raw token needs neither:
    * its first-seen, last-trade and price are its raw swap's, and it has no buckets. Rows
    * are numbered apart from slots so that the commonest token, one swap a day, does not pay
    * ~110 bytes for them.
