@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { createEdgeServer } from '../edge/edge-server.js'
 import { createLogStatsFeed } from '../edge/log-stats-feed.js'
@@ -9,11 +8,10 @@ import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { parseFlags, resolve, intFlag, windowsFlag } from './flags.js'
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, prefixedTopics } from './connections.js'
 import { orCloseOpened } from '../close-on-failure.js'
+import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
 import { createLogger } from './logger.js'
 import { EXIT_OK } from './cli-error.js'
 
-/** The dashboard's static files, found from src/cli and from dist/cli alike. */
-export const DASHBOARD_DIR = fileURLToPath(new URL('../../src/edge/dashboard', import.meta.url))
 
 export const EDGE_HELP = `Usage: volumer edge [options]
 

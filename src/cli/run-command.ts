@@ -8,7 +8,6 @@ import { createInProcessSchemaRegistry, createSwapEncoder, swapToRecord, type Sw
 import { createPgliteCheckpointStore } from '../store/pglite-checkpoint-store.js'
 import { createProcessor } from '../processor/processor.js'
 import { createProcessorMetrics } from '../processor/processor-metrics.js'
-import { createEdgeServer } from '../edge/edge-server.js'
 import { createLogStatsFeed } from '../edge/log-stats-feed.js'
 import { createSwapGenerator, createReplayTimeline, createPacer } from '../generator/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
@@ -18,7 +17,7 @@ import type { Swap } from '../swap/swap.js'
 import { DEFAULT_TOPICS } from '../processor/topics.js'
 import { parseFlags, resolve, intFlag, numberFlag, windowsFlag } from './flags.js'
 import { createLogger } from './logger.js'
-import { DASHBOARD_DIR } from './edge-command.js'
+import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
 import { UsageError, EXIT_OK } from './cli-error.js'
 import { isVolumerError } from '../errors.js'
 
@@ -113,6 +112,9 @@ export async function runCommand (argv: string[]): Promise<number> {
 
   let edge
   try {
+    // loaded here, not at the top: a failure before this point (bad flags, an unusable --data)
+    // then reports without the banner uWebSockets.js prints on a Node it has no build for
+    const { createEdgeServer } = await import('../edge/edge-server.js')
     edge = await createEdgeServer({
       port: config.port,
       host: config.host,
