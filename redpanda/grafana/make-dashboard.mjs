@@ -161,7 +161,7 @@ timeseries('Checkpoint duration', 'volumer_processor_checkpoint_duration_seconds
 timeseries('Checkpoint size', 'volumer_processor_checkpoint_size_bytes: the last checkpoint each processor stored', 'bytes', [
   ['volumer_processor_checkpoint_size_bytes', '{{instance}}']
 ])
-timeseries('Restore duration', 'volumer_processor_restore_duration_seconds: checkpoint + changelog replay of one partition after an assignment (failover)', 's', [
+timeseries('Restore duration', 'volumer_processor_restore_duration_seconds: from an assignment (failover) until the partition is restored: checkpoint + changelog replay, and any wait for the previous owner\'s open transaction', 's', [
   [q(0.99, 'volumer_processor_restore_duration_seconds'), 'p99'],
   ['max by (instance) (rate(volumer_processor_restore_duration_seconds_sum[$__rate_interval]) / rate(volumer_processor_restore_duration_seconds_count[$__rate_interval]))', 'mean {{instance}}'],
   ['sum(increase(volumer_processor_restore_duration_seconds_count[$__rate_interval]))', 'restores']

@@ -40,7 +40,7 @@ export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
     cycleSeconds: new Histogram({ name: 'volumer_processor_cycle_duration_seconds', help: 'Time from the start of a cycle to its commit', buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5], registers: r }),
     checkpointSeconds: new Histogram({ name: 'volumer_processor_checkpoint_duration_seconds', help: 'Time to snapshot and store one partition checkpoint', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: r }),
     checkpointBytes: new Gauge({ name: 'volumer_processor_checkpoint_size_bytes', help: 'Size of the last stored checkpoint', registers: r }),
-    restoreSeconds: new Histogram({ name: 'volumer_processor_restore_duration_seconds', help: 'Time to restore one partition (checkpoint + changelog)', buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: r }),
+    restoreSeconds: new Histogram({ name: 'volumer_processor_restore_duration_seconds', help: 'Time from a partition\'s assignment until it is restored (checkpoint + changelog, and any wait for a previous owner\'s open transaction)', buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: r }),
     assignedPartitions: new Gauge({ name: 'volumer_processor_assigned_partitions', help: 'Input partitions this processor owns', registers: r }),
     tokens: new Gauge({ name: 'volumer_processor_tokens', help: 'Tokens with state held by this processor', registers: r }),
     lag: new Gauge({ name: 'volumer_processor_consumer_lag', help: 'Records in the swaps partition not yet processed (as of the last lag sample)', labelNames: ['partition'], registers: r }),

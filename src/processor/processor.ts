@@ -14,7 +14,7 @@ import { isVolumerError, VolumerError } from '../errors.js'
 import { systemClock, type Clock } from '../clock.js'
 import { DEFAULT_TOPICS, type TopicNames } from './topics.js'
 import type { ProcessorMetrics } from './processor-metrics.js'
-import { restorePartition } from './restore-partition.js'
+import { loadCheckpoint, replayChangelog } from './restore-partition.js'
 
 export interface ProcessorOptions {
   log: Log
@@ -170,17 +170,37 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   async function onAssign (partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
     const mine = partitions.filter((tp) => tp.topic === topics.swaps && !tasks.has(tp.partition))
     if (mine.length === 0) return []
-    // Offsets first: under read_committed the fetch is "stable", it waits until a previous
-    // owner's open transaction (a zombie paused between sendOffsets and commit) is committed
-    // or aborted. Only then is the changelog complete up to those offsets (KIP-447).
-    const committed = await consumer!.committed(mine)
+    // Under read_committed the offset fetch is "stable": it waits until a previous owner's open
+    // transaction (a killed processor's, or a zombie paused between sendOffsets and commit) is
+    // committed or aborted, up to the transaction timeout. Only then is the changelog complete
+    // up to those offsets (KIP-447). The checkpoints do not depend on it (loadCheckpoint): they
+    // are fetched and decoded meanwhile, in parallel, so a takeover does not add that work to
+    // the wait.
+    const t0 = performance.now()
+    const ctx = { log, store: opts.store, stateDecoder, swapDecoder, groupId, stateTopic: topics.state, windows, skewMs, now: clock.now(), logger }
+    const loading = new Map(mine.map((tp) => {
+      const at = performance.now()
+      const p = loadCheckpoint(ctx, tp.partition).then((loaded) => ({ loaded, seconds: (performance.now() - at) / 1000 }))
+      // handled where it is awaited below; without this a failure during the offset fetch
+      // would be an unhandled rejection
+      p.catch(() => {})
+      return [tp.partition, p]
+    }))
+    let committed: TopicPartitionOffset[]
+    try {
+      committed = await consumer!.committed(mine)
+    } catch (err) {
+      await Promise.allSettled(loading.values())
+      throw err
+    }
+    const offsetsWaitSeconds = (performance.now() - t0) / 1000
     const startAt = new Map(committed.map((c) => [c.partition, c.offset]))
-    // in parallel: a takeover restores every moved partition at once, not one after another
     await Promise.all(mine.map(async (tp) => {
-      const t0 = performance.now()
-      const restored = await restorePartition({
-        log, store: opts.store, stateDecoder, swapDecoder, groupId, stateTopic: topics.state, windows, skewMs, now: clock.now(), logger
-      }, tp.partition)
+      const { loaded, seconds: checkpointSeconds } = await loading.get(tp.partition)!
+      const t1 = performance.now()
+      const restored = await replayChangelog(ctx, tp.partition, loaded)
+      const changelogSeconds = (performance.now() - t1) / 1000
+      // from the assignment: what the partition's readers waited for
       const seconds = (performance.now() - t0) / 1000
       m.restoreSeconds.observe(seconds)
       if (opts.reportAllOnRestore === true) restored.engine.resetReported()
@@ -202,8 +222,16 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         baseAt: restored.checkpointAt ?? clock.now()
       })
       logger.info({
-        partition: tp.partition, seconds: Number(seconds.toFixed(3)), tokens: restored.engine.tokenCount,
-        checkpointOffset: restored.checkpoint?.inputOffset ?? null, changelogRecords: restored.changelogRecords
+        partition: tp.partition,
+        seconds: Number(seconds.toFixed(3)),
+        offsetsWaitSeconds: Number(offsetsWaitSeconds.toFixed(3)),
+        checkpointSeconds: Number(checkpointSeconds.toFixed(3)),
+        changelogSeconds: Number(changelogSeconds.toFixed(3)),
+        readerOpenSeconds: Number(restored.readerOpenSeconds.toFixed(3)),
+        pollSeconds: Number(restored.pollSeconds.toFixed(3)),
+        tokens: restored.engine.tokenCount,
+        checkpointOffset: restored.checkpoint?.inputOffset ?? null,
+        changelogRecords: restored.changelogRecords
       }, 'partition restored')
     }))
     m.assignedPartitions.set(tasks.size)
