@@ -14,7 +14,7 @@ import {
   TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_LAST_B, TV_LAST_L, TV_PENDING_MIN, TV_FOLDED, rowWidth, clearValues,
   TI_ID_OFF, TI_ID_SIZE, TI_TR_OFF, TI_TR_SIZE, TI_STRIDE
 } from './token.js'
-import { grown } from './grow.js'
+import { grown, grownFilled } from './grow.js'
 import { snapshotEngine, snapshotToken, restoreToken } from './snapshot.js'
 import {
   RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, fitsRaw,
@@ -519,11 +519,7 @@ export class Engine {
     else {
       slot = this.#slotTop++
       this.#slots.push(undefined)
-      if (slot >= this.#timers.length) {
-        const used = this.#timers.length
-        this.#timers = grown(this.#timers, used, slot + 1)
-        this.#timers.fill(Infinity, used)
-      }
+      if (slot >= this.#timers.length) this.#timers = grownFilled(this.#timers, slot + 1, Infinity)
     }
     this.#timers[slot] = Infinity
     return new Token(chain, token, slot)

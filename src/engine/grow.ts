@@ -12,3 +12,11 @@ export function grown<T extends Float64Array | Int32Array> (a: T, used: number, 
   next.set(a.subarray(0, used))
   return next
 }
+
+/** `grown` keeping all of `a`, its new elements set to `fill` (an array indexed by id whose empty value is not 0). */
+export function grownFilled<T extends Float64Array | Int32Array> (a: T, need: number, fill: number): T {
+  const used = a.length
+  const next = grown(a, used, need)
+  next.fill(fill, used)
+  return next
+}

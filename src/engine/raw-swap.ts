@@ -46,13 +46,12 @@ const I32 = 0x7fffffff
 export function fitsRaw (s: Swap): boolean {
   const u = s.amountUsd
   const a = s.amount
-  const li = s.logIndex
-  return li >= 0 && li <= I32 && li === Math.floor(li) &&
-    limbFits(u.l0) && limbFits(u.l1) && limbFits(u.l2) && limbFits(u.l3) &&
-    limbFits(a.l0) && limbFits(a.l1) && limbFits(a.l2) && limbFits(a.l3)
+  return fitsInt32(s.logIndex) &&
+    fitsInt32(u.l0) && fitsInt32(u.l1) && fitsInt32(u.l2) && fitsInt32(u.l3) &&
+    fitsInt32(a.l0) && fitsInt32(a.l1) && fitsInt32(a.l2) && fitsInt32(a.l3)
 }
 
-/** A limb that survives a round trip through an Int32Array. */
-export function limbFits (x: number): boolean {
+/** A non-negative integer that survives a round trip through an Int32Array (a limb, a logIndex). */
+export function fitsInt32 (x: number): boolean {
   return x >= 0 && x <= I32 && x === Math.floor(x)
 }

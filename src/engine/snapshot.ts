@@ -9,7 +9,7 @@ import {
 import { type Token, DQ_H, DQ_N, appendTo, latestAny, TV_FIRST_SEEN, TV_LAST_T, TV_LAST_PRICE, TV_LAST_B, TV_LAST_L, TV_PENDING_MIN, TV_FOLDED,
   TI_ID_OFF, TI_ID_SIZE, TI_TR_OFF, TI_TR_SIZE, TI_STRIDE } from './token.js'
 import type { WindowSpec } from './windows.js'
-import { RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, limbFits } from './raw-swap.js'
+import { RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, fitsInt32 } from './raw-swap.js'
 
 /*
  * Snapshot encoding, little-endian, version 3:
@@ -107,19 +107,20 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   const hs = e.horizonStart
   w.str(tok.chain); w.str(tok.token)
   const raw = tok.raw >= 0
+  const tv = e._tv
+  const F = tok.row * e._tvWidth + TV_FOLDED
+  // a token that has folded nothing yet writes no fold times (they would all be -Infinity)
+  let folded = false
   if (raw) {
     // a raw token has no row: its one swap is its first and its last
     const rd = e._rawPool.data
     const ro = tok.raw * RAW_STRIDE
     w.f64(rd[ro + R_T]); w.f64(rd[ro + R_T]); w.f64(rd[ro + R_BN]); w.f64(e._rawPool.ints[2 * (ro + R_SL) + 1]); w.f64(rd[ro + R_PRICE])
+  } else {
+    const vo = tok.row * e._tvWidth
+    w.f64(tv[vo + TV_FIRST_SEEN]); w.f64(tv[vo + TV_LAST_T]); w.f64(tv[vo + TV_LAST_B]); w.f64(tv[vo + TV_LAST_L]); w.f64(tv[vo + TV_LAST_PRICE])
+    for (let k = 0; k < e._chainLength; k++) if (tv[F + k] > -Infinity) folded = true
   }
-  const tv = e._tv
-  const vo = tok.row * e._tvWidth
-  if (!raw) { w.f64(tv[vo + TV_FIRST_SEEN]); w.f64(tv[vo + TV_LAST_T]); w.f64(tv[vo + TV_LAST_B]); w.f64(tv[vo + TV_LAST_L]); w.f64(tv[vo + TV_LAST_PRICE]) }
-  // a token that has folded nothing yet writes no fold times (they would all be -Infinity)
-  const F = vo + TV_FOLDED
-  let folded = false
-  if (!raw) for (let k = 0; k < e._chainLength; k++) if (tv[F + k] > -Infinity) folded = true
   w.u8((tok.reported ? 1 : 0) | (tok.dirty ? 2 : 0) | (folded ? 4 : 0) | (raw ? 8 : 0)); w.i32(tok.repHi); w.i32(tok.repLo)
   if (folded) for (let k = 0; k < e._chainLength; k++) w.f64(tv[F + k])
   if (raw) { writeRaw(w, e, tok.raw); return }
@@ -184,13 +185,13 @@ function readRaw (r: Reader, e: Engine, tok: Token): void {
     for (let k = 0; k < 4; k++) {
       const limb = k < 3 ? r.u32() : r.f64()
       // the engine keeps only such swaps raw (fitsRaw), so another value is a damaged snapshot
-      if (!limbFits(limb)) throw new VolumerError('BAD_SNAPSHOT', 'raw swap with an amount limb out of range')
+      if (!fitsInt32(limb)) throw new VolumerError('BAD_SNAPSHOT', 'raw swap with an amount limb out of range')
       ints[2 * (o + f) + k] = limb
     }
   }
   d[o + R_PRICE] = r.f64(); d[o + R_BN] = r.f64()
   const li = r.f64()
-  if (!limbFits(li)) throw new VolumerError('BAD_SNAPSHOT', 'raw swap with a logIndex out of range')
+  if (!fitsInt32(li)) throw new VolumerError('BAD_SNAPSHOT', 'raw swap with a logIndex out of range')
   ints[2 * (o + R_SL) + 1] = li
   ints[2 * (o + R_TRADER)] = r.i32(); ints[2 * (o + R_TRADER) + 1] = r.i32()
   ints[2 * (o + R_ID)] = r.i32(); ints[2 * (o + R_ID) + 1] = r.i32()

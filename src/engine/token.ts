@@ -1,4 +1,4 @@
-import { grown } from './grow.js'
+import { grown, grownFilled } from './grow.js'
 
 /**
  * Per trader: the latest *settled* swap time as a buyer and as a seller. The latest time
@@ -54,11 +54,7 @@ export class DequeArena {
   clearRoots (row: number): void {
     const from = row * this.levels
     const to = from + this.levels
-    if (to > this.roots.length) {
-      const used = this.roots.length
-      this.roots = grown(this.roots, used, to)
-      this.roots.fill(-1, used)
-    }
+    if (to > this.roots.length) this.roots = grownFilled(this.roots, to, -1)
     this.roots.fill(-1, from, to)
   }
 
@@ -123,10 +119,10 @@ export class Token {
   slot: number
   /**
    * Index of the token's row of doubles (TV_* in the engine's value array), of its table
-   * handles (TI_*) and of its deque roots (DequeArena.roots); -1 while its one swap is kept raw. A raw token needs neither:
-   * its first-seen, last-trade and price are its raw swap's, and it has no buckets. Rows
-   * are numbered apart from slots so that the commonest token, one swap a day, does not pay
-   * ~110 bytes for them.
+   * handles (TI_*) and of its deque roots (DequeArena.roots); -1 while its one swap is kept
+   * raw. A raw token needs none of them: its first-seen, last trade and price are its raw
+   * swap's, and it has no tables or buckets. Rows are numbered apart from slots so that the
+   * commonest token, one swap a day, does not pay ~110 bytes for them.
    */
   row = -1
   /**
