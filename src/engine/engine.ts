@@ -307,8 +307,7 @@ export class Engine {
     // (a new raw token's first-seen, last trade and price are its raw swap's)
     if (!tok.dirty) { tok.dirty = true; this.#dirty.push(tok) }
     tok.stateDirty = true
-    const slot = tok.slot
-    if (timer < this.#timers[slot]) { this.#timers[slot] = timer; this.#heap.push(timer, slot) }
+    this.#setTimer(tok, timer)
     this.counters.counted++
     return COUNTED
   }
