@@ -221,6 +221,32 @@ async function cycledFigures (base: Swap[]): Promise<{ rate: number, gcShare: nu
   return { rate: r.rate, gcShare: r.gcShare, tokens: r.engine.tokenCount, buckets: r.engine.liveBuckets }
 }
 
+/**
+ * The Zipf scenario's figures, and advance + drain per clock-second on its state (every token
+ * in it active), without its engine, for the reason cycledFigures gives.
+ */
+async function zipfFigures (): Promise<{ rate: number, gcShare: number, tokens: number, drainMs: number, drainTokens: number, reportedPerSecond: number }> {
+  const r = await best(zipfSwaps(100_000))
+  const engine = r.engine
+  const tokens = engine.tokenCount
+  engine.drain(() => {})
+  let reported = 0
+  const seconds = 60
+  const t = process.hrtime.bigint()
+  for (let s = 1; s <= seconds; s++) {
+    engine.advance(engine.now + 1000)
+    reported += engine.drain(() => {})
+  }
+  const drainMs = Number(process.hrtime.bigint() - t) / 1e6 / seconds
+  return { rate: r.rate, gcShare: r.gcShare, tokens, drainMs, drainTokens: engine.tokenCount, reportedPerSecond: reported / seconds }
+}
+
+/** The Zipf stream into an engine at capacity (ingestWarm), without its engine. */
+async function zipfAtCapacityFigures (): Promise<{ rate: number, gcShare: number }> {
+  const r = await best(zipfSwaps(100_000), true)
+  return { rate: r.rate, gcShare: r.gcShare }
+}
+
 function rateLine (r: { rate: number, gcShare: number }): string {
   return `${Math.round(r.rate).toLocaleString()} swaps/s; GC pauses ${(100 * r.gcShare).toFixed(1)} % of the timed ingest (net of them: ${Math.round(r.rate / (1 - r.gcShare)).toLocaleString()} swaps/s)`
 }
@@ -302,7 +328,7 @@ async function main (): Promise<void> {
   console.log(`engine bench: ${N.toLocaleString()} swaps per scenario, ${RATE} swaps per clock-second, node ${process.version}`)
   const base = sampleSwaps()
 
-  // ENGINE_BENCH_ONLY=cycled|zipf runs one ingest scenario and writes nothing (for --cpu-prof)
+  // ENGINE_BENCH_ONLY=cycled|zipf|zipf-warm runs one ingest scenario and writes nothing (for --cpu-prof)
   const only = process.env.ENGINE_BENCH_ONLY
   if (only === 'zipf' || only === 'zipf-warm' || only === 'cycled') {
     const r = only === 'cycled' ? await best(() => cycledSample(base)) : await best(zipfSwaps(Number(process.env.ENGINE_BENCH_TOKENS ?? 100_000)), only === 'zipf-warm')
@@ -312,27 +338,12 @@ async function main (): Promise<void> {
   const a = await cycledFigures(base)
   console.log(`a) shared sample cycled:   ${rateLine(a)} (${a.tokens} tokens, ${a.buckets} buckets)`)
 
-  let b: { rate: number, gcShare: number, engine?: Engine } = await best(zipfSwaps(100_000))
-  console.log(`b) 100k tokens, Zipf 1.1:  ${rateLine(b)} (${b.engine!.tokenCount} tokens active)`)
+  const b = await zipfFigures()
+  console.log(`b) 100k tokens, Zipf 1.1:  ${rateLine(b)} (${b.tokens} tokens active)`)
+  console.log(`advance+drain: ${b.drainMs.toFixed(1)} ms per clock-second with ${b.drainTokens.toLocaleString()} active tokens (${Math.round(b.reportedPerSecond).toLocaleString()} tokens reported per second)`)
 
-  // advance + drain per clock second with the Zipf state (every token in it active)
-  const engine = b.engine!
-  b = { rate: b.rate, gcShare: b.gcShare }
-  engine.drain(() => {})
-  let reported = 0
-  const seconds = 60
-  const t = process.hrtime.bigint()
-  for (let s = 1; s <= seconds; s++) {
-    engine.advance(engine.now + 1000)
-    reported += engine.drain(() => {})
-  }
-  const drainMs = Number(process.hrtime.bigint() - t) / 1e6 / seconds
-  console.log(`advance+drain: ${drainMs.toFixed(1)} ms per clock-second with ${engine.tokenCount.toLocaleString()} active tokens (${Math.round(reported / seconds).toLocaleString()} tokens reported per second)`)
-  const activeTokens = engine.tokenCount
-
-  // only the rate and GC share: the engines of b) and b') are not kept while the other runs
-  const { rate: warmRate, gcShare: warmGc } = await best(zipfSwaps(100_000), true)
-  console.log(`b') the same into an engine at capacity (the stream again a day later): ${rateLine({ rate: warmRate, gcShare: warmGc })}`)
+  const bw = await zipfAtCapacityFigures()
+  console.log(`b') the same into an engine at capacity (the stream again a day later): ${rateLine(bw)}`)
 
   // memory: measured in a fresh process each, so earlier scenarios' garbage cannot blur it
   const bytesPerToken = memoryChild('idle')
@@ -351,15 +362,15 @@ async function main (): Promise<void> {
     swapsPerScenario: N,
     sampleCycledSwapsPerSec: Math.round(a.rate),
     zipf100kSwapsPerSec: Math.round(b.rate),
-    zipf100kAtCapacitySwapsPerSec: Math.round(warmRate),
+    zipf100kAtCapacitySwapsPerSec: Math.round(bw.rate),
     sampleCycledGcShareOfIngest: Number(a.gcShare.toFixed(3)),
     zipf100kGcShareOfIngest: Number(b.gcShare.toFixed(3)),
     sampleCycledSwapsPerSecNetOfGc: Math.round(a.rate / (1 - a.gcShare)),
     zipf100kSwapsPerSecNetOfGc: Math.round(b.rate / (1 - b.gcShare)),
-    zipf100kAtCapacityGcShareOfIngest: Number(warmGc.toFixed(3)),
-    advanceDrainMsPerClockSecond: Number(drainMs.toFixed(2)),
-    activeTokensDuringDrain: activeTokens,
-    tokensReportedPerSecond: Math.round(reported / seconds),
+    zipf100kAtCapacityGcShareOfIngest: Number(bw.gcShare.toFixed(3)),
+    advanceDrainMsPerClockSecond: Number(b.drainMs.toFixed(2)),
+    activeTokensDuringDrain: b.drainTokens,
+    tokensReportedPerSecond: Math.round(b.reportedPerSecond),
     heapBytesPerSwapInHorizon: Math.round(bytesPerSwap),
     heapBytesPerIdleToken: Math.round(bytesPerToken),
     heapBytesPerIdleTokenFolded: Math.round(bytesPerTokenFolded),
