@@ -41,9 +41,10 @@ export interface LoadedCheckpoint {
   checkpoint: Checkpoint | null
 }
 
-/**
- * A partition's engine as of the last committed transaction: the newest checkpoint, then every
- * `volumer-state` record written after it (read_committed, so aborted cycles never count).
+/*
+ * A partition's engine as of the last committed transaction, restored in two halves
+ * (loadCheckpoint, then replayChangelog): the newest checkpoint, then every `volumer-state`
+ * record written after it (read_committed, so aborted cycles never count).
  * A FULL record replaces a token's state; a DELTA re-ingests the swaps the token counted in one
  * cycle, at the clock they were counted at, so the engine retraces the same steps. A DELTA that
  * a checkpoint already covers (an overlap) changes nothing: its swap ids are duplicates.
@@ -52,12 +53,9 @@ export interface LoadedCheckpoint {
  * DELTA was compacted away, which the processor ensures by rewriting tokens as FULL records
  * before a DELTA can be older than the topic's min.compaction.lag.ms (docs/processor.md).
  */
-export async function restorePartition (ctx: RestoreContext, partition: number): Promise<RestoredPartition> {
-  return await replayChangelog(ctx, partition, await loadCheckpoint(ctx, partition))
-}
 
 /**
- * The first half of `restorePartition`. It needs nothing from the group's committed offsets: a
+ * The first half of a restore. It needs nothing from the group's committed offsets: a
  * checkpoint is only written for a committed cycle, so whatever is newest now is covered by
  * them. The processor runs it while the offset fetch waits for a previous owner's open
  * transaction to end (processor.ts onAssign).
@@ -84,7 +82,7 @@ export async function loadCheckpoint (ctx: RestoreContext, partition: number): P
 }
 
 /**
- * The second half of `restorePartition`: the changelog after the checkpoint. Complete only once
+ * The second half of a restore: the changelog after the checkpoint. Complete only once
  * the group's committed offsets could be fetched (a previous owner's open transaction ended).
  */
 export async function replayChangelog (ctx: RestoreContext, partition: number, loaded: LoadedCheckpoint): Promise<RestoredPartition> {
