@@ -7,6 +7,7 @@
  *   PROCESSOR_BENCH_TOKENS=50000 …   distinct tokens (default 50,000: also the restore size)
  *   PROCESSOR_BENCH_PROFILE=0 …      skip the CPU profile of the throughput run
  *   PROCESSOR_BENCH_ONLY=throughput  only phase 1, written to processor-throughput-<tokens>[-<max>].json
+ *   PROCESSOR_BENCH_ONLY=takeover    phases 1, 3, 4 and 5 (no latency), to processor-takeover-<tokens>.json
  *   PROCESSOR_BENCH_MAX_CYCLE=100000 --max-cycle-records of the throughput run (default the CLI's)
  *   PROCESSOR_BENCH_NODE_ARGS="--max-semi-space-size=16" …  extra node flags of the throughput run
  *                                    (after the helper's --max-semi-space-size=64: this one wins)
@@ -22,7 +23,8 @@
  *  3. restore: that processor is SIGKILLed; a new one restores every partition (checkpoint +
  *     changelog): time from spawn to ready, and the per-partition restore figures it logs;
  *  4. takeover: a second processor joins, the first is SIGKILLed; kill → the moved partitions'
- *     probe swaps on stats.
+ *     probe swaps on stats;
+ *  5. the same takeover with a survivor that keeps standby copies (--standby).
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -194,13 +196,13 @@ async function main (): Promise<void> {
         for (const f of top) console.log(`  ${String(f.selfPct).padStart(5)} %  ${f.fn}`)
       }
     }
-    if (ONLY !== undefined) return
+    if (ONLY === 'throughput') return
 
     // the changelog after the last checkpoint is what the restore below replays
     const p2 = fleet.start('bench-2', { checkpointInterval: '10s' })
     await p2.waitReady()
     await cluster.waitCaughtUp(60_000)
-    result.latencyWithTokens = await latency(cluster, p2, 'lat2')
+    if (ONLY === undefined) result.latencyWithTokens = await latency(cluster, p2, 'lat2')
     await cluster.waitCaughtUp(60_000)
     await p2.kill()
 
@@ -225,12 +227,32 @@ async function main (): Promise<void> {
     await p4.waitReady()
     await waitUntil(() => p3.owned.size > 0 && p4.owned.size > 0 && p3.owned.size + p4.owned.size === cluster.partitions, 'two processors sharing the partitions', 120_000)
     await sleep(2000)
+    const rssShared = await p4.metric('volumer_processor_process_resident_memory_bytes')
     const tk = await measureTakeover(cluster, p3, 120_000)
+    if (process.env.PROCESSOR_BENCH_DEBUG !== undefined) for (const l of p4.lines) if (l.time >= Date.now() - tk.lastMs - 3000) console.log(`  ${l.time - (Date.now() - tk.lastMs)} ms`, JSON.stringify(l).slice(0, 400))
     // the survivor's restores of the moved partitions: how the takeover's time divides
     const moved = p4.lines.filter((l) => l.msg === 'partition restored' && tk.partitions.includes(l.partition as number))
     const most = (f: string): number => Math.max(0, ...moved.map((l) => (l[f] as number | undefined) ?? 0))
-    result.takeover = { sessionTimeoutMs: 3000, movedPartitions: tk.partitions.length, firstMs: Math.round(tk.firstMs), lastMs: Math.round(tk.lastMs), restoreSeconds: most('seconds'), offsetsWaitSeconds: most('offsetsWaitSeconds'), checkpointSeconds: most('checkpointSeconds'), readerOpenSeconds: most('readerOpenSeconds'), pollSeconds: most('pollSeconds') }
+    result.takeover = { sessionTimeoutMs: 3000, movedPartitions: tk.partitions.length, firstMs: Math.round(tk.firstMs), lastMs: Math.round(tk.lastMs), restoreSeconds: most('seconds'), offsetsWaitSeconds: most('offsetsWaitSeconds'), checkpointSeconds: most('checkpointSeconds'), readerOpenSeconds: most('readerOpenSeconds'), pollSeconds: most('pollSeconds'), survivorRssMb: Math.round(rssShared / 1e6) }
     console.log(`takeover after SIGKILL (session timeout 3 s, the CLI default): ${tk.partitions.length} partitions, first ${tk.firstMs.toFixed(0)} ms, last ${tk.lastMs.toFixed(0)} ms (floor 5 s, goal 1 s); the survivor's restore took ${most('seconds')} s from its assignment: committed offsets after ${most('offsetsWaitSeconds')} s, checkpoints loaded in ${most('checkpointSeconds')} s meanwhile, changelog: opening its reader ${most('readerOpenSeconds')} s, reading and applying it ${most('pollSeconds')} s`)
+
+    // 5. the same takeover with a survivor that keeps standby copies (--standby): p5 joins p4
+    // (which now owns all 12), loads copies of p4's partitions and follows their changelog; p4 is killed
+    const p5 = fleet.start('bench-5', { keepLogs: true, standby: true })
+    await p5.waitReady()
+    await waitUntil(() => p4.owned.size > 0 && p5.owned.size > 0 && p4.owned.size + p5.owned.size === cluster.partitions, 'p4 and p5 sharing the partitions', 120_000)
+    await sleep(2000)
+    // copies loaded and following (the gauge counts loaded copies)
+    await waitUntil(async () => await p5.metric('volumer_processor_standby_partitions') === p4.owned.size, 'p5 holding copies of p4\'s partitions', 120_000)
+    await sleep(1000)
+    const rssWithCopies = await p5.metric('volumer_processor_process_resident_memory_bytes')
+    const ts = await measureTakeover(cluster, p4, 120_000)
+    if (process.env.PROCESSOR_BENCH_DEBUG !== undefined) for (const l of p5.lines) if (l.time >= Date.now() - ts.lastMs - 3000) console.log(`  ${l.time - (Date.now() - ts.lastMs)} ms`, JSON.stringify(l).slice(0, 400))
+    const movedS = p5.lines.filter((l) => l.msg === 'partition restored' && ts.partitions.includes(l.partition as number))
+    const mostS = (f: string): number => Math.max(0, ...movedS.map((l) => (l[f] as number | undefined) ?? 0))
+    const fromCopies = movedS.filter((l) => l.standby === true).length
+    result.takeoverStandby = { sessionTimeoutMs: 3000, movedPartitions: ts.partitions.length, fromStandbyCopies: fromCopies, firstMs: Math.round(ts.firstMs), lastMs: Math.round(ts.lastMs), restoreSeconds: mostS('seconds'), offsetsWaitSeconds: mostS('offsetsWaitSeconds'), readerOpenSeconds: mostS('readerOpenSeconds'), pollSeconds: mostS('pollSeconds'), changelogRecords: movedS.reduce((n, l) => n + ((l.changelogRecords as number | undefined) ?? 0), 0), survivorRssMb: Math.round(rssWithCopies / 1e6) }
+    console.log(`takeover after SIGKILL with --standby (session timeout 3 s): ${ts.partitions.length} partitions (${fromCopies} from standby copies), first ${ts.firstMs.toFixed(0)} ms, last ${ts.lastMs.toFixed(0)} ms (floor 5 s, goal 1 s); the survivor's restore took ${mostS('seconds')} s from its assignment: committed offsets after ${mostS('offsetsWaitSeconds')} s, changelog not yet read by the copies: opening its reader ${mostS('readerOpenSeconds')} s, reading and applying it ${mostS('pollSeconds')} s; the survivor's RSS before the kill ${Math.round(rssWithCopies / 1e6)} MB with its copies (${Math.round(rssShared / 1e6)} MB for the survivor without copies in phase 4)`)
   } finally {
     await fleet.stopAll()
     await cluster.close()

@@ -53,3 +53,14 @@ export function numberFlag (name: string, text: string, min: number, max: number
   if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name}: expected a number from ${min} to ${max}, got "${text}"`)
   return n
 }
+
+/** on/off switches: `--x` or `--x=true|false` on the command line, VOLUMER_X=true|false|1|0 in the environment */
+export function switchFlag (values: Record<string, unknown>, flag: string, env: string, fallback: boolean): boolean {
+  const v = values[flag]
+  if (typeof v === 'boolean') return v
+  const e = process.env[env]
+  if (e === undefined || e === '') return fallback
+  if (/^(true|1|on|yes)$/i.test(e)) return true
+  if (/^(false|0|off|no)$/i.test(e)) return false
+  throw new UsageError(`${env}: expected true or false, got "${e}"`)
+}

@@ -4,7 +4,7 @@ import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { createProcessor } from '../processor/processor.js'
 import { createProcessorMetrics } from '../processor/processor-metrics.js'
 import { startOpsServer } from '../ops-server.js'
-import { parseFlags, resolve, windowsFlag, durationFlag, intFlag } from './flags.js'
+import { parseFlags, resolve, windowsFlag, durationFlag, intFlag, switchFlag } from './flags.js'
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, connectStore, prefixedTopics } from './connections.js'
 import { orCloseOpened } from '../close-on-failure.js'
 import { createLogger } from './logger.js'
@@ -29,6 +29,10 @@ ${CONNECTION_HELP}  --pg-url URL           Postgres for checkpoints (VOLUMER_PG_
                          newest checkpoint is younger than this, FULL token states after; capped at
                          half the state topic's min.compaction.lag.ms; 0s = FULL only
                          (VOLUMER_CHANGELOG_FULL_AFTER; default 1h)
+  --standby              keep a standby copy of every partition this processor does not own, following
+                         the state changelog: a takeover then replays seconds of changelog instead of
+                         restoring checkpoint + changelog; costs the memory of that state and the CPU to
+                         follow it (VOLUMER_STANDBY=true|false; default false; see docs/operations.md)
   --metrics-port N       /metrics, /healthz, /readyz (VOLUMER_METRICS_PORT; default 9464; 0 = any free port)
   -h, --help
 `
@@ -46,6 +50,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     'checkpoint-interval': { type: 'string' },
     'changelog-full-after': { type: 'string' },
     'metrics-port': { type: 'string' },
+    standby: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
   }, false)
   if (values.help === true) { process.stdout.write(PROCESSOR_HELP); return EXIT_OK }
@@ -60,6 +65,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     maxCycleRecords: intFlag('max-cycle-records', resolve(values, 'max-cycle-records', 'VOLUMER_MAX_CYCLE_RECORDS') ?? '20000', 1, 10_000_000),
     checkpointIntervalMs: durationFlag('checkpoint-interval', resolve(values, 'checkpoint-interval', 'VOLUMER_CHECKPOINT_INTERVAL') ?? '60s'),
     fullAfterMs: durationFlag('changelog-full-after', resolve(values, 'changelog-full-after', 'VOLUMER_CHANGELOG_FULL_AFTER') ?? '1h'),
+    standby: switchFlag(values, 'standby', 'VOLUMER_STANDBY', false),
     metricsPort: intFlag('metrics-port', resolve(values, 'metrics-port', 'VOLUMER_METRICS_PORT') ?? '9464', 0, 65535)
   })
   const logger = createLogger(conn.logLevel, 'processor')
@@ -95,6 +101,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     maxRecordsPerCycle: config.maxCycleRecords,
     checkpointIntervalMs: config.checkpointIntervalMs,
     fullAfterMs: config.fullAfterMs,
+    standby: config.standby,
     // a freeze shorter than session − heartbeat (librdkafka: session/4) cannot cost the membership
     frozenAfterMs: conn.sessionTimeoutMs * 3 / 4
   })

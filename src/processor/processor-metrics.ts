@@ -17,9 +17,11 @@ export interface ProcessorMetrics {
   checkpointBytes: Gauge
   restoreSeconds: Histogram
   assignedPartitions: Gauge
+  standbyPartitions: Gauge
   tokens: Gauge
   lag: Gauge<'partition'>
   aborts: Counter
+  rebalanceCarries: Counter
   fences: Counter
   freezes: Counter
 }
@@ -42,9 +44,11 @@ export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
     checkpointBytes: new Gauge({ name: 'volumer_processor_checkpoint_size_bytes', help: 'Size of the last stored checkpoint', registers: r }),
     restoreSeconds: new Histogram({ name: 'volumer_processor_restore_duration_seconds', help: 'Time from a partition\'s assignment until it is restored (checkpoint + changelog, and any wait for a previous owner\'s open transaction)', buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: r }),
     assignedPartitions: new Gauge({ name: 'volumer_processor_assigned_partitions', help: 'Input partitions this processor owns', registers: r }),
+    standbyPartitions: new Gauge({ name: 'volumer_processor_standby_partitions', help: 'Partitions of which this processor keeps a standby copy (--standby): restored and following the state changelog, ready for a fast takeover', registers: r }),
     tokens: new Gauge({ name: 'volumer_processor_tokens', help: 'Tokens with state held by this processor', registers: r }),
     lag: new Gauge({ name: 'volumer_processor_consumer_lag', help: 'Records in the swaps partition not yet processed (as of the last lag sample)', labelNames: ['partition'], registers: r }),
     aborts: new Counter({ name: 'volumer_processor_transaction_aborts_total', help: 'Transactions aborted (rebalance, fencing, errors)', registers: r }),
+    rebalanceCarries: new Counter({ name: 'volumer_processor_rebalance_carries_total', help: 'Transactions refused by a rebalance (the group generation moved on before sendOffsets) whose records were carried into the next transaction instead of rebuilding the partitions', registers: r }),
     fences: new Counter({ name: 'volumer_processor_fences_total', help: 'Times the transactional producer was fenced (transaction timed out while frozen, or a duplicate instance id) and replaced', registers: r }),
     freezes: new Counter({ name: 'volumer_processor_freezes_total', help: 'Times the process was found frozen (wall time passing without CPU time: SIGSTOP, stalled VM, long pause) long enough to risk its group membership; the commit then waited for the next poll', registers: r })
   }

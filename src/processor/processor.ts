@@ -14,7 +14,8 @@ import { isVolumerError, VolumerError } from '../errors.js'
 import { systemClock, type Clock } from '../clock.js'
 import { DEFAULT_TOPICS, type TopicNames } from './topics.js'
 import type { ProcessorMetrics } from './processor-metrics.js'
-import { loadCheckpoint, replayChangelog } from './restore-partition.js'
+import { loadCheckpoint, replayChangelog, type LoadedCheckpoint } from './restore-partition.js'
+import { StandbyReplicas } from './standby-replicas.js'
 
 export interface ProcessorOptions {
   log: Log
@@ -58,6 +59,13 @@ export interface ProcessorOptions {
    * topic's lag at start-up; 0 = FULL records only. Default 3600000 (1 h).
    */
   fullAfterMs?: number
+  /**
+   * Keep a standby copy of every partition this processor does not own, following the state
+   * changelog, so that taking one over replays seconds of changelog instead of restoring it
+   * (standby-replicas.ts). Costs the memory of those partitions' state and the CPU to apply
+   * their changelog. Default false.
+   */
+  standby?: boolean
 }
 
 /** Per assigned input partition: its engine and how far it has read and committed. */
@@ -84,6 +92,12 @@ interface PartitionTask {
   deltaKeys: Set<string>
   /** createdAt of the newest stored checkpoint (or when the partition was restored without one) */
   baseAt: number
+  /**
+   * Records of cycles whose transaction a rebalance refused (the group's generation moved on
+   * before sendOffsets): the engine is past them, so they go with the next transaction instead
+   * of the partition being rebuilt. Dropped with the partition if it is revoked or lost.
+   */
+  carried: ProduceRecord[]
 }
 
 /** more fences than this within a minute: someone else holds our transactional id (fatal) */
@@ -152,6 +166,15 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   let stopped: Promise<void> | undefined
   /** clock times of recent fences (recoverFromFence) */
   let fencedAt: number[] = []
+  let standby: StandbyReplicas | undefined
+  /** partitions of the input topic (= of the state topic), known when standby copies are kept */
+  let partitionCount = 0
+  const followOthers = (): void => {
+    if (standby === undefined) return
+    const others: number[] = []
+    for (let p = 0; p < partitionCount; p++) if (!tasks.has(p)) others.push(p)
+    standby.follow(others)
+  }
 
   function toDlq (task: PartitionTask, rec: LogRecord, code: string, message: string): void {
     m.dlq.labels(code).inc()
@@ -178,8 +201,10 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // the wait.
     const t0 = performance.now()
     const ctx = { log, store: opts.store, stateDecoder, swapDecoder, groupId, stateTopic: topics.state, windows, skewMs, now: clock.now(), logger }
+    const load = async (partition: number): Promise<LoadedCheckpoint> =>
+      (await standby?.take(partition)) ?? await loadCheckpoint(ctx, partition)
     const loading = new Map(mine.map((tp) => {
-      const p = loadCheckpoint(ctx, tp.partition).then((loaded) => ({ loaded, seconds: (performance.now() - t0) / 1000 }))
+      const p = load(tp.partition).then((loaded) => ({ loaded, seconds: (performance.now() - t0) / 1000 }))
       // handled where it is awaited below; without this a failure during the offset fetch
       // would be an unhandled rejection
       p.catch(() => {})
@@ -216,7 +241,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         dlq: [],
         deltas: new Map(),
         deltaKeys: restored.deltaKeys,
-        baseAt: restored.checkpointAt ?? clock.now()
+        baseAt: restored.checkpointAt ?? clock.now(),
+        carried: []
       })
       logger.info({
         partition: tp.partition,
@@ -226,11 +252,13 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         readerOpenSeconds: Number(restored.readerOpenSeconds.toFixed(3)),
         pollSeconds: Number(restored.pollSeconds.toFixed(3)),
         tokens: restored.engine.tokenCount,
+        standby: loaded.changelogFrom !== undefined,
         checkpointOffset: restored.checkpoint?.inputOffset ?? null,
         changelogRecords: restored.changelogRecords
       }, 'partition restored')
     }))
     m.assignedPartitions.set(tasks.size)
+    followOthers()
     resolveReady()
     return committed.filter((c) => c.offset >= 0)
   }
@@ -248,6 +276,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     }
     for (const tp of mine) { tasks.delete(tp.partition); m.lag.remove(String(tp.partition)) }
     m.assignedPartitions.set(tasks.size)
+    followOthers()
     logger.info({ partitions: mine.map((tp) => tp.partition), lost: info.lost }, 'partitions revoked')
   }
 
@@ -305,6 +334,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     const now = clock.now()
     const out: ProduceRecord[] = []
     const offsets: TopicPartitionOffset[] = []
+    /** each task's records in `out`: from, to */
+    const spans: Array<[PartitionTask, number, number]> = []
     let stats = 0
     let changes = 0
     for (const task of tasks.values()) {
@@ -315,6 +346,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       const offset = task.position >= 0 ? task.position : task.committed >= 0 ? task.committed : task.startOffset
       if (offset < 0) continue
       offsets.push({ topic: topics.swaps, partition: task.partition, offset })
+      const from = out.length
+      for (const r of task.carried) out.push(r)
       const engine = task.engine
       // every swap of the open cycle was ingested at this clock: DELTAs replay at it
       const ingestClock = engine.now
@@ -366,15 +399,19 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         m.fullRewrites.inc(Math.min(n, REWRITES_PER_CYCLE))
       }
       for (const r of task.dlq) out.push(r)
+      spans.push([task, from, out.length])
     }
     const advanced = offsets.some((o) => { const t = tasks.get(o.partition)!; return t.position >= 0 && o.offset > t.committed })
     if (out.length === 0 && !advanced) { cycleStart = now; pendingRecords = 0; return false }
     const p = producer!
     const tc = performance.now()
+    let stage: 'produce' | 'offsets' | 'commit' = 'produce'
     try {
       await p.begin()
       for (const r of out) p.send(r)
+      stage = 'offsets'
       if (offsets.length > 0) await p.sendOffsets(offsets, consumer!.groupMetadata())
+      stage = 'commit'
       // frozen while draining or inside the transaction: abort, rebuild from what was committed
       if (frozen()) {
         noticeFreeze('inside the transaction', performance.now() - pollWall)
@@ -392,6 +429,20 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       // the call that learns about the fence
       if (fenced(err) || fenced(abortErr)) { await recoverFromFence(err); return false }
       if (isVolumerError(err) && (err as { fatal?: boolean }).fatal === true) throw err
+      if (stage === 'offsets' && abortErr === undefined && isVolumerError(err) && err.code === 'REBALANCE_IN_PROGRESS') {
+        // Refused before the commit, so nothing of it is visible: the group moved to a new
+        // generation (a member joined or died). The partitions we still own after the
+        // rebalance (the next poll runs its callbacks) were never anyone else's, so this
+        // cycle's records, offsets included, are still right for them: carry them into the next
+        // transaction instead of rebuilding every partition from its checkpoint, which would
+        // hold up the rebalance (and a takeover) for as long as that restore takes.
+        for (const [task, from, to] of spans) task.carried = out.slice(from, to)
+        m.rebalanceCarries.inc()
+        logger.info({ err }, 'transaction refused by a rebalance; its records go with the next one')
+        // the next attempt after the next poll has run the rebalance's callbacks, a cycle on
+        cycleStart = now
+        return false
+      }
       if (abortErr !== undefined) {
         // the producer's transaction state is unknown: a new producer (same id) starts clean
         logger.warn({ err: abortErr, cause: err }, 'transaction abort failed; starting a new producer and rebuilding partitions from the committed state')
@@ -421,7 +472,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       tokens += task.engine.tokenCount
     }
     m.tokens.set(tokens)
-    for (const task of tasks.values()) task.dlq = []
+    for (const task of tasks.values()) { task.dlq = []; task.carried = [] }
     pendingRecords = 0
     // the next cycle is due one period after this one started, not after it finished
     cycleStart = now
@@ -555,6 +606,19 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     stateEncoder = await createStateChangeEncoder(opts.registry, topics.state + '-value')
     swapDecoder = createSwapDecoder({ registry: opts.registry })
     fullAfterMs = await capFullAfter(fullAfterMs)
+    if (opts.standby === true) {
+      admin ??= await log.createAdmin()
+      const [d] = await admin.describeTopics([topics.state])
+      partitionCount = d?.partitions ?? 0
+      standby = new StandbyReplicas({
+        ctx: { log, store: opts.store, stateDecoder, swapDecoder, groupId, stateTopic: topics.state, windows, skewMs, logger },
+        now: () => clock.now(),
+        logger,
+        // FULL-only changelogs (0) still lose tombstones after delete.retention.ms (a day by default)
+        maxStaleMs: fullAfterMs > 0 ? fullAfterMs : 3_600_000,
+        onCount: (n) => m.standbyPartitions.set(n)
+      })
+    }
     producer = await log.createTransactionalProducer({ transactionalId: opts.transactionalId })
     consumer = await log.createConsumer({ groupId, topics: [topics.swaps], onAssign, onRevoke, autoOffsetReset: 'earliest' })
     logger.info({ groupId, transactionalId: opts.transactionalId, cycleMs }, 'processor started')
@@ -584,6 +648,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       try { await consumer.close() } catch (err) { logger.warn({ err }, 'consumer close failed') }
       try { await producer.close() } catch (err) { logger.warn({ err }, 'producer close failed') }
       for (const task of tasks.values()) if (task.checkpointing !== null) await task.checkpointing
+      await standby?.close()
       await admin?.close().catch(() => {})
       logger.info('processor stopped')
     }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { COUNTED, createEngine, restoreEngine, type Engine, type WindowSpec } from '../engine/index.js'
-import type { Log } from '../log/log.js'
-import type { CheckpointStore, Checkpoint } from '../store/checkpoint-store.js'
+import type { Log, LogRecord } from '../log/log.js'
+import type { CheckpointStore, Checkpoint, CheckpointInfo } from '../store/checkpoint-store.js'
 import type { RecordDecoder, StateChange } from '../codec/record-codecs.js'
 import type { SwapDecoder } from '../codec/index.js'
 import { VolumerError, isVolumerError } from '../errors.js'
@@ -24,7 +24,8 @@ export interface RestoreContext {
 
 export interface RestoredPartition {
   engine: Engine
-  checkpoint: Checkpoint | null
+  /** what the restore is based on: the checkpoint loaded, or for a standby the newest stored */
+  checkpoint: CheckpointInfo | null
   changelogRecords: number
   /** tokens whose newest changelog record after the checkpoint is a DELTA (see processor.ts) */
   deltaKeys: Set<string>
@@ -38,7 +39,11 @@ export interface RestoredPartition {
 /** A partition's newest usable checkpoint, restored into an engine (or an empty engine). */
 export interface LoadedCheckpoint {
   engine: Engine
-  checkpoint: Checkpoint | null
+  checkpoint: CheckpointInfo | null
+  /** where the changelog replay starts when the engine is ahead of the checkpoint (a standby) */
+  changelogFrom?: number
+  /** tokens whose newest applied record is a DELTA (with its offset), when records were applied already */
+  deltaKeys?: Map<string, number>
 }
 
 /*
@@ -88,60 +93,76 @@ export async function loadCheckpoint (ctx: RestoreContext, partition: number): P
 export async function replayChangelog (ctx: RestoreContext, partition: number, loaded: LoadedCheckpoint): Promise<RestoredPartition> {
   const { engine, checkpoint } = loaded
   const t0 = performance.now()
-  const reader = await ctx.log.createReader({
-    partitions: [{ topic: ctx.stateTopic, partition, from: checkpoint === null ? 'earliest' : checkpoint.changelogOffset }]
-  })
+  const from = loaded.changelogFrom ?? (checkpoint === null ? 'earliest' : checkpoint.changelogOffset)
+  const reader = await ctx.log.createReader({ partitions: [{ topic: ctx.stateTopic, partition, from }] })
   const t1 = performance.now()
-  let n = 0
-  let notCounted = 0
-  const deltaKeys = new Set<string>()
+  const replay: ReplayProgress = { records: 0, notCounted: 0, deltaKeys: loaded.deltaKeys ?? new Map() }
   try {
     while (!reader.isCaughtUp()) {
       const batches = await reader.poll(10_000, 500)
-      for (const batch of batches) {
-        await ctx.stateDecoder.prepare(batch.records.map((r) => r.value))
-        for (const rec of batch.records) {
-          n++
-          if (rec.key === null) continue
-          const key = rec.key.toString('utf8')
-          if (rec.value === null) {
-            deltaKeys.delete(key)
-            const sep = key.indexOf(':')
-            if (sep > 0) engine.dropToken(key.slice(0, sep), key.slice(sep + 1))
-            continue
-          }
-          let change: StateChange
-          try {
-            change = ctx.stateDecoder.decode(rec.value)
-            if (change.swaps == null) {
-              engine.restoreToken(change.tokenState)
-              deltaKeys.delete(key)
-              continue
-            }
-          } catch (err) {
-            // a record this version cannot read must not silently lose a token's numbers
-            if (isVolumerError(err) && err.code === 'BAD_SNAPSHOT') throw err
-            throw new VolumerError('BAD_SNAPSHOT', `changelog record ${rec.partition}@${rec.offset} does not decode`, { cause: err })
-          }
-          deltaKeys.add(key)
-          engine.advance(change.clock ?? 0)
-          await ctx.swapDecoder.prepare(change.swaps)
-          for (const value of change.swaps) {
-            const swap = swapFromRecord(ctx.swapDecoder, value)
-            if (isRecordReject(swap)) throw new VolumerError('BAD_SNAPSHOT', `changelog record ${rec.partition}@${rec.offset} holds a swap that no longer decodes: ${swap.code} ${swap.message}`)
-            if (engine.ingest(swap) !== COUNTED) notCounted++
-          }
-        }
-      }
+      for (const batch of batches) await applyChangelog(ctx, engine, batch.records, replay)
     }
   } finally {
     await reader.close()
   }
   const t2 = performance.now()
   // only an overlap with the checkpoint explains these (duplicates of swaps it holds)
-  if (notCounted > 0) ctx.logger.info({ partition, notCounted }, 'changelog swaps already in the checkpoint were skipped')
+  if (replay.notCounted > 0) ctx.logger.info({ partition, notCounted: replay.notCounted }, 'changelog swaps already in the checkpoint were skipped')
   engine.advance(ctx.now)
-  return { engine, checkpoint, changelogRecords: n, deltaKeys, checkpointAt: checkpoint?.createdAt ?? null, readerOpenSeconds: (t1 - t0) / 1000, pollSeconds: (t2 - t1) / 1000 }
+  return { engine, checkpoint, changelogRecords: replay.records, deltaKeys: new Set(replay.deltaKeys.keys()), checkpointAt: checkpoint?.createdAt ?? null, readerOpenSeconds: (t1 - t0) / 1000, pollSeconds: (t2 - t1) / 1000 }
+}
+
+/** What applying changelog records has done so far (a restore's, or a standby's, running totals). */
+export interface ReplayProgress {
+  records: number
+  /** swaps of DELTAs the engine did not count: duplicates of what a checkpoint already holds */
+  notCounted: number
+  /** tokens whose newest applied record is a DELTA, and that record's offset */
+  deltaKeys: Map<string, number>
+  /** called when a DELTA has moved the engine's clock forward, before its swaps (the standby drains there) */
+  afterAdvance?: () => void
+}
+
+/** Applies `volumer-state` records, in partition order, to an engine. */
+export async function applyChangelog (ctx: Pick<RestoreContext, 'stateDecoder' | 'swapDecoder'>, engine: Engine, records: readonly LogRecord[], progress: ReplayProgress): Promise<void> {
+  await ctx.stateDecoder.prepare(records.map((r) => r.value))
+  const deltaKeys = progress.deltaKeys
+  for (const rec of records) {
+    progress.records++
+    if (rec.key === null) continue
+    const key = rec.key.toString('utf8')
+    if (rec.value === null) {
+      deltaKeys.delete(key)
+      const sep = key.indexOf(':')
+      if (sep > 0) engine.dropToken(key.slice(0, sep), key.slice(sep + 1))
+      continue
+    }
+    let change: StateChange
+    try {
+      change = ctx.stateDecoder.decode(rec.value)
+      if (change.swaps == null) {
+        engine.restoreToken(change.tokenState)
+        deltaKeys.delete(key)
+        continue
+      }
+    } catch (err) {
+      // a record this version cannot read must not silently lose a token's numbers
+      if (isVolumerError(err) && err.code === 'BAD_SNAPSHOT') throw err
+      throw new VolumerError('BAD_SNAPSHOT', `changelog record ${rec.partition}@${rec.offset} does not decode`, { cause: err })
+    }
+    deltaKeys.set(key, rec.offset)
+    const clock = change.clock ?? 0
+    if (clock > engine.now) {
+      engine.advance(clock)
+      if (progress.afterAdvance !== undefined) progress.afterAdvance()
+    }
+    await ctx.swapDecoder.prepare(change.swaps)
+    for (const value of change.swaps) {
+      const swap = swapFromRecord(ctx.swapDecoder, value)
+      if (isRecordReject(swap)) throw new VolumerError('BAD_SNAPSHOT', `changelog record ${rec.partition}@${rec.offset} holds a swap that no longer decodes: ${swap.code} ${swap.message}`)
+      if (engine.ingest(swap) !== COUNTED) progress.notCounted++
+    }
+  }
 }
 
 /**

@@ -10,7 +10,13 @@
  * Errors: VolumerError STORE_UNAVAILABLE (retriable: the database is down or restarting; the
  * next call reconnects) and STORE_FAILED (anything else; not retriable).
  */
-export interface Checkpoint {
+export interface Checkpoint extends CheckpointInfo {
+  /** the engine's partition snapshot, opaque here */
+  readonly state: Uint8Array
+}
+
+/** A checkpoint without its state: what it covers. */
+export interface CheckpointInfo {
   /** consumer group the state belongs to */
   readonly group: string
   /** input (swaps) partition */
@@ -21,8 +27,6 @@ export interface Checkpoint {
   readonly changelogOffset: number
   /** ms since the epoch, from the caller's clock */
   readonly createdAt: number
-  /** the engine's partition snapshot, opaque here */
-  readonly state: Uint8Array
 }
 
 export interface CheckpointStore {
@@ -35,6 +39,8 @@ export interface CheckpointStore {
   save (cp: Checkpoint): Promise<void>
   /** The newest checkpoint of the partition, or null when it has none. */
   latest (group: string, partition: number): Promise<Checkpoint | null>
+  /** What the newest checkpoint covers, without its state (cheap: a standby's takeover asks it). */
+  latestInfo (group: string, partition: number): Promise<CheckpointInfo | null>
   close (): Promise<void>
 }
 

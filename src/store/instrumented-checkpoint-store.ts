@@ -46,6 +46,7 @@ export function instrumentCheckpointStore (store: CheckpointStore, registry: Reg
         failed('latest', err)
       }
     },
+    latestInfo: (group, partition) => store.latestInfo(group, partition).catch(err => failed('latestInfo', err)),
     close: () => store.close(),
   }
 }

@@ -1,5 +1,5 @@
 import { VolumerError } from '../errors.js'
-import { DEFAULT_KEEP, type Checkpoint, type CheckpointStore, type CheckpointStoreOptions } from './checkpoint-store.js'
+import { DEFAULT_KEEP, type Checkpoint, type CheckpointInfo, type CheckpointStore, type CheckpointStoreOptions } from './checkpoint-store.js'
 import { runMigrations } from './migrations.js'
 import type { SqlSession } from './sql-session.js'
 
@@ -68,14 +68,20 @@ export function createSqlCheckpointStore (session: SqlSession, opts: CheckpointS
         if (state.byteLength !== Number(r.state_bytes)) {
           throw new VolumerError('STORE_FAILED', `checkpoint ${group}/${partition}: state is ${state.byteLength} bytes, ${r.state_bytes} were saved`)
         }
-        return {
-          group,
-          partition,
-          inputOffset: Number(r.input_offset),
-          changelogOffset: Number(r.changelog_offset),
-          createdAt: r.created_at instanceof Date ? r.created_at.getTime() : Date.parse(String(r.created_at)),
-          state,
-        }
+        return { ...infoOf(group, partition, r), state }
+      })
+    },
+
+    latestInfo (group, partition) {
+      return guard('latestInfo', async () => {
+        const rows = await session.query<Omit<Row, 'state' | 'state_bytes'>>(
+          `SELECT input_offset, changelog_offset, created_at
+             FROM volumer_checkpoints
+            WHERE group_id = $1 AND partition = $2
+            ORDER BY input_offset DESC, id DESC LIMIT 1`,
+          [group, partition],
+        )
+        return rows.length === 0 ? null : infoOf(group, partition, rows[0])
       })
     },
 
@@ -91,6 +97,16 @@ interface Row {
   created_at: Date | string
   state_bytes: number
   state: Uint8Array | string
+}
+
+function infoOf (group: string, partition: number, r: Omit<Row, 'state' | 'state_bytes'>): CheckpointInfo {
+  return {
+    group,
+    partition,
+    inputOffset: Number(r.input_offset),
+    changelogOffset: Number(r.changelog_offset),
+    createdAt: r.created_at instanceof Date ? r.created_at.getTime() : Date.parse(String(r.created_at)),
+  }
 }
 
 function toBase64 (u: Uint8Array): string {

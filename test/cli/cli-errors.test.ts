@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runCli } from '../helpers/cli.js'
+import { runCli, spawnCli } from '../helpers/cli.js'
 
 describe('volumer: failures the system reports', function () {
   this.timeout(30_000)
@@ -18,5 +18,11 @@ describe('volumer: failures the system reports', function () {
     expect(r.code, r.stderr).to.equal(1)
     expect(r.stderr).to.equal(`volumer run: ENOTDIR: not a directory, mkdir '${data}'\n`)
     expect(r.stdout).to.equal('')
+  })
+
+  it('refuses an on/off variable that is neither, exit 2, before connecting to anything', async () => {
+    const r = await spawnCli(['processor', '--brokers', '127.0.0.1:1'], { env: { VOLUMER_STANDBY: 'maybe' } })
+    expect(r.code, r.stderr).to.equal(2)
+    expect(r.stderr).to.include('VOLUMER_STANDBY: expected true or false, got "maybe"')
   })
 })

@@ -5,12 +5,13 @@
  * producer fences its dead incarnation. Afterwards the compacted `stats` topic must equal the
  * oracle (zero mismatches) and every bad input offset must be in the DLQ exactly once
  * (read_committed): nothing lost, nothing counted twice.
+ * Run again with --standby, where each kill's survivor takes partitions over from its copies.
  * Needs `scripts/services.sh start`. Runs ~2–3 minutes on 2 cores; VOLUMER_CRASH_SWAPS and VOLUMER_CRASH_KILLS
  * change the size.
  */
 import { expect } from 'chai'
 import { parseWindowList } from '../../src/engine/windows.js'
-import { createTestCluster, sleep, type TestCluster } from '../helpers/cluster.js'
+import { createTestCluster, sleep, waitUntil, type TestCluster } from '../helpers/cluster.js'
 import { ProcessorFleet, type ProcessorProcess } from '../helpers/processor-process.js'
 import { createRandom } from '../helpers/seeded-random.js'
 import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
@@ -21,19 +22,29 @@ const KILLS = Number(process.env.VOLUMER_CRASH_KILLS ?? 20)
 
 describe('processor processes on Kafka: repeated SIGKILLs', function () {
   this.timeout(600_000)
-  let cluster: TestCluster
-  let fleet: ProcessorFleet
+  // each case's own topics and processors, cleaned up after it
+  let openCluster: TestCluster | undefined
+  let openFleet: ProcessorFleet | undefined
 
-  before(async () => {
-    cluster = await createTestCluster({ name: 'pt-crash', partitions: 12 })
-    fleet = new ProcessorFleet(cluster, { windows: WINDOWS, checkpointInterval: '2s' })
-  })
-  after(async () => {
-    await fleet?.stopAll()
-    await cluster?.close()
+  afterEach(async () => {
+    await openFleet?.stopAll()
+    await openCluster?.close()
+    openFleet = undefined
+    openCluster = undefined
   })
 
   it(`${KILLS}+ SIGKILLs during a ${SWAPS}-swap stream: zero mismatches with the oracle, every DLQ record once`, async () => {
+    await crashes(false, SWAPS, KILLS)
+  })
+
+  // the survivor of each kill takes the dead one's partitions over from its standby copies
+  it(`with --standby: ${Math.ceil(KILLS / 2)}+ SIGKILLs during a ${SWAPS / 2}-swap stream: zero mismatches, every DLQ record once, takeovers from standby copies`, async () => {
+    await crashes(true, SWAPS / 2, Math.ceil(KILLS / 2))
+  })
+
+  async function crashes (standby: boolean, SWAPS: number, KILLS: number): Promise<void> {
+    const cluster = openCluster = await createTestCluster({ name: standby ? 'pt-crash-sb' : 'pt-crash', partitions: 12 })
+    const fleet = openFleet = new ProcessorFleet(cluster, { windows: WINDOWS, checkpointInterval: '2s', standby })
     const now = Date.now()
     const rnd = createRandom(20)
     const inputs = buildStream({ swaps: SWAPS, tokens: 2000, seed: 21, now, badEvery: 4000, spanMs: 300_000 })
@@ -81,6 +92,9 @@ describe('processor processes on Kafka: repeated SIGKILLs', function () {
       const victim = procs[i]
       await victim.kill()
       kills.push({ instance: victim.instanceId, atSent: sent, ...state[i] })
+      // An instance restarted at once gets the dead one's partitions back (sticky assignment):
+      // with --standby, first let the survivor take them over, from its copies
+      if (standby) await waitUntil(() => procs[1 - i].owned.size === cluster.partitions, 'the survivor owning every partition', 60_000)
       procs[i] = fleet.start(victim.instanceId)
     }
     await producing
@@ -93,12 +107,17 @@ describe('processor processes on Kafka: repeated SIGKILLs', function () {
     const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
     const stats = await checkStatsAgainstOracle(cluster, oracle)
     const dlq = await checkDlq(cluster, inputs, now, input.encoder)
-    console.log(`      ${kills.length} SIGKILLs (${kills.filter((k) => k.atSent < inputs.length).length} while producing, ${kills.filter((k) => k.partitions > 0 && k.transactions > 0).length} of a processor owning partitions and committing); ${inputs.length} inputs; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records ${JSON.stringify(dlq.reasons)}; ${fenced} warnings in the last processors' logs`)
+    console.log(`      ${kills.length} SIGKILLs (${kills.filter((k) => k.atSent < inputs.length).length} while producing, ${kills.filter((k) => k.partitions > 0 && k.transactions > 0).length} of a processor owning partitions and committing); ${inputs.length} inputs; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records ${JSON.stringify(dlq.reasons)}; ${fenced} warnings in the last processors' logs; ${fleet.all.reduce((n, p) => n + p.rebalanceCarries, 0)} transactions refused by a rebalance carried into the next`)
     expect(kills.length).to.be.at.least(KILLS)
     expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
     expect(stats.tokens).to.equal(oracle.tokenKeys().length)
     expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])
     expect(dlq.unexpected, 'DLQ records that match no bad input').to.deep.equal([])
     expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])
-  })
+    if (standby) {
+      const fromCopies = fleet.all.reduce((n, p) => n + p.standbyRestores, 0)
+      console.log(`      ${fromCopies} partitions taken over from standby copies`)
+      expect(fromCopies, 'partitions taken over from standby copies').to.be.above(0)
+    }
+  }
 })

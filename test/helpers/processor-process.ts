@@ -22,6 +22,8 @@ export interface ProcessorProcessOptions {
   nodeArgs?: string[]
   /** keep every log line (default: the last 200) */
   keepLogs?: boolean
+  /** --standby: keep standby copies of the partitions it does not own */
+  standby?: boolean
 }
 
 export interface LogLine { level: number, msg: string, time: number, [k: string]: unknown }
@@ -37,6 +39,10 @@ export class ProcessorProcess {
   #listeners: Array<(l: LogLine) => void> = []
   /** input partitions it owns, followed through its 'partition restored' / 'partitions revoked' logs */
   readonly owned = new Set<number>()
+  /** partitions it restored from a standby copy (its 'partition restored' lines with standby: true) */
+  standbyRestores = 0
+  /** transactions a rebalance refused whose records went with the next one */
+  rebalanceCarries = 0
 
   constructor (cluster: TestCluster, opts: ProcessorProcessOptions) {
     this.instanceId = opts.instanceId
@@ -60,6 +66,7 @@ export class ProcessorProcess {
       '--log-level', opts.logLevel ?? 'info'
     ]
     if (opts.sessionTimeout !== undefined) args.push('--session-timeout', opts.sessionTimeout)
+    if (opts.standby === true) args.push('--standby')
     if (opts.maxCycleRecords !== undefined) args.push('--max-cycle-records', String(opts.maxCycleRecords))
     this.child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] })
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(signal !== null ? null : code)))
@@ -86,8 +93,12 @@ export class ProcessorProcess {
       for (const w of this.#portWaiters) w(l.metricsPort)
       this.#portWaiters = []
     }
-    if (l.msg === 'partition restored' && typeof l.partition === 'number') this.owned.add(l.partition)
+    if (l.msg === 'partition restored' && typeof l.partition === 'number') {
+      this.owned.add(l.partition)
+      if (l.standby === true) this.standbyRestores++
+    }
     if (l.msg === 'partitions revoked' && Array.isArray(l.partitions)) for (const p of l.partitions as number[]) this.owned.delete(p)
+    if (l.msg === 'transaction refused by a rebalance; its records go with the next one') this.rebalanceCarries++
     for (const f of this.#listeners) f(l)
   }
 

@@ -2,6 +2,8 @@ import { expect } from 'chai'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { createMemoryLog } from '../../src/log/memory-log.js'
+import { LogError } from '../../src/log/log-errors.js'
+import type { Log } from '../../src/log/log.js'
 import { createPgliteCheckpointStore } from '../../src/store/pglite-checkpoint-store.js'
 import { createInProcessSchemaRegistry, createStatsDecoder } from '../../src/codec/index.js'
 import { createProcessor } from '../../src/processor/processor.js'
@@ -176,6 +178,147 @@ describe('processor on the in-process log', function () {
       await proc.stop().catch(() => {})
       await running
       for (const p of intruders) await p.close().catch(() => {})
+      await store.close()
+      await log.close()
+    }
+  })
+
+  it('with --standby, a processor keeps copies of the partitions it does not own and takes them over from those copies, exactly', async () => {
+    const { log, registry, store, windows, lines, clock } = await fixture(3000)
+    const producer = await log.createProducer()
+    const send = async (some: string[]): Promise<void> => {
+      for (const l of some) {
+        const o = JSON.parse(l) as { chain: string, token: string }
+        producer.send({ topic: 'swaps', key: Buffer.from(o.chain + ':' + o.token), value: Buffer.from(l) })
+      }
+      await producer.flush()
+    }
+    // B's log lines, to see where its restores came from
+    const bLines: Array<Record<string, unknown>> = []
+    const bLogger = pino({ level: 'info' }, { write: (line: string) => { bLines.push(JSON.parse(line) as Record<string, unknown>) } })
+    const bMetrics = new Registry()
+    const gauge = async (r: Registry, name: string): Promise<number> => Number(/ ([0-9.e+-]+)$/m.exec(await r.getSingleMetricAsString(name))?.[1] ?? 0)
+    const a = createProcessor({ log, store, registry, logger: pino({ level: 'silent' }), metrics: createProcessorMetrics(new Registry()), clock, windows, transactionalId: 'pa', cycleMs: 20, checkpointIntervalMs: 0, standby: true })
+    const b = createProcessor({ log, store, registry, logger: bLogger, metrics: createProcessorMetrics(bMetrics), clock, windows, transactionalId: 'pb', cycleMs: 20, checkpointIntervalMs: 0, standby: true })
+    const counted = async (some: string[], what: string): Promise<void> => {
+      let diff = ''
+      await waitFor(async () => {
+        if ((diff = await statsDiff(log, registry, some, windows, clock.now())) === '') return true
+        clock.advance(20)
+        return false
+      }, what).catch((err: Error) => { throw new Error(err.message + ': ' + diff) })
+    }
+    const runningA = a.run()
+    let runningB: Promise<void> | undefined
+    try {
+      await a.ready
+      await send(lines.slice(0, 1000))
+      await counted(lines.slice(0, 1000), 'the first third counted by A')
+      runningB = b.run()
+      await b.ready
+      await waitFor(() => a.assigned().length === 2 && b.assigned().length === 2, 'A and B sharing the 4 partitions')
+      // B's copies of A's two partitions are loaded and follow A's changelog
+      await waitFor(async () => await gauge(bMetrics, 'volumer_processor_standby_partitions') === 2, 'B holding copies of A\'s partitions')
+      await send(lines.slice(1000, 2000))
+      await counted(lines.slice(0, 2000), 'the second third counted by both')
+      // A leaves: B takes A's partitions over from its copies
+      await a.stop()
+      await runningA
+      await waitFor(() => b.assigned().length === 4, 'B owning every partition')
+      const restored = bLines.filter((l) => l.msg === 'partition restored')
+      if (process.env.VOLUMER_TEST_DEBUG !== undefined) console.log(bLines.map((l) => JSON.stringify(l).slice(0, 300)).join('\n'))
+      expect(restored.filter((l) => l.standby === true).map((l) => l.partition).sort(), 'partitions B restored from its copies').to.have.length(2)
+      await send(lines.slice(2000))
+      await counted(lines, 'everything counted once after the takeover')
+    } finally {
+      await a.stop().catch(() => {})
+      await b.stop().catch(() => {})
+      await runningA.catch(() => {})
+      await runningB?.catch(() => {})
+      await store.close()
+      await log.close()
+    }
+  })
+
+  it('carries a cycle refused by a rebalance (sendOffsets: REBALANCE_IN_PROGRESS) into the next transaction instead of rebuilding its partitions, exactly', async () => {
+    const { log, registry, store, windows, lines, clock } = await fixture(2000)
+    // what Kafka answers when the group's generation moved on under an open transaction
+    // (ILLEGAL_GENERATION): the next sendOffsets calls are refused while `refusals` lasts
+    let refusals = 0
+    let refused = 0
+    const flaky: Log = {
+      kind: log.kind,
+      createConsumer: async (o) => await log.createConsumer(o),
+      createProducer: async () => await log.createProducer(),
+      createReader: async (o) => await log.createReader(o),
+      createAdmin: async () => await log.createAdmin(),
+      close: async () => await log.close(),
+      createTransactionalProducer: async (o) => {
+      const real = await log.createTransactionalProducer(o)
+      return {
+        begin: async () => await real.begin(),
+        send: (r) => real.send(r),
+        sendOffsets: async (offsets, group) => {
+          if (refusals > 0) { refusals--; refused++; throw new LogError('REBALANCE_IN_PROGRESS', 'Specified group generation id is not valid', { abortable: true, retriable: true }) }
+          await real.sendOffsets(offsets, group)
+        },
+        commit: async () => await real.commit(),
+        abort: async () => await real.abort(),
+        close: async () => await real.close()
+      }
+    } }
+    const producer = await log.createProducer()
+    const send = async (some: string[]): Promise<void> => {
+      for (const l of some) {
+        const o = JSON.parse(l) as { chain: string, token: string }
+        producer.send({ topic: 'swaps', key: Buffer.from(o.chain + ':' + o.token), value: Buffer.from(l) })
+      }
+      await producer.flush()
+    }
+    const logLines: Array<Record<string, unknown>> = []
+    const logger = pino({ level: 'info' }, { write: (line: string) => { logLines.push(JSON.parse(line) as Record<string, unknown>) } })
+    const metricsRegistry = new Registry()
+    const counter = async (name: string): Promise<number> => Number(/ ([0-9.e+-]+)$/m.exec(await metricsRegistry.getSingleMetricAsString(name))?.[1] ?? 0)
+    const proc = createProcessor({ log: flaky, store, registry, logger, metrics: createProcessorMetrics(metricsRegistry), clock, windows, transactionalId: 'p1', cycleMs: 20, checkpointIntervalMs: 0 })
+    const counted = async (some: string[], what: string): Promise<void> => {
+      let diff = ''
+      await waitFor(async () => {
+        if ((diff = await statsDiff(log, registry, some, windows, clock.now())) === '') return true
+        clock.advance(20)
+        return false
+      }, what).catch((err: Error) => { throw new Error(err.message + ': ' + diff) })
+    }
+    const running = proc.run()
+    try {
+      await proc.ready
+      await send(lines.slice(0, 1000))
+      await counted(lines.slice(0, 1000), 'the first half counted')
+      const restores = logLines.filter((l) => l.msg === 'partition restored').length
+      // three cycles in a row refused, with swaps, DLQ-free decay and changelog records in them
+      refusals = 3
+      await send(lines.slice(1000))
+      await counted(lines, 'everything counted once')
+      expect(refused, 'sendOffsets calls refused').to.equal(3)
+      expect(await counter('volumer_processor_rebalance_carries_total')).to.equal(3)
+      expect(logLines.filter((l) => l.msg === 'partition restored').length, 'partitions restored again (a rebuild)').to.equal(restores)
+      // the changelog and checkpoints hold every counted swap once: a restarted processor's
+      // engines give the oracle's numbers
+      await proc.stop()
+      await running
+      const again = createProcessor({ log, store, registry, logger: pino({ level: 'silent' }), metrics: createProcessorMetrics(new Registry()), clock, windows, transactionalId: 'p1', cycleMs: 20, checkpointIntervalMs: 0 })
+      const running2 = again.run()
+      await again.ready
+      const restored = again.assigned().flatMap((part) => again.engineOf(part)!.allStats())
+      await again.stop()
+      await running2
+      const oracle = new Oracle(windows, 60_000, clock.now())
+      for (const l of lines) { const sw = parseSwapJson(l); if (!isSwapReject(sw)) oracle.ingest(sw) }
+      const key = (x: StatsObject): string => x.chain + ':' + x.token
+      const want = new Map(oracle.statsAll().map((x) => [key(x), JSON.stringify(strip(x))]))
+      expect(new Map(restored.map((x) => [key(x), JSON.stringify(strip(x))]))).to.deep.equal(want)
+    } finally {
+      await proc.stop().catch(() => {})
+      await running.catch(() => {})
       await store.close()
       await log.close()
     }
