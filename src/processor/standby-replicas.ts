@@ -60,7 +60,11 @@ export class StandbyReplicas {
   #readerParts = ''
   #readerSet = new Set<number>()
   #refreshedAt = 0
-  /** the loop's current apply (or load): take() waits for it so it never sees a half-applied batch */
+  /**
+   * The loop's current apply: take() waits for it so it never hands over a half-applied batch.
+   * Not a load: a load waits for the checkpoint store (minutes, if it is down), and a takeover
+   * must not; a copy still loading is not there yet, and the partition is restored as usual.
+   */
   #busy: Promise<unknown> = Promise.resolve()
   #stopped = false
   #wake: (() => void) | undefined
@@ -83,9 +87,9 @@ export class StandbyReplicas {
    * there is no usable copy; the caller restores the usual way.
    */
   async take (partition: number): Promise<LoadedCheckpoint | undefined> {
-    // A load or an apply in flight finishes first (the loop may start the next one meanwhile:
-    // wait until none is running); the replica then leaves the map with no await in between,
-    // so the loop never touches it again.
+    // An apply in flight finishes first (the loop may start the next one meanwhile: wait until
+    // none is running); the replica then leaves the map with no await in between, so the loop
+    // never touches it again.
     for (let busy = this.#busy; ; busy = this.#busy) {
       await busy.catch(() => {})
       if (busy === this.#busy) break
@@ -150,11 +154,7 @@ export class StandbyReplicas {
       if (!this.#want.has(p)) this.#replicas.delete(p)
     }
     const missing = [...this.#want].filter((p) => !this.#replicas.has(p))
-    if (missing.length > 0) {
-      const loading = this.#load(missing)
-      this.#busy = loading
-      await loading
-    }
+    if (missing.length > 0) await this.#load(missing)
     if (this.#stopped) return
     const parts = [...this.#replicas.keys()].sort((a, b) => a - b)
     this.#o.onCount?.(parts.length)
@@ -207,7 +207,7 @@ export class StandbyReplicas {
     const ctx = { ...this.#o.ctx, now: this.#o.now() }
     await Promise.all(partitions.map(async (partition) => {
       const loaded = await loadCheckpoint(ctx, partition)
-      // kept even if no longer wanted: a take() waiting for this load gets it; #step drops the rest
+      // no longer wanted (taken meanwhile, or the assignment changed): #step drops it
       if (this.#stopped) return
       const drainEveryMs = this.#o.drainEveryMs ?? 1000
       const engine = loaded.engine
