@@ -54,7 +54,7 @@ export function numberFlag (name: string, text: string, min: number, max: number
   return n
 }
 
-/** on/off switches: `--x` or `--x=true|false` on the command line, VOLUMER_X=true|false|1|0 in the environment */
+/** on/off switches: `--name` on the command line, or its environment variable set to true/false/1/0/on/off/yes/no */
 export function switchFlag (values: Record<string, unknown>, flag: string, env: string, fallback: boolean): boolean {
   const v = values[flag]
   if (typeof v === 'boolean') return v
