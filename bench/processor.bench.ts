@@ -8,6 +8,8 @@
  *   PROCESSOR_BENCH_PROFILE=0 …      skip the CPU profile of the throughput run
  *   PROCESSOR_BENCH_ONLY=throughput  only phase 1, written to processor-throughput-<tokens>[-<max>].json
  *   PROCESSOR_BENCH_ONLY=takeover    phases 1, 3, 4 and 5 (no latency), to processor-takeover-<tokens>.json
+ *   PROCESSOR_BENCH_GROUP=2 [PROCESSOR_BENCH_STANDBY=1]  phase 1 with two processors [with --standby]
+ *                                    (with PROCESSOR_BENCH_ONLY=throughput: processor-throughput-<tokens>-group[-standby].json)
  *   PROCESSOR_BENCH_MAX_CYCLE=100000 --max-cycle-records of the throughput run (default the CLI's)
  *   PROCESSOR_BENCH_NODE_ARGS="--max-semi-space-size=16" …  extra node flags of the throughput run
  *                                    (after the helper's --max-semi-space-size=64: this one wins)
@@ -45,6 +47,9 @@ const MAX_CYCLE = process.env.PROCESSOR_BENCH_MAX_CYCLE === undefined ? undefine
 const RATE = 1000
 const NODE_ARGS = (process.env.PROCESSOR_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
 const WINDOWS = '1m,5m,15m,30m,1h,2h,4h,6h,8h,12h,24h'
+/** PROCESSOR_BENCH_GROUP=2: the throughput phase runs two processors; PROCESSOR_BENCH_STANDBY=1: with --standby */
+const GROUP = Number(process.env.PROCESSOR_BENCH_GROUP ?? 1)
+const STANDBY = process.env.PROCESSOR_BENCH_STANDBY === '1'
 
 function pct (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -65,10 +70,18 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   console.log(`produced ${inputs.length} Avro swaps (${TOKENS} tokens) in ${produceS.toFixed(1)} s`)
 
   const p = fleet.start('bench-1', {
-    windows: WINDOWS, checkpointInterval: '10s', maxCycleRecords: MAX_CYCLE,
+    windows: WINDOWS, checkpointInterval: '10s', maxCycleRecords: MAX_CYCLE, standby: STANDBY,
     nodeArgs: [...NODE_ARGS, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]
   })
   await p.waitReady()
+  // a group of two (each following the other's changelog with --standby): what the copies cost
+  const second = GROUP === 2 ? fleet.start('bench-1b', { windows: WINDOWS, checkpointInterval: '10s', maxCycleRecords: MAX_CYCLE, standby: STANDBY, nodeArgs: NODE_ARGS }) : undefined
+  if (second !== undefined) {
+    await second.waitReady()
+    await waitUntil(() => p.owned.size > 0 && second.owned.size > 0 && p.owned.size + second.owned.size === cluster.partitions, 'two processors sharing the partitions', 120_000)
+  }
+  // what the first processor committed alone before the second joined is not the group's
+  const before = second === undefined ? 0 : (await cluster.committed()).reduce((a, x) => a + Math.max(0, x), 0)
   t = performance.now()
   let last = 0
   await cluster.waitCaughtUp(600_000, () => {
@@ -82,10 +95,13 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   const rss = Number(/^volumer_processor_process_resident_memory_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const statsOut = Number(/^volumer_processor_stats_updates_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const changelogOut = Number(/^volumer_processor_changelog_records_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
+  const rss2 = second === undefined ? 0 : await second.metric('volumer_processor_process_resident_memory_bytes')
   await p.stop(120_000)
-  const rate = Math.round(inputs.length / seconds)
-  console.log(`throughput: ${inputs.length} swaps in ${seconds.toFixed(1)} s = ${rate} swaps/s (floor 20,000, goal 100,000); ${commitCount} transactions, mean commit ${(commitSum / commitCount * 1000).toFixed(1)} ms; RSS ${(rss / 1e6).toFixed(0)} MB; ${statsOut} stats records, ${changelogOut} changelog records`)
-  return { swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss, statsRecords: statsOut, changelogRecords: changelogOut, nodeArgs: NODE_ARGS }
+  await second?.stop(120_000)
+  const rate = Math.round((inputs.length - before) / seconds)
+  if (second !== undefined) console.log(`group of two${STANDBY ? ' with --standby' : ''}: RSS ${(rss / 1e6).toFixed(0)} + ${(rss2 / 1e6).toFixed(0)} MB; the figures below are the first processor's, the rate the group's (timed from both sharing the partitions)`)
+  console.log(`throughput: ${inputs.length - before} swaps in ${seconds.toFixed(1)} s = ${rate} swaps/s (floor 20,000, goal 100,000); ${commitCount} transactions, mean commit ${(commitSum / commitCount * 1000).toFixed(1)} ms; RSS ${(rss / 1e6).toFixed(0)} MB; ${statsOut} stats records, ${changelogOut} changelog records`)
+  return { processors: GROUP, standby: STANDBY, secondRssBytes: rss2, swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss, statsRecords: statsOut, changelogRecords: changelogOut, nodeArgs: NODE_ARGS }
 }
 
 async function latency (cluster: TestCluster, p: ProcessorProcess, tag: string): Promise<Record<string, unknown>> {
@@ -257,7 +273,7 @@ async function main (): Promise<void> {
     await fleet.stopAll()
     await cluster.close()
     result.at = new Date().toISOString()
-    const name = ONLY === undefined ? 'processor.json' : `processor-${ONLY}-${TOKENS}${MAX_CYCLE === undefined ? '' : '-' + MAX_CYCLE}.json`
+    const name = ONLY === undefined ? 'processor.json' : `processor-${ONLY}-${TOKENS}${MAX_CYCLE === undefined ? '' : '-' + MAX_CYCLE}${GROUP === 2 ? '-group' + (STANDBY ? '-standby' : '') : ''}.json`
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true })
     writeFileSync(join(REPO_ROOT, 'bench', 'results', name), JSON.stringify(result, null, 2) + '\n')
     console.log('wrote bench/results/' + name)

@@ -134,9 +134,10 @@ timeseries('Transaction commit latency', 'volumer_processor_commit_duration_seco
   [q(0.99, 'volumer_processor_commit_duration_seconds'), 'p99'],
   [q(0.99, 'volumer_processor_cycle_duration_seconds'), 'cycle p99']
 ])
-timeseries('Transactions and aborts', 'volumer_processor_transactions_total and volumer_processor_transaction_aborts_total per second, by instance', 'ops', [
+timeseries('Transactions and aborts', 'volumer_processor_transactions_total and volumer_processor_transaction_aborts_total per second, by instance; of the aborts, volumer_processor_rebalance_carries_total were refused by a rebalance and carried into the next transaction (no rebuild)', 'ops', [
   ['sum by (instance) (rate(volumer_processor_transactions_total[$__rate_interval]))', 'commits {{instance}}'],
-  ['sum by (instance) (rate(volumer_processor_transaction_aborts_total[$__rate_interval]))', 'aborts {{instance}}']
+  ['sum by (instance) (rate(volumer_processor_transaction_aborts_total[$__rate_interval]))', 'aborts {{instance}}'],
+  ['sum by (instance) (rate(volumer_processor_rebalance_carries_total[$__rate_interval]))', 'carried {{instance}}']
 ])
 timeseries('Freezes and fences', 'volumer_processor_freezes_total (process found frozen: commit deferred) and volumer_processor_fences_total (producer fenced and replaced) per 5 min, by instance; fences without freezes point at a duplicate --instance-id', 'short', [
   ['sum by (instance) (increase(volumer_processor_freezes_total[5m]))', 'freezes {{instance}}'],
@@ -147,8 +148,9 @@ timeseries('Stats updates and changelog out', 'volumer_processor_stats_updates_t
   ['sum(rate(volumer_processor_changelog_records_total[$__rate_interval]))', 'changelog records']
 ])
 heatmap('Commit latency distribution', 'volumer_processor_commit_duration_seconds buckets', 'sum by (le) (increase(volumer_processor_commit_duration_seconds_bucket[$__rate_interval]))')
-timeseries('Assigned partitions and tokens', 'volumer_processor_assigned_partitions and volumer_processor_tokens by instance: a rebalance shows as a step', 'short', [
+timeseries('Assigned partitions and tokens', 'volumer_processor_assigned_partitions, volumer_processor_standby_partitions (copies kept with --standby) and volumer_processor_tokens by instance: a rebalance shows as a step', 'short', [
   ['volumer_processor_assigned_partitions', 'partitions {{instance}}'],
+  ['volumer_processor_standby_partitions', 'standby copies {{instance}}'],
   ['volumer_processor_tokens', 'tokens {{instance}}']
 ])
 endRow()
