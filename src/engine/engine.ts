@@ -929,10 +929,12 @@ export class Engine {
   /**
    * Reports every token whose numbers changed since the previous drain (new swaps, or a window
    * edge that moved a bucket in or out), and `null` for reported tokens whose state was dropped.
+   * With `onChange` null nothing is rendered: the changed tokens' current numbers only count as
+   * reported (a standby copy, whose owner has published them, keeps its drain state this way).
    */
-  drain (onChange: ChangeListener, onState?: StateListener): number {
+  drain (onChange: ChangeListener | null, onState?: StateListener): number {
     let n = 0
-    for (const key of this.#removed.keys()) { onChange(key, null); n++ }
+    for (const key of this.#removed.keys()) { onChange?.(key, null); n++ }
     this.#removed.clear()
     const dirty = this.#dirty
     for (let i = 0; i < dirty.length; i++) {
@@ -941,7 +943,7 @@ export class Engine {
       if (tok.slot < 0) continue
       if (this.#maintain(tok)) {
         const key = tok.key
-        if (this.#removed.delete(key)) { onChange(key, null); n++ }
+        if (this.#removed.delete(key)) { onChange?.(key, null); n++ }
         continue
       }
       this.#setTimer(tok, this.#scan(tok))
@@ -949,8 +951,10 @@ export class Engine {
       let key: string | undefined
       if (!tok.reported || fpHi !== tok.repHi || fpLo !== tok.repLo) {
         tok.reported = true; tok.repHi = fpHi; tok.repLo = fpLo
-        key = tok.key
-        onChange(key, this.#render(tok))
+        if (onChange !== null) {
+          key = tok.key
+          onChange(key, this.#render(tok))
+        }
         n++
       }
       // Only tokens that took swaps: what time alone does to a state (buckets leaving windows,

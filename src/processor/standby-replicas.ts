@@ -224,7 +224,7 @@ export class StandbyReplicas {
             const t = performance.now()
             if (t - r.drainedAt < drainEveryMs) return
             r.drainedAt = t
-            engine.drain(ignore)
+            engine.drain(null)
           }
         },
         caughtUpAt: -Infinity,
@@ -257,4 +257,3 @@ function infoOf (cp: CheckpointInfo | null): CheckpointInfo | null {
   return cp === null ? null : { group: cp.group, partition: cp.partition, inputOffset: cp.inputOffset, changelogOffset: cp.changelogOffset, createdAt: cp.createdAt }
 }
 
-function ignore (): void {}

@@ -77,7 +77,7 @@ export type AdvanceRecipe =
 export type Op =
   | IngestOp
   | { op: 'advance', to: AdvanceRecipe }
-  | { op: 'drain' }
+  | { op: 'drain', silent?: boolean } // silent: drain(null), the numbers count as reported unrendered (a standby copy)
   | { op: 'snapshot', drainFirst: boolean } // whole-engine snapshot → restoreEngine, continue on the copy
   | { op: 'tokenCopy', pick: number } // snapshotToken of one token → a fresh engine, compare
   | { op: 'rebuild' } // every token through snapshotToken → restoreToken into a fresh engine, continue
@@ -130,6 +130,7 @@ export const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 12, arbitrary: ingestOp },
   { weight: 5, arbitrary: fc.record({ op: fc.constant('advance' as const), to: advanceRecipe }) },
   { weight: 3, arbitrary: fc.constant({ op: 'drain' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'drain' as const, silent: true }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('snapshot' as const), drainFirst: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('tokenCopy' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ op: 'rebuild' as const }) },
