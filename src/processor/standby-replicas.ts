@@ -17,7 +17,9 @@ import { loadCheckpoint, applyChangelog, type LoadedCheckpoint, type ReplayProgr
  * applied every record of the owner's previous cycle, and that cycle published its numbers at
  * exactly that clock. So the copy's "already reported" fingerprints are what the owner last
  * published, as a checkpoint's are, and after a takeover only tokens whose numbers differ are
- * published again.
+ * published again. It drains at most once a second (drainEveryMs), and renders nothing
+ * (`drain(null)`): a token changed since the copy's last drain is merely published once more
+ * after a takeover, with the numbers the owner would have published.
  */
 export interface StandbyOptions {
   ctx: Omit<RestoreContext, 'now'>
