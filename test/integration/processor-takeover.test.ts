@@ -67,6 +67,8 @@ describe('processor processes on Kafka: takeover after SIGKILL', function () {
     expect(b.owned.size, 'the survivor owns every partition').to.equal(12)
     // every moved partition came from a copy that was following the changelog
     if (standby) expect(b.standbyRestores, 'partitions the survivor restored from standby copies').to.equal(t.partitions.length)
+    // and none of them fell back to its base checkpoint (latestInfo failing would only warn)
+    if (standby) expect(b.lines.filter((l) => l.msg === 'newest checkpoint unknown; the standby copy keeps the one it started from'), 'copies not re-based').to.deep.equal([])
     // session timeout + a rebalance + ONE restore + a cycle. Regression: onAssign restored moved
     // partitions one after another (~1 s each here), so 6 moved partitions took 12–13 s.
     // SPEC's floor is 5 s: needs a broker group.min.session.timeout.ms below 6 s (docs/operations.md)

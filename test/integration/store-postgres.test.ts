@@ -79,6 +79,8 @@ describe('checkpoint store (Postgres, real server)', function () {
     const got = await store.latest('volumer', 3)
     expect(got).to.deep.include({ group: 'volumer', partition: 3, inputOffset: 40, changelogOffset: 4, createdAt: 1_700_000_000_000 })
     expect([...got!.state]).to.deep.equal([4])
+    expect(await store.latestInfo('volumer', 3)).to.deep.equal({ group: 'volumer', partition: 3, inputOffset: 40, changelogOffset: 4, createdAt: 1_700_000_000_000 })
+    expect(await store.latestInfo('volumer', 9)).to.equal(null)
     const c = new pg.Client(url)
     await c.connect()
     const n = await c.query('SELECT count(*)::int AS n FROM volumer_checkpoints WHERE partition = 3')

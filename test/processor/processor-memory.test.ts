@@ -228,6 +228,8 @@ describe('processor on the in-process log', function () {
       const restored = bLines.filter((l) => l.msg === 'partition restored')
       if (process.env.VOLUMER_TEST_DEBUG !== undefined) console.log(bLines.map((l) => JSON.stringify(l).slice(0, 300)).join('\n'))
       expect(restored.filter((l) => l.standby === true).map((l) => l.partition).sort(), 'partitions B restored from its copies').to.have.length(2)
+      // no copy fell back, and the re-base on the newest checkpoint (latestInfo) worked
+      expect(bLines.filter((l) => (l.level as number) >= 40).map((l) => l.msg), 'warnings in B\'s log').to.deep.equal([])
       await send(lines.slice(2000))
       await counted(lines, 'everything counted once after the takeover')
     } finally {

@@ -40,6 +40,9 @@ describe('checkpoint store (PGlite)', function () {
     expect(Buffer.from(got!.state).equals(Buffer.from(state))).to.equal(true)
     expect(await store.latest('volumer', 1)).to.equal(null)
     expect(await store.latest('other', 0)).to.equal(null)
+    // the same checkpoint's offsets without its state (a standby copy's re-base)
+    expect(await store.latestInfo('volumer', 0)).to.deep.equal({ group: 'volumer', partition: 0, inputOffset: 2 ** 40, changelogOffset: 2 ** 41 + 1, createdAt: 1_700_000_000_123 })
+    expect(await store.latestInfo('volumer', 1)).to.equal(null)
   })
 
   it('latest = highest input offset, keeps the newest N per partition only', async () => {
@@ -50,6 +53,7 @@ describe('checkpoint store (PGlite)', function () {
     const got = await store.latest('volumer', 0)
     expect(got!.inputOffset).to.equal(500)
     expect([...got!.state]).to.deep.equal([5])
+    expect((await store.latestInfo('volumer', 0))!.inputOffset, 'latestInfo picks the same one').to.equal(500)
     const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM volumer_checkpoints WHERE partition = 0')
     expect(rows.rows[0].n).to.equal(2)
     expect((await store.latest('volumer', 1))!.inputOffset).to.equal(7)
