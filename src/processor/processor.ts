@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { COUNTED, DUPLICATE, LATE, DEFAULT_WINDOWS, type Engine, type WindowSpec } from '../engine/index.js'
-import type { Log, LogAdmin, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset } from '../log/log.js'
+import type { Log, LogAdmin, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset, TopicDescription } from '../log/log.js'
 import type { CheckpointStore } from '../store/checkpoint-store.js'
 import {
   createSwapDecoder, createStatsEncoder, createStateChangeEncoder, createStateChangeDecoder,
@@ -588,9 +588,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
    * DELTAs are safe only while they are younger than the state topic's min.compaction.lag.ms:
    * the switch to FULL records must come well before that.
    */
-  async function capFullAfter (wanted: number): Promise<number> {
-    admin ??= await log.createAdmin()
-    const [d] = await admin.describeTopics([topics.state])
+  function capFullAfter (wanted: number, d: TopicDescription | undefined): number {
     if (d === undefined || !(d.configs['cleanup.policy'] ?? '').includes('compact')) return wanted
     const lag = Number(d.configs['min.compaction.lag.ms'] ?? 0)
     if (wanted * 2 <= lag) return wanted
@@ -605,11 +603,11 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     statsEncoder = await createStatsEncoder(opts.registry, topics.stats + '-value')
     stateEncoder = await createStateChangeEncoder(opts.registry, topics.state + '-value')
     swapDecoder = createSwapDecoder({ registry: opts.registry })
-    fullAfterMs = await capFullAfter(fullAfterMs)
+    admin ??= await log.createAdmin()
+    const [stateTopic] = await admin.describeTopics([topics.state])
+    fullAfterMs = capFullAfter(fullAfterMs, stateTopic)
     if (opts.standby === true) {
-      admin ??= await log.createAdmin()
-      const [d] = await admin.describeTopics([topics.state])
-      partitionCount = d?.partitions ?? 0
+      partitionCount = stateTopic?.partitions ?? 0
       standby = new StandbyReplicas({
         ctx: { log, store: opts.store, stateDecoder, swapDecoder, groupId, stateTopic: topics.state, windows, skewMs, logger },
         now: () => clock.now(),

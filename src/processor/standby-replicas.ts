@@ -59,7 +59,7 @@ export class StandbyReplicas {
   readonly #replicas = new Map<number, Replica>()
   #want = new Set<number>()
   #reader: Reader | undefined
-  #readerParts = ''
+  /** the partitions #reader reads */
   #readerSet = new Set<number>()
   #refreshedAt = 0
   /**
@@ -165,14 +165,13 @@ export class StandbyReplicas {
       await this.#sleep(60_000)
       return
     }
-    if (parts.join(',') !== this.#readerParts) {
+    if (parts.length !== this.#readerSet.size || parts.some((p) => !this.#readerSet.has(p))) {
       await this.#closeReader()
       const reader = await this.#o.ctx.log.createReader({
         partitions: parts.map((p) => ({ topic: this.#o.ctx.stateTopic, partition: p, from: this.#replicas.get(p)!.position }))
       })
       if (this.#stopped) { await reader.close(); return }
       this.#reader = reader
-      this.#readerParts = parts.join(',')
       this.#readerSet = new Set(parts)
       this.#refreshedAt = performance.now()
     }
@@ -240,7 +239,6 @@ export class StandbyReplicas {
   async #closeReader (): Promise<void> {
     const reader = this.#reader
     this.#reader = undefined
-    this.#readerParts = ''
     this.#readerSet = new Set()
     if (reader !== undefined) await reader.close().catch(() => {})
   }
