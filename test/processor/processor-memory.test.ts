@@ -124,42 +124,65 @@ describe('processor on the in-process log', function () {
     return ''
   }
 
-  it('survives being fenced (its transaction timed out while frozen) by starting a new producer, and exits when fenced again and again', async () => {
-    const { log, registry, store, windows, lines, end, clock } = await fixture(2000)
+  type Fixture = Awaited<ReturnType<typeof fixture>>
+
+  /** sends sample lines to `swaps`, keyed chain:token, through one producer, and flushes */
+  async function lineSender (log: Fixture['log']): Promise<(some: string[]) => Promise<void>> {
     const producer = await log.createProducer()
-    const send = async (some: string[]): Promise<void> => {
+    return async (some) => {
       for (const l of some) {
         const o = JSON.parse(l) as { chain: string, token: string }
         producer.send({ topic: 'swaps', key: Buffer.from(o.chain + ':' + o.token), value: Buffer.from(l) })
       }
       await producer.flush()
     }
+  }
+
+  /**
+   * Waits until the stats on the log equal the oracle over `some`. A cycle commits once the
+   * (manual) clock has moved a cycle on: compare at the current time, and move the clock only
+   * when the stats are not there yet.
+   */
+  async function counted (f: Fixture, some: string[], what: string): Promise<void> {
+    let diff = ''
+    await waitFor(async () => {
+      if ((diff = await statsDiff(f.log, f.registry, some, f.windows, f.clock.now())) === '') return true
+      f.clock.advance(20)
+      return false
+    }, what).catch((err: Error) => { throw new Error(err.message + ': ' + diff) })
+  }
+
+  /** the value of an unlabelled counter or gauge (0 when absent) */
+  async function metricValue (r: Registry, name: string): Promise<number> {
+    return Number(/ ([0-9.e+-]+)$/m.exec(await r.getSingleMetricAsString(name))?.[1] ?? 0)
+  }
+
+  /** a logger at info that keeps every line it writes, parsed */
+  function keptLogger (): { logger: pino.Logger, lines: Array<Record<string, unknown>> } {
+    const lines: Array<Record<string, unknown>> = []
+    return { logger: pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>) } }), lines }
+  }
+
+  it('survives being fenced (its transaction timed out while frozen) by starting a new producer, and exits when fenced again and again', async () => {
+    const f = await fixture(2000)
+    const { log, registry, store, windows, lines, clock } = f
+    const send = await lineSender(log)
     const metricsRegistry = new Registry()
     const metrics = createProcessorMetrics(metricsRegistry)
-    const counter = async (name: string): Promise<number> => Number(/ ([0-9.e+-]+)$/m.exec(await metricsRegistry.getSingleMetricAsString(name))?.[1] ?? 0)
+    const counter = async (name: string): Promise<number> => await metricValue(metricsRegistry, name)
     const proc = createProcessor({ log, store, registry, logger: pino({ level: 'silent' }), metrics, clock, windows, transactionalId: 'p1', cycleMs: 20, checkpointIntervalMs: 0 })
     let failure: unknown
     const running = proc.run().catch((err: unknown) => { failure = err })
     const intruders: Array<{ close: () => Promise<void> }> = []
-    // A cycle commits once the (manual) clock has moved a cycle on: compare at the current
-    // time, and move the clock only when the stats are not there yet.
-    const counted = async (some: string[], what: string): Promise<void> => {
-      let diff = ''
-      await waitFor(async () => {
-        if ((diff = await statsDiff(log, registry, some, windows, clock.now())) === '') return true
-        clock.advance(20)
-        return false
-      }, what).catch((err: Error) => { throw new Error(err.message + ': ' + diff) })
-    }
     try {
       await proc.ready
       await send(lines.slice(0, 1000))
-      await counted(lines.slice(0, 1000), 'the first half counted')
+      await counted(f, lines.slice(0, 1000), 'the first half counted')
       // what the coordinator does to a transaction that outlived transaction.timeout.ms: a new
       // epoch for the id; the processor's next transaction fails with FENCED
       intruders.push(await log.createTransactionalProducer({ transactionalId: 'p1' }))
       await send(lines.slice(1000))
-      await counted(lines, 'everything counted once after the new producer took over')
+      await counted(f, lines, 'everything counted once after the new producer took over')
       expect(failure, 'the processor kept running').to.equal(undefined)
       expect(await counter('volumer_processor_fences_total')).to.equal(1)
 
@@ -184,54 +207,37 @@ describe('processor on the in-process log', function () {
   })
 
   it('with --standby, a processor keeps copies of the partitions it does not own and takes them over from those copies, exactly', async () => {
-    const { log, registry, store, windows, lines, clock } = await fixture(3000)
-    const producer = await log.createProducer()
-    const send = async (some: string[]): Promise<void> => {
-      for (const l of some) {
-        const o = JSON.parse(l) as { chain: string, token: string }
-        producer.send({ topic: 'swaps', key: Buffer.from(o.chain + ':' + o.token), value: Buffer.from(l) })
-      }
-      await producer.flush()
-    }
+    const f = await fixture(3000)
+    const { log, registry, store, windows, lines, clock } = f
+    const send = await lineSender(log)
     // B's log lines, to see where its restores came from
-    const bLines: Array<Record<string, unknown>> = []
-    const bLogger = pino({ level: 'info' }, { write: (line: string) => { bLines.push(JSON.parse(line) as Record<string, unknown>) } })
+    const { logger: bLogger, lines: bLines } = keptLogger()
     const bMetrics = new Registry()
-    const gauge = async (r: Registry, name: string): Promise<number> => Number(/ ([0-9.e+-]+)$/m.exec(await r.getSingleMetricAsString(name))?.[1] ?? 0)
     const a = createProcessor({ log, store, registry, logger: pino({ level: 'silent' }), metrics: createProcessorMetrics(new Registry()), clock, windows, transactionalId: 'pa', cycleMs: 20, checkpointIntervalMs: 0, standby: true })
     const b = createProcessor({ log, store, registry, logger: bLogger, metrics: createProcessorMetrics(bMetrics), clock, windows, transactionalId: 'pb', cycleMs: 20, checkpointIntervalMs: 0, standby: true })
-    const counted = async (some: string[], what: string): Promise<void> => {
-      let diff = ''
-      await waitFor(async () => {
-        if ((diff = await statsDiff(log, registry, some, windows, clock.now())) === '') return true
-        clock.advance(20)
-        return false
-      }, what).catch((err: Error) => { throw new Error(err.message + ': ' + diff) })
-    }
     const runningA = a.run()
     let runningB: Promise<void> | undefined
     try {
       await a.ready
       await send(lines.slice(0, 1000))
-      await counted(lines.slice(0, 1000), 'the first third counted by A')
+      await counted(f, lines.slice(0, 1000), 'the first third counted by A')
       runningB = b.run()
       await b.ready
       await waitFor(() => a.assigned().length === 2 && b.assigned().length === 2, 'A and B sharing the 4 partitions')
       // B's copies of A's two partitions are loaded and follow A's changelog
-      await waitFor(async () => await gauge(bMetrics, 'volumer_processor_standby_partitions') === 2, 'B holding copies of A\'s partitions')
+      await waitFor(async () => await metricValue(bMetrics, 'volumer_processor_standby_partitions') === 2, 'B holding copies of A\'s partitions')
       await send(lines.slice(1000, 2000))
-      await counted(lines.slice(0, 2000), 'the second third counted by both')
+      await counted(f, lines.slice(0, 2000), 'the second third counted by both')
       // A leaves: B takes A's partitions over from its copies
       await a.stop()
       await runningA
       await waitFor(() => b.assigned().length === 4, 'B owning every partition')
       const restored = bLines.filter((l) => l.msg === 'partition restored')
-      if (process.env.VOLUMER_TEST_DEBUG !== undefined) console.log(bLines.map((l) => JSON.stringify(l).slice(0, 300)).join('\n'))
       expect(restored.filter((l) => l.standby === true).map((l) => l.partition).sort(), 'partitions B restored from its copies').to.have.length(2)
       // no copy fell back, and the re-base on the newest checkpoint (latestInfo) worked
       expect(bLines.filter((l) => (l.level as number) >= 40).map((l) => l.msg), 'warnings in B\'s log').to.deep.equal([])
       await send(lines.slice(2000))
-      await counted(lines, 'everything counted once after the takeover')
+      await counted(f, lines, 'everything counted once after the takeover')
     } finally {
       await a.stop().catch(() => {})
       await b.stop().catch(() => {})
@@ -243,7 +249,8 @@ describe('processor on the in-process log', function () {
   })
 
   it('carries a cycle refused by a rebalance (sendOffsets: REBALANCE_IN_PROGRESS) into the next transaction instead of rebuilding its partitions, exactly', async () => {
-    const { log, registry, store, windows, lines, clock } = await fixture(2000)
+    const f = await fixture(2000)
+    const { log, registry, store, windows, lines, clock } = f
     // what Kafka answers when the group's generation moved on under an open transaction
     // (ILLEGAL_GENERATION): the next sendOffsets calls are refused while `refusals` lasts
     let refusals = 0
@@ -256,50 +263,35 @@ describe('processor on the in-process log', function () {
       createAdmin: async () => await log.createAdmin(),
       close: async () => await log.close(),
       createTransactionalProducer: async (o) => {
-      const real = await log.createTransactionalProducer(o)
-      return {
-        begin: async () => await real.begin(),
-        send: (r) => real.send(r),
-        sendOffsets: async (offsets, group) => {
-          if (refusals > 0) { refusals--; refused++; throw new LogError('REBALANCE_IN_PROGRESS', 'Specified group generation id is not valid', { abortable: true, retriable: true }) }
-          await real.sendOffsets(offsets, group)
-        },
-        commit: async () => await real.commit(),
-        abort: async () => await real.abort(),
-        close: async () => await real.close()
+        const real = await log.createTransactionalProducer(o)
+        return {
+          begin: async () => await real.begin(),
+          send: (r) => real.send(r),
+          sendOffsets: async (offsets, group) => {
+            if (refusals > 0) { refusals--; refused++; throw new LogError('REBALANCE_IN_PROGRESS', 'Specified group generation id is not valid', { abortable: true, retriable: true }) }
+            await real.sendOffsets(offsets, group)
+          },
+          commit: async () => await real.commit(),
+          abort: async () => await real.abort(),
+          close: async () => await real.close()
+        }
       }
-    } }
-    const producer = await log.createProducer()
-    const send = async (some: string[]): Promise<void> => {
-      for (const l of some) {
-        const o = JSON.parse(l) as { chain: string, token: string }
-        producer.send({ topic: 'swaps', key: Buffer.from(o.chain + ':' + o.token), value: Buffer.from(l) })
-      }
-      await producer.flush()
     }
-    const logLines: Array<Record<string, unknown>> = []
-    const logger = pino({ level: 'info' }, { write: (line: string) => { logLines.push(JSON.parse(line) as Record<string, unknown>) } })
+    const send = await lineSender(log)
+    const { logger, lines: logLines } = keptLogger()
     const metricsRegistry = new Registry()
-    const counter = async (name: string): Promise<number> => Number(/ ([0-9.e+-]+)$/m.exec(await metricsRegistry.getSingleMetricAsString(name))?.[1] ?? 0)
+    const counter = async (name: string): Promise<number> => await metricValue(metricsRegistry, name)
     const proc = createProcessor({ log: flaky, store, registry, logger, metrics: createProcessorMetrics(metricsRegistry), clock, windows, transactionalId: 'p1', cycleMs: 20, checkpointIntervalMs: 0 })
-    const counted = async (some: string[], what: string): Promise<void> => {
-      let diff = ''
-      await waitFor(async () => {
-        if ((diff = await statsDiff(log, registry, some, windows, clock.now())) === '') return true
-        clock.advance(20)
-        return false
-      }, what).catch((err: Error) => { throw new Error(err.message + ': ' + diff) })
-    }
     const running = proc.run()
     try {
       await proc.ready
       await send(lines.slice(0, 1000))
-      await counted(lines.slice(0, 1000), 'the first half counted')
+      await counted(f, lines.slice(0, 1000), 'the first half counted')
       const restores = logLines.filter((l) => l.msg === 'partition restored').length
       // three cycles in a row refused, with swaps, DLQ-free decay and changelog records in them
       refusals = 3
       await send(lines.slice(1000))
-      await counted(lines, 'everything counted once')
+      await counted(f, lines, 'everything counted once')
       expect(refused, 'sendOffsets calls refused').to.equal(3)
       expect(await counter('volumer_processor_rebalance_carries_total')).to.equal(3)
       expect(logLines.filter((l) => l.msg === 'partition restored').length, 'partitions restored again (a rebuild)').to.equal(restores)
