@@ -33,10 +33,10 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { createStatsDecoder, type SwapRecord } from '../src/codec/index.js'
 import { createTestCluster, sleep, waitUntil, type TestCluster } from '../test/helpers/cluster.js'
-import { ProcessorFleet, type ProcessorProcess } from '../test/helpers/processor-process.js'
+import { ProcessorFleet, type ProcessorProcess, type LogLine } from '../test/helpers/processor-process.js'
 import { REPO_ROOT } from '../test/helpers/shared-data.js'
 import { buildStream, createInputProducer } from '../test/helpers/swap-stream.js'
-import { measureTakeover } from '../test/helpers/takeover.js'
+import { measureTakeover, type Takeover } from '../test/helpers/takeover.js'
 
 const SWAPS = Number(process.env.PROCESSOR_BENCH_SWAPS ?? 500_000)
 const TOKENS = Number(process.env.PROCESSOR_BENCH_TOKENS ?? 50_000)
@@ -102,6 +102,20 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   if (second !== undefined) console.log(`group of two${STANDBY ? ' with --standby' : ''}: RSS ${(rss / 1e6).toFixed(0)} + ${(rss2 / 1e6).toFixed(0)} MB; the figures below are the first processor's, the rate the group's (timed from both sharing the partitions)`)
   console.log(`throughput: ${inputs.length - before} swaps in ${seconds.toFixed(1)} s = ${rate} swaps/s (floor 20,000, goal 100,000); ${commitCount} transactions, mean commit ${(commitSum / commitCount * 1000).toFixed(1)} ms; RSS ${(rss / 1e6).toFixed(0)} MB; ${statsOut} stats records, ${changelogOut} changelog records`)
   return { processors: GROUP, standby: STANDBY, secondRssBytes: rss2, swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss, statsRecords: statsOut, changelogRecords: changelogOut, nodeArgs: NODE_ARGS }
+}
+
+/**
+ * The survivor's restores of the moved partitions (its 'partition restored' lines): how the
+ * takeover's time divides; `most` is the largest value of a field over them. With
+ * PROCESSOR_BENCH_DEBUG, prints the survivor's log lines from ~3 s before the kill on.
+ */
+function survivorRestores (survivor: ProcessorProcess, tk: Takeover): { moved: LogLine[], most: (field: string) => number } {
+  if (process.env.PROCESSOR_BENCH_DEBUG !== undefined) {
+    const killedAt = Date.now() - tk.lastMs
+    for (const l of survivor.lines) if (l.time >= killedAt - 3000) console.log(`  ${l.time - killedAt} ms`, JSON.stringify(l).slice(0, 400))
+  }
+  const moved = survivor.lines.filter((l) => l.msg === 'partition restored' && tk.partitions.includes(l.partition as number))
+  return { moved, most: (field) => Math.max(0, ...moved.map((l) => (l[field] as number | undefined) ?? 0)) }
 }
 
 async function latency (cluster: TestCluster, p: ProcessorProcess, tag: string): Promise<Record<string, unknown>> {
@@ -245,10 +259,7 @@ async function main (): Promise<void> {
     await sleep(2000)
     const rssShared = await p4.metric('volumer_processor_process_resident_memory_bytes')
     const tk = await measureTakeover(cluster, p3, 120_000)
-    if (process.env.PROCESSOR_BENCH_DEBUG !== undefined) for (const l of p4.lines) if (l.time >= Date.now() - tk.lastMs - 3000) console.log(`  ${l.time - (Date.now() - tk.lastMs)} ms`, JSON.stringify(l).slice(0, 400))
-    // the survivor's restores of the moved partitions: how the takeover's time divides
-    const moved = p4.lines.filter((l) => l.msg === 'partition restored' && tk.partitions.includes(l.partition as number))
-    const most = (f: string): number => Math.max(0, ...moved.map((l) => (l[f] as number | undefined) ?? 0))
+    const { most } = survivorRestores(p4, tk)
     result.takeover = { sessionTimeoutMs: 3000, movedPartitions: tk.partitions.length, firstMs: Math.round(tk.firstMs), lastMs: Math.round(tk.lastMs), restoreSeconds: most('seconds'), offsetsWaitSeconds: most('offsetsWaitSeconds'), checkpointSeconds: most('checkpointSeconds'), readerOpenSeconds: most('readerOpenSeconds'), pollSeconds: most('pollSeconds'), survivorRssMb: Math.round(rssShared / 1e6) }
     console.log(`takeover after SIGKILL (session timeout 3 s, the CLI default): ${tk.partitions.length} partitions, first ${tk.firstMs.toFixed(0)} ms, last ${tk.lastMs.toFixed(0)} ms (floor 5 s, goal 1 s); the survivor's restore took ${most('seconds')} s from its assignment: committed offsets after ${most('offsetsWaitSeconds')} s, checkpoints loaded in ${most('checkpointSeconds')} s meanwhile, changelog: opening its reader ${most('readerOpenSeconds')} s, reading and applying it ${most('pollSeconds')} s`)
 
@@ -263,9 +274,7 @@ async function main (): Promise<void> {
     await sleep(1000)
     const rssWithCopies = await p5.metric('volumer_processor_process_resident_memory_bytes')
     const ts = await measureTakeover(cluster, p4, 120_000)
-    if (process.env.PROCESSOR_BENCH_DEBUG !== undefined) for (const l of p5.lines) if (l.time >= Date.now() - ts.lastMs - 3000) console.log(`  ${l.time - (Date.now() - ts.lastMs)} ms`, JSON.stringify(l).slice(0, 400))
-    const movedS = p5.lines.filter((l) => l.msg === 'partition restored' && ts.partitions.includes(l.partition as number))
-    const mostS = (f: string): number => Math.max(0, ...movedS.map((l) => (l[f] as number | undefined) ?? 0))
+    const { moved: movedS, most: mostS } = survivorRestores(p5, ts)
     const fromCopies = movedS.filter((l) => l.standby === true).length
     result.takeoverStandby = { sessionTimeoutMs: 3000, movedPartitions: ts.partitions.length, fromStandbyCopies: fromCopies, firstMs: Math.round(ts.firstMs), lastMs: Math.round(ts.lastMs), restoreSeconds: mostS('seconds'), offsetsWaitSeconds: mostS('offsetsWaitSeconds'), readerOpenSeconds: mostS('readerOpenSeconds'), pollSeconds: mostS('pollSeconds'), changelogRecords: movedS.reduce((n, l) => n + ((l.changelogRecords as number | undefined) ?? 0), 0), survivorRssMb: Math.round(rssWithCopies / 1e6) }
     console.log(`takeover after SIGKILL with --standby (session timeout 3 s): ${ts.partitions.length} partitions (${fromCopies} from standby copies), first ${ts.firstMs.toFixed(0)} ms, last ${ts.lastMs.toFixed(0)} ms (floor 5 s, goal 1 s); the survivor's restore took ${mostS('seconds')} s from its assignment: committed offsets after ${mostS('offsetsWaitSeconds')} s, changelog not yet read by the copies: opening its reader ${mostS('readerOpenSeconds')} s, reading and applying it ${mostS('pollSeconds')} s; the survivor's RSS before the kill ${Math.round(rssWithCopies / 1e6)} MB with its copies (${Math.round(rssShared / 1e6)} MB for the survivor without copies in phase 4)`)
