@@ -86,9 +86,12 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
     return r.stdout
   }
 
+  /** processors of other test clusters to scrape too (INSTANCE=HOST:PORT) */
+  const extraProcessorTargets: string[] = []
+
   async function setProcessorTargets (): Promise<void> {
     const live = processors.all.filter(p => p.alive() || p === p2)
-    script('targets', 'volumer-processor', ...await Promise.all(live.map(async p => `${p.instanceId}=127.0.0.1:${await p.metricsPort()}`)))
+    script('targets', 'volumer-processor', ...await Promise.all(live.map(async p => `${p.instanceId}=127.0.0.1:${await p.metricsPort()}`)), ...extraProcessorTargets)
   }
 
   async function setEdgeTargets (): Promise<void> {
@@ -250,6 +253,53 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
     }
     const resolved = await waitAlert('VolumerDlqRateHigh', id, 'resolved')
     console.log(`      ${n} undecodable records over 10 s: VolumerDlqRateHigh{reason="UNDECODABLE"} firing ${firing.toFixed(1)} s after the first, resolved ${resolved.toFixed(1)} s after the last`)
+  })
+
+  it('VolumerConsumerLagGrowing fires while a live processor falls behind its input and resolves when the lag shrinks', async () => {
+    // a processor of its own cluster that commits one record per transaction (--max-cycle-records
+    // 1): alive, answering scrapes, reporting its lag every 5 s, and far slower than 500 swaps/s
+    const slowCluster = await createTestCluster({ name: 'prom-slow', partitions: 1 })
+    const slowFleet = new ProcessorFleet(slowCluster, { windows: WINDOWS, maxCycleRecords: 1 })
+    const slowInput = await createInputProducer(slowCluster, 5)
+    try {
+      const slow = slowFleet.start('slow')
+      await slow.waitReady()
+      extraProcessorTargets.push(`slow=127.0.0.1:${await slow.metricsPort()}`)
+      await setProcessorTargets()
+      await waitUntil(async () => await targetsUp('volumer-processor', 'slow'), 'the slow processor scraped', 60_000, 250)
+      const id = { partition: '0' }
+      expect(await alert('VolumerConsumerLagGrowing', id)).to.equal(undefined)
+      const t0 = performance.now()
+      let firing = -1
+      let n = 0
+      // 50 swaps every 0.1 s until the alert fires (at most 60 s)
+      while (firing < 0 && performance.now() - t0 < 60_000) {
+        const batch: Input[] = []
+        for (let i = 0; i < 50; i++, n++) {
+          batch.push({
+            kind: 'swap', key: 'lagtest:tok',
+            record: { id: `lag-${n}`, chain: 'lagtest', token: 'tok', blockNumber: 1000 + n, logIndex: 0, blockTime: Date.now() - 2000, quoteToken: null, pool: null, trader: `0xt${n % 5}`, side: 'BUY', amount: '1', amountUsd: '2' }
+          })
+        }
+        slowInput.send(batch)
+        await sleep(100)
+        if (n % 1000 === 0 && (await alert('VolumerConsumerLagGrowing', id))?.state === 'firing') firing = (performance.now() - t0) / 1000
+      }
+      await slowInput.producer.flush()
+      expect(firing, `VolumerConsumerLagGrowing not firing after ${n} swaps; lag ${JSON.stringify(await query('volumer:processor_consumer_lag:max_by_partition'))}`).to.be.greaterThan(0)
+      const lagAtFiring = Number((await query('volumer:processor_consumer_lag:max_by_partition{partition="0"}'))[0]?.value[1])
+      // input stopped: the lag shrinks (slowly), deriv turns negative and the alert resolves
+      const resolved = await waitAlert('VolumerConsumerLagGrowing', id, 'resolved', 90_000)
+      console.log(`      ${n} swaps at ~500/s to a processor committing one record per transaction: VolumerConsumerLagGrowing firing after ${firing.toFixed(1)} s (lag ${lagAtFiring}), resolved ${resolved.toFixed(1)} s after the input stopped`)
+    } finally {
+      // out of the targets before it dies, so no VolumerProcessorDown follows it into later tests
+      extraProcessorTargets.length = 0
+      await setProcessorTargets()
+      await waitUntil(async () => (await query('up{instance="slow"}')).length === 0, 'the slow processor out of the targets', 60_000, 250).catch(() => {})
+      await slowInput.close()
+      await slowFleet.killAll()
+      await slowCluster.close()
+    }
   })
 
   it('every query of the Grafana dashboard returns data', async () => {
