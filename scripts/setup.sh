@@ -33,6 +33,8 @@ APT_PACKAGES=(
   iproute2
   # headless browser for the dashboard test (driven by playwright-core)
   chromium
+  # prometheus + promtool: scripts/prometheus.sh, the alert rules' tests (redpanda/alerts.yml)
+  prometheus
 )
 
 apt_missing() {

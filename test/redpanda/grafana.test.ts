@@ -8,9 +8,7 @@
 import { expect } from 'chai'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Registry, collectDefaultMetrics } from 'prom-client'
-import { createEdgeMetrics } from '../../src/edge/edge-metrics.js'
-import { createProcessorMetrics } from '../../src/processor/processor-metrics.js'
+import { exportedMetricNames, metricNamesOf } from './exported-metrics.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const DASHBOARD = ROOT + 'redpanda/grafana/dashboards/volumer.json'
@@ -18,67 +16,12 @@ const DASHBOARD = ROOT + 'redpanda/grafana/dashboards/volumer.json'
 interface Target { expr: string, refId: string, datasource?: { uid: string } }
 interface Panel { id: number, type: string, title: string, targets?: Target[], gridPos: { x: number, y: number, w: number, h: number }, datasource?: { uid: string } }
 
-/** names prom-client exposes for a registry: histogram series get _bucket, _sum and _count */
-async function exposedNames (registry: Registry): Promise<Set<string>> {
-  const names = new Set<string>()
-  for (const m of await registry.getMetricsAsJSON()) {
-    names.add(m.name)
-    const type = String(m.type) // prom-client's MetricType enum holds these strings
-    if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(m.name + s)
-    if (type === 'summary') for (const s of ['_sum', '_count']) names.add(m.name + s)
-  }
-  return names
-}
-
-const PROMQL_WORDS = new Set(['by', 'without', 'and', 'or', 'unless', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan', 'le'])
-
-/**
- * The metric names a PromQL expression selects. Strings, label matchers, range selectors,
- * grouping clauses and Grafana variables are removed first; what is left that is an identifier
- * not followed by "(" (a function) and not a keyword is a metric name.
- */
-export function metricNamesOf (expr: string): string[] {
-  let s = expr
-  s = s.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
-  s = s.replace(/\$\{[^}]*\}|\$\w+/g, '1m')
-  s = s.replace(/\{[^}]*\}/g, ' ')
-  s = s.replace(/\[[^\]]*\]/g, ' ')
-  s = s.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-  const names: string[] = []
-  const re = /(^|[^\w.:])([a-zA-Z_:][\w:]*)(?=\s*(\()?)/g
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    const word = m[2]
-    const isCall = /^\s*\(/.test(s.slice(m.index + m[0].length))
-    if (isCall || PROMQL_WORDS.has(word)) continue
-    names.push(word)
-  }
-  return names
-}
-
 describe('grafana dashboard (redpanda/grafana)', () => {
   let known: Set<string>
-  const registries: Registry[] = []
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid: string, panels: Panel[], templating: { list: Array<{ name: string, type: string }> } }
   const queries = dashboard.panels.flatMap(p => (p.targets ?? []).map(t => ({ panel: p.title, expr: t.expr })))
 
-  before(async () => {
-    // the processor command: default metrics prefixed volumer_processor_ + createProcessorMetrics
-    const processor = new Registry()
-    collectDefaultMetrics({ register: processor, prefix: 'volumer_processor_' })
-    createProcessorMetrics(processor)
-    // the edge command: default metrics prefixed volumer_edge_ + createEdgeMetrics
-    const edge = new Registry()
-    collectDefaultMetrics({ register: edge, prefix: 'volumer_edge_' })
-    createEdgeMetrics(edge, { tokens: () => 0, wsClients: () => 0, wsSubscriptions: () => 0, indexes: () => 0, ready: () => true })
-    // `volumer run`: both in one registry, default metrics prefixed volumer_
-    const embedded = new Registry()
-    collectDefaultMetrics({ register: embedded, prefix: 'volumer_' })
-    registries.push(processor, edge, embedded)
-    known = new Set()
-    for (const r of registries) for (const n of await exposedNames(r)) known.add(n)
-  })
-
-  after(() => { for (const r of registries) r.clear() })
+  before(async () => { known = await exportedMetricNames() })
 
   it('extracts metric names from PromQL (the parser the next test relies on)', () => {
     expect(metricNamesOf('histogram_quantile(0.99, sum by (le, route) (rate(a_seconds_bucket{status=~"4..|5.."}[$__rate_interval])))')).to.deep.equal(['a_seconds_bucket'])
