@@ -64,6 +64,9 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
 
+/** The swap reject reasons: the codes a record can carry into the DLQ (its header and metric label). */
+export const DLQ_REASONS: readonly ErrorCode[] = ERROR_CODES.slice(0, ERROR_CODES.indexOf('UNKNOWN_SCHEMA') + 1)
+
 export interface VolumerErrorOptions {
   cause?: unknown
   retriable?: boolean

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { DLQ_REASONS } from '../errors.js'
 
 /** Processor metrics; label handles are resolved per use only on rare paths (DLQ reasons). */
 export interface ProcessorMetrics {
@@ -28,12 +29,16 @@ export interface ProcessorMetrics {
 
 export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
   const r = [registry]
+  const dlq = new Counter({ name: 'volumer_processor_dlq_total', help: 'Records sent to the dead-letter topic, by reason code', labelNames: ['reason'], registers: r })
+  // Every reason's series exists from the start: rate() and increase() only see a rise between
+  // two scrapes of an existing series, so a reason's first burst would otherwise read as zero.
+  for (const reason of DLQ_REASONS) dlq.labels(reason).inc(0)
   return {
     swapsIn: new Counter({ name: 'volumer_processor_swaps_in_total', help: 'Swap records consumed from the swaps topic', registers: r }),
     counted: new Counter({ name: 'volumer_processor_swaps_counted_total', help: 'Swaps accepted into the statistics', registers: r }),
     duplicates: new Counter({ name: 'volumer_processor_duplicates_total', help: 'Swaps ignored because their id was already counted within the horizon', registers: r }),
     late: new Counter({ name: 'volumer_processor_late_total', help: 'Swaps ignored because their blockTime is older than every window', registers: r }),
-    dlq: new Counter({ name: 'volumer_processor_dlq_total', help: 'Records sent to the dead-letter topic, by reason code', labelNames: ['reason'], registers: r }),
+    dlq,
     statsOut: new Counter({ name: 'volumer_processor_stats_updates_total', help: 'Stats records produced (updates and tombstones)', registers: r }),
     changelogOut: new Counter({ name: 'volumer_processor_changelog_records_total', help: 'State changelog records produced', registers: r }),
     fullRewrites: new Counter({ name: 'volumer_processor_full_rewrites_total', help: 'Tokens rewritten as FULL changelog records because their partition had no recent checkpoint (DELTAs must not outlive the compaction lag)', registers: r }),
