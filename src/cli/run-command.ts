@@ -15,7 +15,7 @@ import { parseSwapJson } from '../swap/parse-swap.js'
 import { isSwapReject } from '../swap/swap-reject.js'
 import type { Swap } from '../swap/swap.js'
 import { DEFAULT_TOPICS } from '../processor/topics.js'
-import { parseFlags, resolve, intFlag, numberFlag, windowsFlag } from './flags.js'
+import { parseFlags, resolve, intFlag, numberFlag, windowsFlag, hostFlag } from './flags.js'
 import { createLogger } from './logger.js'
 import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
 import { UsageError, EXIT_OK } from './cli-error.js'
@@ -63,7 +63,7 @@ export async function runCommand (argv: string[]): Promise<number> {
   if (values.help === true) { process.stdout.write(RUN_HELP); return EXIT_OK }
   const config = Object.freeze({
     port: intFlag('port', resolve(values, 'port', 'VOLUMER_PORT') ?? '8080', 0, 65535),
-    host: resolve(values, 'host', 'VOLUMER_HOST') ?? '127.0.0.1',
+    host: hostFlag('host', resolve(values, 'host', 'VOLUMER_HOST') ?? '127.0.0.1'),
     data: resolvePath(resolve(values, 'data', 'VOLUMER_DATA') ?? 'data'),
     rate: numberFlag('rate', resolve(values, 'rate', 'VOLUMER_RATE') ?? '200', 0, 1_000_000),
     tokens: intFlag('tokens', resolve(values, 'tokens', 'VOLUMER_TOKENS') ?? '2000', 1, 10_000_000),

@@ -1,5 +1,5 @@
 /**
- * `volumer produce` against the real broker (VOLUMER_KAFKA_BROKERS, default 127.0.0.1:19092;
+ * `volumer produce` against the real broker (VOLUMER_BROKERS, default 127.0.0.1:19092;
  * `scripts/kafka.sh start`), with an in-process schema registry and a private topic prefix.
  * The CLI runs as a child process: `node bin/volumer.js produce ...`.
  */
