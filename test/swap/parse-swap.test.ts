@@ -350,6 +350,20 @@ describe('parseSwapJson', () => {
       rejects(json('padding', 'é'.repeat(40000)), 'OVERSIZE_RECORD')
     })
 
+    it('counts 3-byte characters as 3 bytes: 22,000 "火" are 66,000 bytes, not 44,000', () => {
+      // 22,000 '火' are 22,000 units (44,000 if each were 2 bytes, like 'é') but 66,000 bytes:
+      // a size check that assumes at most 2 bytes per unit lets it through
+      const over = json('padding', '火'.repeat(22000))
+      expect(over.length * 2).to.be.below(MAX_RECORD_BYTES)
+      expect(Buffer.byteLength(over, 'utf8')).to.be.above(MAX_RECORD_BYTES)
+      const r = rejects(over, 'OVERSIZE_RECORD')
+      expect(r.message).to.contain(String(Buffer.byteLength(over, 'utf8')))
+      // and just under the limit in bytes, it is accepted
+      const under = json('padding', '火'.repeat(21000))
+      expect(Buffer.byteLength(under, 'utf8')).to.be.below(MAX_RECORD_BYTES)
+      ok(under)
+    })
+
     it('accepts a record of exactly 64 KiB', () => {
       const text = json('padding', '')
       const exact = json('padding', 'x'.repeat(MAX_RECORD_BYTES - text.length))
