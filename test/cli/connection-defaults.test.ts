@@ -13,7 +13,7 @@ import { hostFlag } from '../../src/cli/flags.js'
 import { startOpsServer } from '../../src/ops-server.js'
 import { Registry } from 'prom-client'
 import { spawnCli } from '../helpers/cli.js'
-import { REPO_ROOT } from '../helpers/shared-data.js'
+import { REPO_ROOT } from '../helpers/sample-data.js'
 
 const CONNECTION_ENV = ['VOLUMER_BROKERS', 'VOLUMER_KAFKA_BROKERS', 'VOLUMER_REGISTRY_URL', 'VOLUMER_PG_URL']
 
@@ -36,7 +36,8 @@ function withEnv<T> (env: Record<string, string>, fn: () => T): T {
 }
 
 describe('CLI connection defaults are the project\'s services', function () {
-  this.timeout(30_000)
+  // each spawns CLIs through tsx: seconds apiece on a loaded 2-core machine
+  this.timeout(120_000)
 
   it('scripts/kafka.sh env prints VOLUMER_BROKERS, the variable the CLI reads, with the default broker', () => {
     expect(scriptEnv('kafka')).to.deep.equal({ VOLUMER_BROKERS: DEFAULT_BROKERS })
@@ -76,7 +77,8 @@ describe('CLI connection defaults are the project\'s services', function () {
 })
 
 describe('bind addresses', function () {
-  this.timeout(30_000)
+  // each spawns CLIs through tsx: seconds apiece on a loaded 2-core machine
+  this.timeout(120_000)
 
   it('hostFlag accepts IP addresses and host names, and refuses anything else naming the flag', () => {
     for (const ok of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', 'metrics.internal', 'processor-1']) expect(hostFlag('h', ok)).to.equal(ok)

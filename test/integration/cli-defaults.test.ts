@@ -14,7 +14,7 @@ import pg from 'pg'
 import { createKafkaLog } from '../../src/log/kafka-log.js'
 import { DEFAULT_BROKERS, DEFAULT_PG_URL, DEFAULT_REGISTRY_URL, prefixedTopics } from '../../src/cli/connections.js'
 import { BROKERS, PG_URL, kafkaJsAdmin, waitUntil } from '../helpers/cluster.js'
-import { REPO_ROOT } from '../helpers/shared-data.js'
+import { REPO_ROOT } from '../helpers/sample-data.js'
 
 const BIN = join(REPO_ROOT, 'bin', 'volumer.js')
 

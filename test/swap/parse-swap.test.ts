@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { expect } from 'chai'
 import { parseSwapJson, validateSwapObject, MAX_RECORD_BYTES, FIELD_LIMITS, utf8Length } from '../../src/swap/parse-swap.js'
 import { SwapReject, isSwapReject, type SwapRejectCode } from '../../src/swap/swap-reject.js'
 import { BUY, SELL, type Swap } from '../../src/swap/swap.js'
 import { decimalToString } from '../../src/swap/decimal18.js'
 
-const SAMPLE = '/work/shared/data/ethereum-mainnet-swaps-2021-06.ndjson'
+import { readSampleLines } from '../helpers/sample-data.js'
 
 function base (): Record<string, unknown> {
   return {
@@ -379,8 +378,8 @@ describe('parseSwapJson', () => {
     }
   })
 
-  it('parses every line of the shared sample data', () => {
-    const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter(l => l.length > 0)
+  it('parses every line of the shipped sample data', () => {
+    const lines = readSampleLines()
     expect(lines.length).to.equal(9842)
     const ids = new Set<string>()
     for (let i = 0; i < lines.length; i++) {
