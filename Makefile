@@ -29,7 +29,7 @@ test-unit: ## only the tests that need no services
 run: setup ## start the whole system embedded (in-process log, PGlite, generator) and print the dashboard URL
 	@$(NODE) --max-semi-space-size=64 bin/volumer.js run $(RUN_ARGS)
 
-services-up: ## start Kafka (KRaft) and Postgres for tests (idempotent)
+services-up: ## start Kafka (KRaft), Postgres and the schema registry at the CLI's default addresses (idempotent)
 	@scripts/services.sh start
 
 services-down: ## stop them

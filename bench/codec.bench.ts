@@ -9,7 +9,9 @@
  *   node --import tsx bench/codec.bench.ts      prints the figures, writes bench/results/codec.json
  *   CODEC_BENCH_MS=500 …                        shorter runs (default 1500 ms per case)
  */
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { readInputText } from '../src/cli/input-file.js'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import SchemaRegistryKafkajs from '@kafkajs/confluent-schema-registry'
@@ -19,7 +21,7 @@ import { createRegistryServer } from '../src/registry/registry-server.js'
 import { validateSwapObject } from '../src/swap/parse-swap.js'
 import { isSwapReject } from '../src/swap/swap-reject.js'
 
-const SAMPLE = process.env.VOLUMER_SAMPLE_DATA ?? '/work/shared/data/ethereum-mainnet-swaps-2021-06.ndjson'
+const SAMPLE = process.env.VOLUMER_SAMPLE_DATA ?? join(process.cwd(), 'samples', 'ethereum-mainnet-swaps-2021-06.ndjson.gz')
 const MS = Number(process.env.CODEC_BENCH_MS ?? 1500)
 
 function timeSync (n: number, fn: () => void): number {
@@ -45,7 +47,7 @@ try {
   const registry = createHttpSchemaRegistry({ url: server.url })
   const enc = await createSwapEncoder(registry)
   const dec = createSwapDecoder({ registry })
-  const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter(l => l.length > 0)
+  const lines = readInputText(SAMPLE).split('\n').filter(l => l.length > 0)
   const records: SwapRecord[] = lines.map(l => {
     const s = validateSwapObject(JSON.parse(l))
     if (isSwapReject(s)) throw new Error(s.message)

@@ -42,7 +42,7 @@ import type { Reader } from '../src/log/log.js'
 import { createTestCluster, sleep, waitUntil, type TestCluster } from '../test/helpers/cluster.js'
 import { EdgeFleet } from '../test/helpers/edge-process.js'
 import { ProcessorFleet } from '../test/helpers/processor-process.js'
-import { REPO_ROOT } from '../test/helpers/shared-data.js'
+import { REPO_ROOT } from '../test/helpers/sample-data.js'
 import { createInputProducer } from '../test/helpers/swap-stream.js'
 
 const CYCLES = (process.env.E2E_CYCLES ?? '100ms,20ms').split(',').map((c) => c.trim()).filter((c) => c !== '')

@@ -10,7 +10,8 @@
  *   ENGINE_BENCH_ONLY=zipf node --cpu-prof .run/bench-build/bench/engine.bench.js   to profile one
  *   ingest scenario (zipf, zipf-warm or cycled) after `npm run bench:build`
  */
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { readInputText } from '../src/cli/input-file.js'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpus } from 'node:os'
@@ -29,7 +30,7 @@ const RATE = 2000 // event-time swaps per second of clock in the generated strea
 const T0 = Date.parse('2026-01-01T00:00:00Z')
 
 function sampleSwaps (): Swap[] {
-  const lines = readFileSync(SAMPLE_PATH, 'utf8').split('\n').filter((l) => l.length > 0)
+  const lines = readInputText(SAMPLE_PATH).split('\n').filter((l) => l.length > 0)
   const out: Swap[] = []
   for (const l of lines) { const s = parseSwapJson(l); if (!isSwapReject(s)) out.push(s) }
   out.sort((a, b) => a.blockTime - b.blockTime)

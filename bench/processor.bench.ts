@@ -34,7 +34,7 @@ import { join } from 'node:path'
 import { createStatsDecoder, type SwapRecord } from '../src/codec/index.js'
 import { createTestCluster, sleep, waitUntil, type TestCluster } from '../test/helpers/cluster.js'
 import { ProcessorFleet, type ProcessorProcess, type LogLine } from '../test/helpers/processor-process.js'
-import { REPO_ROOT } from '../test/helpers/shared-data.js'
+import { REPO_ROOT } from '../test/helpers/sample-data.js'
 import { buildStream, createInputProducer } from '../test/helpers/swap-stream.js'
 import { measureTakeover, type Takeover } from '../test/helpers/takeover.js'
 

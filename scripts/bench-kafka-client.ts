@@ -13,7 +13,7 @@
  *    `--txn-records` records (awaited) → commit, first back to back, then one cycle every 100 ms;
  *    reports begin+send, commit() and whole-cycle latency (p50/p95/p99/max, ms).
  *
- * Brokers from VOLUMER_KAFKA_BROKERS (default 127.0.0.1:19092). Topics are created per run and
+ * Brokers from VOLUMER_BROKERS (default 127.0.0.1:19092). Topics are created per run and
  * deleted at the end.
  */
 import { randomBytes } from 'node:crypto'
@@ -41,7 +41,7 @@ const linger = Number(values.linger)
 const batch = Number(values.batch)
 const txns = Number(values.txns)
 const txnRecords = Number(values['txn-records'])
-const brokers = (process.env.VOLUMER_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',')
+const brokers = (process.env.VOLUMER_BROKERS ?? process.env.VOLUMER_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',')
 
 const kafka = new Kafka({ kafkaJS: { brokers, clientId: 'volumer-bench', logLevel: logLevel.ERROR } })
 const suffix = randomBytes(4).toString('hex')

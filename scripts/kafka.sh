@@ -7,7 +7,7 @@
 #   scripts/kafka.sh status   exit 0 when running, 3 when not
 #   scripts/kafka.sh stop     controlled shutdown (SIGTERM, then SIGKILL after 30 s)
 #   scripts/kafka.sh reset    stop and delete the data directory (topics, offsets, transactions)
-#   scripts/kafka.sh env      print VOLUMER_KAFKA_BROKERS=... for `eval`
+#   scripts/kafka.sh env      print VOLUMER_BROKERS=... for `eval` (the variable the CLI reads)
 #   scripts/kafka.sh tool CLASS ARGS...   run a Kafka CLI class, e.g.
 #       scripts/kafka.sh tool org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:19092 --list
 #
@@ -213,7 +213,7 @@ case "${1:-}" in
   status) cmd_status ;;
   stop) cmd_stop ;;
   reset) cmd_reset ;;
-  env) echo "VOLUMER_KAFKA_BROKERS=127.0.0.1:$PORT" ;;
+  env) echo "VOLUMER_BROKERS=127.0.0.1:$PORT" ;;
   tool) shift; cmd_tool "$@" ;;
   fetch) ensure_jars; ensure_probe; say "jars in $LIBS" ;;
   *) echo "usage: $0 {start|wait|status|stop|reset|env|fetch|tool CLASS ARGS...}" >&2; exit 2 ;;

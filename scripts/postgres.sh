@@ -28,6 +28,8 @@ PORT=${VOLUMER_PG_PORT:-55432}
 WAIT_S=${VOLUMER_PG_WAIT_S:-60}
 DB=volumer
 URL="postgres://postgres@127.0.0.1:$PORT/$DB"
+# `env` needs no Postgres installed (a unit-test machine evals services.sh env too)
+if [ "${1:-}" = env ]; then echo "VOLUMER_PG_URL=$URL"; exit 0; fi
 
 find_bin() {
   if [ -n "${VOLUMER_PG_BIN:-}" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# All test services at once: Kafka (scripts/kafka.sh), Postgres (scripts/postgres.sh), and a
-# schema registry when a scripts/registry.sh exists (none yet: Apicurio cannot be assembled here,
-# see docs/services.md; the project's own registry lives in src/registry).
+# All test services at once: Kafka (scripts/kafka.sh), Postgres (scripts/postgres.sh) and the
+# project's own schema registry (scripts/registry.sh, `volumer registry`; Apicurio cannot be
+# assembled here, see docs/services.md). Each listens where the CLI's defaults look, so after
+# `scripts/services.sh start` no volumer command needs a connection flag.
 #
 #   scripts/services.sh start    start all, then wait until each is ready; prints the env lines
 #   scripts/services.sh stop     stop all (reverse order)

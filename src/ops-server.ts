@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
 import { listenHttp } from './http-listen.js'
 
@@ -8,9 +9,12 @@ import { listenHttp } from './http-listen.js'
  */
 export interface OpsServer {
   readonly port: number
+  /** the address it is bound to, e.g. 127.0.0.1 */
+  readonly host: string
   close (): Promise<void>
 }
 
+/** `host` defaults to loopback, like the CLI's --metrics-host: exposing it is a deliberate choice. */
 export async function startOpsServer (opts: { port: number, host?: string, registry: Registry, ready: () => boolean }): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '/'
@@ -29,9 +33,11 @@ export async function startOpsServer (opts: { port: number, host?: string, regis
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no such route"}}')
   })
-  const port = await listenHttp(server, opts.port, opts.host ?? '0.0.0.0')
+  const host = opts.host ?? '127.0.0.1'
+  const port = await listenHttp(server, opts.port, host)
   return {
     port,
+    host: (server.address() as AddressInfo).address,
     close: async () => { await new Promise<void>((resolve) => server.close(() => resolve())) }
   }
 }

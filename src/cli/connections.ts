@@ -17,8 +17,21 @@ export const CONNECTION_FLAGS = {
   'log-level': { type: 'string' as const }
 }
 
-export const CONNECTION_HELP = `  --brokers LIST         Kafka/Redpanda bootstrap servers (VOLUMER_BROKERS; default 127.0.0.1:9092)
-  --registry URL         Confluent-compatible schema registry (VOLUMER_REGISTRY_URL; default http://127.0.0.1:8081)
+/*
+ * Defaults are the project's own services, so that after `make services-up` no command needs a
+ * connection flag: scripts/kafka.sh listens on 19092, `volumer registry` on 18081,
+ * scripts/postgres.sh on 55432 (test/cli/connection-defaults.test.ts holds them to the scripts).
+ */
+/** scripts/kafka.sh's listener at its default port */
+export const DEFAULT_BROKERS = '127.0.0.1:19092'
+/** `volumer registry`'s default port */
+export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:18081'
+/** scripts/postgres.sh's cluster at its default port (trust auth, database volumer) */
+export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:55432/volumer'
+
+export const CONNECTION_HELP = `  --brokers LIST         Kafka/Redpanda bootstrap servers (VOLUMER_BROKERS, or its older name
+                         VOLUMER_KAFKA_BROKERS; default ${DEFAULT_BROKERS}, scripts/kafka.sh)
+  --registry URL         Confluent-compatible schema registry (VOLUMER_REGISTRY_URL; default ${DEFAULT_REGISTRY_URL}, volumer registry)
   --topic-prefix P       prefix of every topic name (VOLUMER_TOPIC_PREFIX; default none)
   --session-timeout D    consumer group session timeout: how fast a dead processor's partitions move
                          (VOLUMER_SESSION_TIMEOUT; default 3s; the broker's group.min.session.timeout.ms must allow it)
@@ -39,8 +52,10 @@ export interface Connections {
 export function connectionsFrom (values: Record<string, unknown>): Connections {
   const session = resolve(values, 'session-timeout', 'VOLUMER_SESSION_TIMEOUT')
   return {
-    brokers: resolve(values, 'brokers', 'VOLUMER_BROKERS') ?? '127.0.0.1:9092',
-    registryUrl: resolve(values, 'registry', 'VOLUMER_REGISTRY_URL') ?? 'http://127.0.0.1:8081',
+    // VOLUMER_KAFKA_BROKERS is what scripts/kafka.sh printed before it printed VOLUMER_BROKERS;
+    // still read so an environment set up from the old output keeps working
+    brokers: resolve(values, 'brokers', 'VOLUMER_BROKERS') ?? resolve({}, 'brokers', 'VOLUMER_KAFKA_BROKERS') ?? DEFAULT_BROKERS,
+    registryUrl: resolve(values, 'registry', 'VOLUMER_REGISTRY_URL') ?? DEFAULT_REGISTRY_URL,
     topicPrefix: resolve(values, 'topic-prefix', 'VOLUMER_TOPIC_PREFIX') ?? '',
     sessionTimeoutMs: session === undefined ? 3000 : durationFlag('session-timeout', session),
     transactionTimeoutMs: durationFlag('transaction-timeout', resolve(values, 'transaction-timeout', 'VOLUMER_TRANSACTION_TIMEOUT') ?? '5s'),

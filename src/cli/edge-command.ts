@@ -5,7 +5,7 @@ import { createLogStatsFeed } from '../edge/log-stats-feed.js'
 import type { Log } from '../log/log.js'
 import type { SchemaRegistry } from '../codec/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
-import { parseFlags, resolve, intFlag, windowsFlag } from './flags.js'
+import { parseFlags, resolve, intFlag, windowsFlag, hostFlag } from './flags.js'
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, prefixedTopics } from './connections.js'
 import { orCloseOpened } from '../close-on-failure.js'
 import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
@@ -20,7 +20,8 @@ and a WebSocket push feed (/v1/ws), plus the dashboard at /. Ready (/readyz) onc
 Run as many as you like: each holds every token.
 
 ${CONNECTION_HELP}  --port N               HTTP/WebSocket port (VOLUMER_EDGE_PORT; default 8080)
-  --host H               bind address (VOLUMER_EDGE_HOST; default 0.0.0.0)
+  --host H               bind address (VOLUMER_EDGE_HOST; default 127.0.0.1, this machine only;
+                         0.0.0.0 to serve every interface, e.g. behind a load balancer or in a container)
   --windows LIST         the processors' windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
   -h, --help
 `
@@ -36,7 +37,8 @@ export async function edgeCommand (argv: string[]): Promise<number> {
   if (values.help === true) { process.stdout.write(EDGE_HELP); return EXIT_OK }
   const conn = connectionsFrom(values)
   const port = intFlag('port', resolve(values, 'port', 'VOLUMER_EDGE_PORT') ?? '8080', 0, 65535)
-  const host = resolve(values, 'host', 'VOLUMER_EDGE_HOST') ?? '0.0.0.0'
+  // loopback unless asked: exposing a server is the operator's decision (redpanda/ sets 0.0.0.0)
+  const host = hostFlag('host', resolve(values, 'host', 'VOLUMER_EDGE_HOST') ?? '127.0.0.1')
   const windows = windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST)
   const logger = createLogger(conn.logLevel, 'edge')
   const abort = new AbortController()

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { isIP } from 'node:net'
 import { VolumerError } from '../errors.js'
 import { parseDuration, parseWindowList, type WindowSpec } from '../engine/windows.js'
 import { UsageError } from './cli-error.js'
@@ -63,4 +64,13 @@ export function switchFlag (values: Record<string, unknown>, flag: string, env: 
   if (/^(true|1|on|yes)$/i.test(e)) return true
   if (/^(false|0|off|no)$/i.test(e)) return false
   throw new UsageError(`${env}: expected true or false, got "${e}"`)
+}
+
+// RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i
+
+/** A bind address: an IPv4/IPv6 address or a host name, checked at start-up rather than at listen(). */
+export function hostFlag (name: string, text: string): string {
+  if (isIP(text) !== 0 || HOST_NAME.test(text)) return text
+  throw new UsageError(`--${name}: "${text}" is not an IP address or host name (e.g. 127.0.0.1, or 0.0.0.0 for every interface)`)
 }

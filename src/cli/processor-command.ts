@@ -4,8 +4,8 @@ import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { createProcessor } from '../processor/processor.js'
 import { createProcessorMetrics } from '../processor/processor-metrics.js'
 import { startOpsServer } from '../ops-server.js'
-import { parseFlags, resolve, windowsFlag, durationFlag, intFlag, switchFlag } from './flags.js'
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, connectStore, prefixedTopics } from './connections.js'
+import { parseFlags, resolve, windowsFlag, durationFlag, intFlag, switchFlag, hostFlag } from './flags.js'
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, connectStore, prefixedTopics, DEFAULT_PG_URL } from './connections.js'
 import { orCloseOpened } from '../close-on-failure.js'
 import { createLogger } from './logger.js'
 import { EXIT_OK, EXIT_FAILURE } from './cli-error.js'
@@ -16,7 +16,7 @@ Consumes swaps as a member of a consumer group and turns them into stats, one Ka
 per cycle (stats, state changelog, DLQ records and input offsets together); checkpoints each
 partition to Postgres. Run several with the same --group to share the partitions.
 
-${CONNECTION_HELP}  --pg-url URL           Postgres for checkpoints (VOLUMER_PG_URL; default postgres://postgres@127.0.0.1:5432/volumer)
+${CONNECTION_HELP}  --pg-url URL           Postgres for checkpoints (VOLUMER_PG_URL; default ${DEFAULT_PG_URL}, scripts/postgres.sh)
   --group NAME           consumer group and checkpoint namespace (VOLUMER_GROUP; default volumer)
   --instance-id ID       stable id of this instance; a restart with the same id fences the old one
                          (VOLUMER_INSTANCE_ID; default the host name)
@@ -34,6 +34,8 @@ ${CONNECTION_HELP}  --pg-url URL           Postgres for checkpoints (VOLUMER_PG_
                          restoring checkpoint + changelog; costs the memory of that state and the CPU to
                          follow it (VOLUMER_STANDBY=true|false; default false; see docs/operations.md)
   --metrics-port N       /metrics, /healthz, /readyz (VOLUMER_METRICS_PORT; default 9464; 0 = any free port)
+  --metrics-host H       their bind address (VOLUMER_METRICS_HOST; default 127.0.0.1, this machine only;
+                         0.0.0.0 for a Prometheus on another host or container)
   -h, --help
 `
 
@@ -50,13 +52,14 @@ export async function processorCommand (argv: string[]): Promise<number> {
     'checkpoint-interval': { type: 'string' },
     'changelog-full-after': { type: 'string' },
     'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
     standby: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
   }, false)
   if (values.help === true) { process.stdout.write(PROCESSOR_HELP); return EXIT_OK }
   const conn = connectionsFrom(values)
   const config = Object.freeze({
-    pgUrl: resolve(values, 'pg-url', 'VOLUMER_PG_URL') ?? 'postgres://postgres@127.0.0.1:5432/volumer',
+    pgUrl: resolve(values, 'pg-url', 'VOLUMER_PG_URL') ?? DEFAULT_PG_URL,
     group: resolve(values, 'group', 'VOLUMER_GROUP') ?? 'volumer',
     instanceId: resolve(values, 'instance-id', 'VOLUMER_INSTANCE_ID') ?? hostname(),
     windows: windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST),
@@ -66,7 +69,9 @@ export async function processorCommand (argv: string[]): Promise<number> {
     checkpointIntervalMs: durationFlag('checkpoint-interval', resolve(values, 'checkpoint-interval', 'VOLUMER_CHECKPOINT_INTERVAL') ?? '60s'),
     fullAfterMs: durationFlag('changelog-full-after', resolve(values, 'changelog-full-after', 'VOLUMER_CHANGELOG_FULL_AFTER') ?? '1h'),
     standby: switchFlag(values, 'standby', 'VOLUMER_STANDBY', false),
-    metricsPort: intFlag('metrics-port', resolve(values, 'metrics-port', 'VOLUMER_METRICS_PORT') ?? '9464', 0, 65535)
+    metricsPort: intFlag('metrics-port', resolve(values, 'metrics-port', 'VOLUMER_METRICS_PORT') ?? '9464', 0, 65535),
+    // loopback by default: metrics name tokens, groups and hosts, not for every network to read
+    metricsHost: hostFlag('metrics-host', resolve(values, 'metrics-host', 'VOLUMER_METRICS_HOST') ?? '127.0.0.1')
   })
   const logger = createLogger(conn.logLevel, 'processor')
   const abort = new AbortController()
@@ -84,8 +89,8 @@ export async function processorCommand (argv: string[]): Promise<number> {
   collectDefaultMetrics({ register: registry, prefix: 'volumer_processor_' })
   const metrics = createProcessorMetrics(registry)
   let ready = false
-  const ops = await startOpsServer({ port: config.metricsPort, registry, ready: () => ready })
-  logger.info({ metricsPort: ops.port, group: config.group, instanceId: config.instanceId, brokers: conn.brokers, registry: conn.registryUrl }, 'processor starting')
+  const ops = await startOpsServer({ port: config.metricsPort, host: config.metricsHost, registry, ready: () => ready })
+  logger.info({ metricsPort: ops.port, metricsHost: config.metricsHost, group: config.group, instanceId: config.instanceId, brokers: conn.brokers, registry: conn.registryUrl }, 'processor starting')
 
   const log = await orCloseOpened(connectLog(conn, logger, abort.signal), [ops])
   const schemaRegistry = await orCloseOpened(connectRegistry(conn, logger, abort.signal), [ops, log])

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs'
+import { openInputFile } from './input-file.js'
 import type { Readable } from 'node:stream'
 import { VolumerError } from '../errors.js'
 import type { Log, Producer } from '../log/log.js'
@@ -18,11 +18,11 @@ export const PRODUCE_HELP = `Usage: volumer produce [options] [FILE|-]
 
 Sends swaps to <prefix>swaps, keyed chain:token, as Avro in the Confluent wire format (schema
 registered under <prefix>swaps-value). Three sources:
-  FILE|-       NDJSON swaps (SPEC section 2); invalid lines are reported on stderr with their line
-               number and code, and skipped
+  FILE|-       NDJSON swaps (SPEC section 2; a FILE ending in .gz is decompressed); invalid lines
+               are reported on stderr with their line number and code, and skipped
   --generate   the built-in generator (docs/produce.md): Zipf token activity over several chains,
                price random walks, bots, bursts, duplicates and block disorder, paced at --rate
-  --replay F   an NDJSON file with blockTimes shifted so its last swap lands at "now"
+  --replay F   an NDJSON file (or .gz) with blockTimes shifted so its last swap lands at "now"
 Progress goes to stderr every --report-every and a summary at the end. SIGINT/SIGTERM stop
 cleanly: what was sent is flushed first.
 
@@ -433,7 +433,7 @@ async function runGenerate (config: ProduceConfig, sink: Sink, encode: Encode, s
 // FILE | -
 
 function openInput (input: string, stopper: Stopper): Readable | NodeJS.ReadStream {
-  const source = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1 << 20 })
+  const source = input === '-' ? process.stdin : openInputFile(input)
   // a signal ends the read loop at once, even while waiting on stdin
   stopper.abort.signal.addEventListener('abort', () => source.destroy())
   return source

@@ -1,7 +1,7 @@
 import { createRegistryServer } from '../registry/registry-server.js'
 import { createLogSchemaStorage } from '../registry/log-schema-storage.js'
-import { parseFlags, resolve, intFlag } from './flags.js'
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog } from './connections.js'
+import { parseFlags, resolve, intFlag, hostFlag } from './flags.js'
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, DEFAULT_REGISTRY_URL } from './connections.js'
 import { orCloseOpened } from '../close-on-failure.js'
 import { createLogger } from './logger.js'
 import { EXIT_OK } from './cli-error.js'
@@ -29,8 +29,8 @@ export async function registryCommand (argv: string[]): Promise<number> {
   if (values.help === true) { process.stdout.write(REGISTRY_HELP); return EXIT_OK }
   const conn = connectionsFrom(values)
   const logger = createLogger(conn.logLevel, 'registry')
-  const port = intFlag('port', resolve(values, 'port', 'VOLUMER_REGISTRY_PORT') ?? '18081', 0, 65535)
-  const host = resolve(values, 'host', 'VOLUMER_REGISTRY_HOST') ?? '127.0.0.1'
+  const port = intFlag('port', resolve(values, 'port', 'VOLUMER_REGISTRY_PORT') ?? new URL(DEFAULT_REGISTRY_URL).port, 0, 65535)
+  const host = hostFlag('host', resolve(values, 'host', 'VOLUMER_REGISTRY_HOST') ?? '127.0.0.1')
   const log = values.memory === true ? undefined : await connectLog(conn, logger)
   const storage = log === undefined ? undefined : await createLogSchemaStorage({ log, topic: conn.topicPrefix + '_schemas' })
   const server = await orCloseOpened(createRegistryServer({ port, host, storage, logger }), log === undefined ? [] : [log])

@@ -15,8 +15,9 @@ import { parseSwapJson } from '../swap/parse-swap.js'
 import { isSwapReject } from '../swap/swap-reject.js'
 import type { Swap } from '../swap/swap.js'
 import { DEFAULT_TOPICS } from '../processor/topics.js'
-import { parseFlags, resolve, intFlag, numberFlag, windowsFlag } from './flags.js'
+import { parseFlags, resolve, intFlag, numberFlag, windowsFlag, hostFlag } from './flags.js'
 import { createLogger } from './logger.js'
+import { readInputText } from './input-file.js'
 import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
 import { UsageError, EXIT_OK } from './cli-error.js'
 import { isVolumerError } from '../errors.js'
@@ -36,7 +37,7 @@ generator or a replay. Ctrl-C stops it cleanly; running it again restores from i
   --tokens N             tokens the generator trades (VOLUMER_TOKENS; default 2000)
   --dup-rate F           share of duplicate swaps (default 0.02)
   --disorder MS          how far blocks may arrive out of order, ms (default 3000)
-  --replay FILE          replay NDJSON swaps (e.g. ../shared/data/*.ndjson), times shifted to now
+  --replay FILE          replay NDJSON swaps (.ndjson, or .ndjson.gz, e.g. samples/*.ndjson.gz), times shifted to now
   --replay-speed X       replay speed factor (default 1: real time)
   --windows LIST         windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
   --partitions N         partitions of the in-process topics (default 4)
@@ -63,7 +64,7 @@ export async function runCommand (argv: string[]): Promise<number> {
   if (values.help === true) { process.stdout.write(RUN_HELP); return EXIT_OK }
   const config = Object.freeze({
     port: intFlag('port', resolve(values, 'port', 'VOLUMER_PORT') ?? '8080', 0, 65535),
-    host: resolve(values, 'host', 'VOLUMER_HOST') ?? '127.0.0.1',
+    host: hostFlag('host', resolve(values, 'host', 'VOLUMER_HOST') ?? '127.0.0.1'),
     data: resolvePath(resolve(values, 'data', 'VOLUMER_DATA') ?? 'data'),
     rate: numberFlag('rate', resolve(values, 'rate', 'VOLUMER_RATE') ?? '200', 0, 1_000_000),
     tokens: intFlag('tokens', resolve(values, 'tokens', 'VOLUMER_TOKENS') ?? '2000', 1, 10_000_000),
@@ -196,7 +197,7 @@ function startGenerator (config: { rate: number, tokens: number, dupRate: number
 
 function startReplay (file: string, speed: number, send: (r: SwapRecord) => void, logger: { warn: (o: object, m: string) => void }): () => void {
   const swaps: Swap[] = []
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of readInputText(file).split('\n')) {
     if (line.trim() === '') continue
     const s = parseSwapJson(line)
     if (isSwapReject(s)) { logger.warn({ code: s.code }, 'replay: skipping a bad line'); continue }

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs'
+import { openInputFile } from './input-file.js'
 import { createEngine, COUNTED, DUPLICATE, LATE } from '../engine/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { readNdjsonBatches, swapFromLine } from '../swap/ndjson-lines.js'
@@ -8,7 +8,8 @@ import { UsageError, EXIT_OK } from './cli-error.js'
 
 export const STATS_HELP = `Usage: volumer stats [--at TIME] [--windows LIST] [--skew DURATION] [FILE|-]
 
-Reads swaps (NDJSON, one per line, any order, duplicates allowed) from FILE or stdin, evaluates
+Reads swaps (NDJSON, one per line, any order, duplicates allowed) from FILE (FILE.gz is
+decompressed) or stdin, evaluates
 every window at time T and prints one stats object per line for each token with at least one
 counted swap in the longest window, sorted by (chain, token). Bad lines are reported on stderr
 with their line number and reason code; a summary goes to stderr.
@@ -32,7 +33,7 @@ export async function statsCommand (argv: string[]): Promise<number> {
   const windows = windowsFlag('windows', typeof values.windows === 'string' ? values.windows : DEFAULT_WINDOW_LIST)
   const skewMs = typeof values.skew === 'string' ? durationFlag('skew', values.skew) : 60_000
   const input = positionals[0] ?? '-'
-  const source = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1 << 20 })
+  const source = input === '-' ? process.stdin : openInputFile(input)
 
   const engine = createEngine({ windows, skewMs, now: at })
   const rejected = new Map<string, number>()

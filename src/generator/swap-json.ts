@@ -1,7 +1,7 @@
 import type { SwapRecord } from '../codec/swap-codec.js'
 
 /**
- * The canonical JSON line of a swap (SPEC section 2), the form of shared/data and of JSON
+ * The canonical JSON line of a swap (SPEC section 2), the form of samples/*.ndjson.gz and of JSON
  * producers: fields in SPEC order, blockTime as ISO 8601 UTC with milliseconds, absent optional
  * fields left out.
  *

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { REPO_ROOT } from '../helpers/shared-data.js'
+import { REPO_ROOT } from '../helpers/sample-data.js'
 
 describe('docs/config.md', () => {
   it('documents every VOLUMER_* variable the commands read', () => {

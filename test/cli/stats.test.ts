@@ -1,5 +1,5 @@
 /**
- * `volumer stats` replays the shared real-swap sample (shuffled, with injected duplicates, bad,
+ * `volumer stats` replays the shipped real-swap sample (samples/) (shuffled, with injected duplicates, bad,
  * late and future lines) and must print exactly what the brute-force oracle computes.
  *
  *   volumer stats --at <ISO> [--windows LIST] [--skew DURATION] [FILE|-]
@@ -14,7 +14,7 @@ import { Oracle, O_DUPLICATE, O_FUTURE, O_LATE, O_COUNTED } from '../engine/orac
 import { parseWindows, parseDurationMs, DEFAULT_WINDOW_LIST } from '../helpers/windows.js'
 import { swapFromRecord } from '../helpers/swap-factory.js'
 import { createRandom, shuffled } from '../helpers/seeded-random.js'
-import { readSampleLines, sampleAvailable } from '../helpers/shared-data.js'
+import { readSampleLines } from '../helpers/sample-data.js'
 import { runCli, type CliResult } from '../helpers/cli.js'
 import type { StatsObject } from '../../src/engine/stats.js'
 
@@ -122,12 +122,11 @@ function checkOutput (r: CliResult, want: Expected, windowNames: string[]): void
   expect(summaryNumber(r.stderr, 'rejected'), 'summary: rejected').to.equal(want.rejects.size)
 }
 
-describe('volumer stats (replay of the shared sample)', function () {
+describe('volumer stats (replay of the shipped sample)', function () {
   this.timeout(120_000)
   let tmp = ''
 
   before(function () {
-    if (!sampleAvailable()) { console.log('    skipped: ../shared/data is not beside the repository'); this.skip() }
     tmp = mkdtempSync(join(tmpdir(), 'volumer-stats-test-'))
   })
   after(() => { if (tmp !== '') rmSync(tmp, { recursive: true, force: true }) })

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { expect } from 'chai'
 import fc from 'fast-check'
 import { createInProcessSchemaRegistry } from '../../src/codec/in-process-schema-registry.js'
@@ -11,7 +10,7 @@ import { validateSwapObject } from '../../src/swap/parse-swap.js'
 import { isSwapReject } from '../../src/swap/swap-reject.js'
 import type { Swap } from '../../src/swap/swap.js'
 
-const DATA_PATH = '/work/shared/data/ethereum-mainnet-swaps-2021-06.ndjson'
+import { readSampleLines } from '../helpers/sample-data.js'
 
 const SAMPLE: SwapRecord = {
   id: '0xabc:1', chain: 'ethereum', blockNumber: 12634810, logIndex: 2, blockTime: 1623808314000,
@@ -114,7 +113,7 @@ describe('swap codec', () => {
     const registry = await createInProcessSchemaRegistry()
     const enc = await createSwapEncoder(registry)
     const dec = createSwapDecoder({ registry })
-    const lines = readFileSync(DATA_PATH, 'utf8').split('\n').filter(l => l.length > 0)
+    const lines = readSampleLines()
     expect(lines.length).to.equal(9842)
     const bufs = lines.map(l => {
       const s = validateSwapObject(JSON.parse(l))

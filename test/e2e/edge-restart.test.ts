@@ -16,7 +16,7 @@ import { BROKERS, createTestCluster, waitUntil, type TestCluster } from '../help
 import { EdgeFleet } from '../helpers/edge-process.js'
 import { expectedTop, mapLimit, readStatsTopic, tokenPath, topPath, waitTokensEqual } from '../helpers/edge-checks.js'
 import { ProcessorFleet } from '../helpers/processor-process.js'
-import { REPO_ROOT } from '../helpers/shared-data.js'
+import { REPO_ROOT } from '../helpers/sample-data.js'
 import { TestClient } from '../edge/ws-client.js'
 
 const WINDOWS = '1m,5m,1h,24h'

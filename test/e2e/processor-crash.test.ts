@@ -56,7 +56,9 @@ describe('processor processes on Kafka: repeated SIGKILLs', function () {
     // producer: 40 chunks paced by the kills, so every kill lands while input still arrives
     const CHUNKS = 40
     const chunk = Math.ceil(inputs.length / CHUNKS)
-    const kills: Array<{ instance: string, atSent: number, partitions: number, transactions: number }> = []
+    // per kill: the victim's state just before it, and whether the SIGKILL hit a live process
+    // (it ended by that signal, not on its own or before)
+    const kills: Array<{ instance: string, atSent: number, partitions: number, transactions: number, alive: boolean, signal: string | null }> = []
     let sent = 0
     const producing = (async () => {
       for (let j = 0; sent < inputs.length; j++) {
@@ -90,8 +92,9 @@ describe('processor processes on Kafka: repeated SIGKILLs', function () {
       const i = eligible.length === 0 ? Math.floor(rnd() * 2) : eligible[Math.floor(rnd() * eligible.length)]
       await sleep(200 + Math.floor(rnd() * 1800))
       const victim = procs[i]
+      const alive = victim.alive()
       await victim.kill()
-      kills.push({ instance: victim.instanceId, atSent: sent, ...state[i] })
+      kills.push({ instance: victim.instanceId, atSent: sent, ...state[i], alive, signal: victim.child.signalCode })
       // An instance restarted at once gets the dead one's partitions back (sticky assignment):
       // with --standby, first let the survivor take them over, from its copies
       if (standby) await waitUntil(() => procs[1 - i].owned.size === cluster.partitions, 'the survivor owning every partition', 60_000)
@@ -107,8 +110,14 @@ describe('processor processes on Kafka: repeated SIGKILLs', function () {
     const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
     const stats = await checkStatsAgainstOracle(cluster, oracle)
     const dlq = await checkDlq(cluster, inputs, now, input.encoder)
-    console.log(`      ${kills.length} SIGKILLs (${kills.filter((k) => k.atSent < inputs.length).length} while producing, ${kills.filter((k) => k.partitions > 0 && k.transactions > 0).length} of a processor owning partitions and committing); ${inputs.length} inputs; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records ${JSON.stringify(dlq.reasons)}; ${fenced} warnings in the last processors' logs; ${fleet.all.reduce((n, p) => n + p.rebalanceCarries, 0)} transactions refused by a rebalance carried into the next`)
-    expect(kills.length).to.be.at.least(KILLS)
+    console.log(`      ${kills.length} SIGKILLs (${kills.filter((k) => k.alive && k.signal === 'SIGKILL').length} ended a live process; ${kills.filter((k) => k.atSent < inputs.length).length} while producing, ${kills.filter((k) => k.partitions > 0 && k.transactions > 0).length} of a processor owning partitions and committing); ${inputs.length} inputs; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records ${JSON.stringify(dlq.reasons)}; ${fenced} warnings in the last processors' logs; ${fleet.all.reduce((n, p) => n + p.rebalanceCarries, 0)} transactions refused by a rebalance carried into the next`)
+    // kills that count: a live incarnation that owned partitions and had committed (so it had
+    // restored them), ended by the SIGKILL itself; and every kill was followed by a restart
+    const effective = kills.filter((k) => k.alive && k.signal === 'SIGKILL' && k.partitions > 0 && k.transactions > 0)
+    expect(kills.filter((k) => !k.alive || k.signal !== 'SIGKILL'), 'kills that did not end a live process by SIGKILL').to.deep.equal([])
+    expect(effective.length, 'kills of a live processor owning partitions and committing').to.be.at.least(KILLS)
+    expect(fleet.all.length, 'processes started: 2 + one restart per kill').to.equal(2 + kills.length)
+    expect(fleet.all.filter((p) => p.restores > 0).length, 'incarnations that restored partitions').to.be.at.least(effective.length)
     expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
     expect(stats.tokens).to.equal(oracle.tokenKeys().length)
     expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
-import { REPO_ROOT } from './shared-data.js'
+import { REPO_ROOT } from './sample-data.js'
 
 const MAIN = resolve(REPO_ROOT, 'src/cli/main.ts')
 export const BIN = resolve(REPO_ROOT, 'bin/volumer.js')

@@ -4,8 +4,8 @@
  * storage on the prefix's `_schemas` topic, and helpers to read the group's committed offsets.
  * `close()` deletes the topics, the consumer group and the group's checkpoint rows.
  *
- * Connection settings: VOLUMER_KAFKA_BROKERS (what `scripts/services.sh env` prints) or
- * VOLUMER_BROKERS, default 127.0.0.1:19092; VOLUMER_PG_URL, default the project cluster on 55432.
+ * Connection settings: VOLUMER_BROKERS (what `scripts/services.sh env` prints; its older name
+ * VOLUMER_KAFKA_BROKERS is still read), default 127.0.0.1:19092; VOLUMER_PG_URL, default the project cluster on 55432.
  */
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
@@ -19,7 +19,7 @@ import { prefixedTopics } from '../../src/cli/connections.js'
 import type { TopicNames } from '../../src/processor/topics.js'
 import { applyTestTopology } from './log-fixture.js'
 
-export const BROKERS = process.env.VOLUMER_KAFKA_BROKERS ?? process.env.VOLUMER_BROKERS ?? '127.0.0.1:19092'
+export const BROKERS = process.env.VOLUMER_BROKERS ?? process.env.VOLUMER_KAFKA_BROKERS ?? '127.0.0.1:19092'
 export const PG_URL = process.env.VOLUMER_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/volumer'
 
 export interface TestCluster {
@@ -52,7 +52,7 @@ interface KafkaJsAdmin {
 }
 
 /** The client's KafkaJS-style admin: OffsetFetch by group id without joining the group. */
-function kafkaJsAdmin (brokers: string): KafkaJsAdmin {
+export function kafkaJsAdmin (brokers: string): KafkaJsAdmin {
   const require = createRequire(import.meta.url)
   const { KafkaJS } = require('@confluentinc/kafka-javascript') as { KafkaJS: { Kafka: new (c: unknown) => { admin (): KafkaJsAdmin }, logLevel: Record<string, number> } }
   return new KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR } }).admin()

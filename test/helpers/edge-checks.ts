@@ -12,7 +12,7 @@ import { bruteTop } from '../edge/brute.js'
 import { BROKERS, type TestCluster } from './cluster.js'
 import type { EdgeProcess } from './edge-process.js'
 import { readLatest } from './log-fixture.js'
-import { REPO_ROOT } from './shared-data.js'
+import { REPO_ROOT } from './sample-data.js'
 
 /**
  * Latest decoded value per key of the cluster's stats topic (null = tombstone), as plain JSON

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { REPO_ROOT } from './shared-data.js'
+import { REPO_ROOT } from './sample-data.js'
 import { BROKERS, type TestCluster } from './cluster.js'
 import type { LogLine } from './processor-process.js'
 

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { Log } from '../../src/log/log.js'
 import { resolveTopology } from '../../src/topology/topology-spec.js'
 import { applyTopology } from '../../src/topology/topology.js'
-import { REPO_ROOT } from './shared-data.js'
+import { REPO_ROOT, readSampleLines } from './sample-data.js'
 
 /** Creates Volumer's topics (topology/topics.json, environment "local") with a name prefix. */
 export async function applyTestTopology (log: Log, prefix = '', partitions?: number): Promise<void> {
@@ -42,6 +42,7 @@ export async function readAll (log: Log, topic: string): Promise<Array<{ partiti
   return out
 }
 
+/** the shipped sample's lines (samples/README.md) */
 export function sampleLines (): string[] {
-  return readFileSync(join(REPO_ROOT, '..', 'shared', 'data', 'ethereum-mainnet-swaps-2021-06.ndjson'), 'utf8').split('\n').filter((l) => l.length > 0)
+  return readSampleLines()
 }

@@ -8,7 +8,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { REPO_ROOT } from './shared-data.js'
+import { REPO_ROOT } from './sample-data.js'
 
 const run = promisify(execFile)
 

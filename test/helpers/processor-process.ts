@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { REPO_ROOT } from './shared-data.js'
+import { REPO_ROOT } from './sample-data.js'
 import { BROKERS, type TestCluster } from './cluster.js'
 
 export interface ProcessorProcessOptions {
@@ -41,6 +41,8 @@ export class ProcessorProcess {
   readonly owned = new Set<number>()
   /** partitions it restored from a standby copy (its 'partition restored' lines with standby: true) */
   standbyRestores = 0
+  /** partitions it restored, from any source (its 'partition restored' lines) */
+  restores = 0
   /** transactions a rebalance refused whose records went with the next one */
   rebalanceCarries = 0
 
@@ -95,6 +97,7 @@ export class ProcessorProcess {
     }
     if (l.msg === 'partition restored' && typeof l.partition === 'number') {
       this.owned.add(l.partition)
+      this.restores++
       if (l.standby === true) this.standbyRestores++
     }
     if (l.msg === 'partitions revoked' && Array.isArray(l.partitions)) for (const p of l.partitions as number[]) this.owned.delete(p)

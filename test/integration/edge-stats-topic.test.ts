@@ -1,6 +1,6 @@
 /**
  * Two `volumer edge` processes against a `stats` topic written by a real `volumer processor` on
- * Kafka (the shared sample, replayed by `volumer produce --replay` so its last swap is "now"):
+ * Kafka (the shipped sample, replayed by `volumer produce --replay` so its last swap is "now"):
  * every key of the compacted topic is served exactly as the topic holds it by both edges, ranked
  * lists follow the documented order (brute-force sort of the topic's values) and are identical on
  * both, and a batch answers like the singles.
@@ -15,7 +15,7 @@ import { createTestCluster, type TestCluster } from '../helpers/cluster.js'
 import { EdgeFleet, type EdgeProcess } from '../helpers/edge-process.js'
 import { expectedTop, mapLimit, readStatsTopic, runProduce, tokenMismatches, topPath, waitTokensEqual, type TopQuery } from '../helpers/edge-checks.js'
 import { ProcessorFleet } from '../helpers/processor-process.js'
-import { ETHEREUM_SAMPLE, sampleAvailable } from '../helpers/shared-data.js'
+import { ETHEREUM_SAMPLE } from '../helpers/sample-data.js'
 
 const WINDOWS = '1m,5m,1h,24h'
 
@@ -46,7 +46,6 @@ describe('edge processes on a stats topic written by a real processor', function
   let b: EdgeProcess
 
   before(async function () {
-    if (!sampleAvailable()) this.skip()
     cluster = await createTestCluster({ name: 'edge-topic', partitions: 6 })
     processors = new ProcessorFleet(cluster, { windows: WINDOWS, cycle: '100ms' })
     edges = new EdgeFleet(cluster, { windows: WINDOWS })

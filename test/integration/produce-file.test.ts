@@ -1,5 +1,5 @@
 /**
- * `volumer produce` against the real broker (VOLUMER_KAFKA_BROKERS, default 127.0.0.1:19092;
+ * `volumer produce` against the real broker (VOLUMER_BROKERS, default 127.0.0.1:19092;
  * `scripts/kafka.sh start`), with an in-process schema registry and a private topic prefix.
  * The CLI runs as a child process: `node bin/volumer.js produce ...`.
  */
@@ -12,7 +12,7 @@ import { swapToRecord, type SwapRecord } from '../../src/codec/index.js'
 import { swapRecordToJson } from '../../src/generator/index.js'
 import { parseSwapJson } from '../../src/swap/parse-swap.js'
 import { isSwapReject } from '../../src/swap/swap-reject.js'
-import { readSampleLines, sampleAvailable } from '../helpers/shared-data.js'
+import { readSampleLines } from '../helpers/sample-data.js'
 import { createProduceFixture, readSchemaId, SWAP_PARTITIONS, type ProduceFixture } from './produce-helpers.js'
 
 function recordOf (line: string): SwapRecord {
@@ -30,7 +30,6 @@ describe('volumer produce (Kafka)', function () {
   let dir: string
 
   before(function () {
-    if (!sampleAvailable()) this.skip()
     dir = mkdtempSync(join(tmpdir(), 'volumer-produce-'))
   })
   after(() => { if (dir !== undefined) rmSync(dir, { recursive: true, force: true }) })

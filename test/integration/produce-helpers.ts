@@ -13,7 +13,7 @@ import { isSwapReject } from '../../src/swap/swap-reject.js'
 import { applyTestTopology, readAll } from '../helpers/log-fixture.js'
 import { BIN, spawnCli, type CliResult } from '../helpers/cli.js'
 
-export const BROKERS = process.env.VOLUMER_KAFKA_BROKERS ?? process.env.VOLUMER_BROKERS ?? '127.0.0.1:19092'
+export const BROKERS = process.env.VOLUMER_BROKERS ?? process.env.VOLUMER_KAFKA_BROKERS ?? '127.0.0.1:19092'
 export { BIN }
 /** partitions of `swaps` in topology/topics.json */
 export const SWAP_PARTITIONS = 12

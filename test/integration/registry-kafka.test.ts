@@ -1,6 +1,6 @@
 /**
  * The registry durable on Kafka: its storage is a compacted single-partition topic written and
- * replayed through the Kafka log adapter. Needs Kafka at VOLUMER_KAFKA_BROKERS (default
+ * replayed through the Kafka log adapter. Needs Kafka at VOLUMER_BROKERS (default
  * 127.0.0.1:19092): `scripts/kafka.sh start && scripts/kafka.sh wait`. Uses a fresh topic name
  * per run so a real `_schemas` is never touched.
  */
@@ -14,7 +14,7 @@ import { createHttpSchemaRegistry } from '../../src/codec/http-schema-registry.j
 import { createSwapDecoder, createSwapEncoder, type SwapRecord } from '../../src/codec/swap-codec.js'
 import { loadSchemaText } from '../../src/codec/schema-files.js'
 
-const brokers = process.env.VOLUMER_KAFKA_BROKERS ?? '127.0.0.1:19092'
+const brokers = process.env.VOLUMER_BROKERS ?? process.env.VOLUMER_KAFKA_BROKERS ?? '127.0.0.1:19092'
 
 describe(`registry on a Kafka-backed _schemas topic (${brokers})`, function () {
   this.timeout(120_000)

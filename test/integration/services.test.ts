@@ -2,7 +2,7 @@
  * Smoke test of the services the integration and e2e suites rely on, so that a broken machine
  * fails here with a plain message instead of deep inside a processor test:
  *
- *   - Kafka at VOLUMER_KAFKA_BROKERS (default 127.0.0.1:19092) through @confluentinc/kafka-javascript:
+ *   - Kafka at VOLUMER_BROKERS (default 127.0.0.1:19092) through @confluentinc/kafka-javascript:
  *     create a topic, commit one transaction and abort another, and read back with read_committed
  *     (only the committed records, in order);
  *   - Postgres at VOLUMER_PG_URL (default postgres://postgres@127.0.0.1:55432/volumer) through pg.
@@ -35,7 +35,7 @@ function script (name: string, args: string[], env: NodeJS.ProcessEnv = process.
   })
 }
 
-const brokers = process.env.VOLUMER_KAFKA_BROKERS ?? '127.0.0.1:19092'
+const brokers = process.env.VOLUMER_BROKERS ?? process.env.VOLUMER_KAFKA_BROKERS ?? '127.0.0.1:19092'
 const pgUrl = process.env.VOLUMER_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/volumer'
 
 describe(`services: kafka (${brokers})`, function () {
@@ -159,7 +159,7 @@ describe('services: scripts', function () {
 
   it('kafka.sh start is idempotent on the running broker and status exits 0', async function () {
     // Only when the broker under test is the one these scripts manage.
-    if ((await script('kafka', ['env'])).out.trim() !== `VOLUMER_KAFKA_BROKERS=${brokers}`) this.skip()
+    if ((await script('kafka', ['env'])).out.trim() !== `VOLUMER_BROKERS=${brokers}`) this.skip()
     const start = await script('kafka', ['start'])
     expect(start.code, start.out).to.equal(0)
     expect(start.out).to.match(/already running/)
@@ -178,6 +178,37 @@ describe('services: scripts', function () {
     const env = { ...process.env, VOLUMER_RUN_DIR: dir, VOLUMER_PG_DATA: join(dir, 'pg') }
     expect((await script('kafka', ['status'], env)).code).to.equal(3)
     expect((await script('postgres', ['status'], env)).code).to.equal(3)
+    expect((await script('registry', ['status'], env)).code).to.equal(3)
+  })
+
+  it('registry.sh starts `volumer registry` on its port against the broker, wait returns once it answers, stop ends it', async () => {
+    const free = createServer()
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve))
+    const p = (free.address() as { port: number }).port
+    await new Promise<void>((resolve) => free.close(() => resolve()))
+    const env = { ...process.env, VOLUMER_RUN_DIR: dir, VOLUMER_REGISTRY_PORT: String(p), VOLUMER_BROKERS: brokers }
+    try {
+      const start = await script('registry', ['start'], env)
+      expect(start.code, start.out).to.equal(0)
+      const wait = await script('registry', ['wait'], env)
+      expect(wait.code, wait.out).to.equal(0)
+      expect((await script('registry', ['status'], env)).code).to.equal(0)
+      expect((await script('registry', ['env'], env)).out.trim()).to.equal(`VOLUMER_REGISTRY_URL=http://127.0.0.1:${p}`)
+      const res = await fetch(`http://127.0.0.1:${p}/subjects`)
+      expect(res.status).to.equal(200)
+      expect((await script('registry', ['start'], env)).out).to.match(/already running/)
+    } finally {
+      const stop = await script('registry', ['stop'], env)
+      expect(stop.code, stop.out).to.equal(0)
+    }
+    expect((await script('registry', ['status'], env)).code).to.equal(3)
+  })
+
+  it('registry.sh start refuses a port held by another process and names the port', async () => {
+    const env = { ...process.env, VOLUMER_RUN_DIR: dir, VOLUMER_REGISTRY_PORT: String(port) }
+    const r = await script('registry', ['start'], env)
+    expect(r.code).to.equal(1)
+    expect(r.out).to.include(`port ${port} is already in use`)
   })
 
   it('kafka.sh start refuses a port held by another process and names the port', async function () {

@@ -55,6 +55,18 @@ function listenPort (s: Service, flag: string, env: string): number {
   return Number(m[1])
 }
 
+/** the address a volumer service binds for `flag` (--metrics-host, --host): command → env → documented default */
+function listenHost (s: Service, flag: string, env: string): string {
+  const cmd = s.command ?? []
+  const i = cmd.indexOf(flag)
+  if (i >= 0) return cmd[i + 1]
+  const fromEnv = s.environment?.[env]
+  if (fromEnv !== undefined) return fromEnv
+  const m = new RegExp(`${flag} H[^\\n]*default ([0-9.:]+)`).exec(help(cmd[0]))
+  if (m === null) throw new Error(`no default for ${flag} in volumer ${cmd[0]} --help`)
+  return m[1]
+}
+
 function cliSourceText (): string {
   const dir = join(ROOT, 'src', 'cli')
   return readdirSync(dir).filter(f => f.endsWith('.ts')).map(f => readFileSync(join(dir, f), 'utf8')).join('\n')
@@ -162,6 +174,9 @@ describe('docker compose stack (redpanda/)', function () {
       // the published port and the health check reach the same listener
       expect([...containerPorts(s).values()], `${name} publishes ${want}`).to.include(want)
       expect(s.healthcheck?.test.join(' '), `${name} health check`).to.contain(`127.0.0.1:${want}/readyz`)
+      // Prometheus is another container: a listener on the default loopback would be unreachable
+      const host = cmd === 'processor' ? listenHost(s, '--metrics-host', 'VOLUMER_METRICS_HOST') : listenHost(s, '--host', 'VOLUMER_EDGE_HOST')
+      expect(host, `${name} binds every interface`).to.equal('0.0.0.0')
     }
     expect([...scraped.keys()].filter(h => /^(processor|edge)-/.test(h)).sort()).to.deep.equal(['edge-1', 'edge-2', 'processor-1', 'processor-2'])
   })

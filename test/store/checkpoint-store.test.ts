@@ -66,15 +66,24 @@ describe('checkpoint store (PGlite)', function () {
     expect(rows.rows.map(r => r.version)).to.deep.equal(MIGRATIONS.map(m => m.version))
   })
 
-  it('a failed save leaves nothing behind (atomic)', async () => {
+  it('a failed save leaves nothing behind (atomic): a failure in the prune, after the INSERT succeeded, rolls the INSERT back', async () => {
     await store.save(cp({ inputOffset: 1 }))
-    // a value Postgres rejects inside the transaction, after the insert: offset beyond bigint
-    // cannot happen through the API (checked first), so break the DELETE instead
-    await db.exec('ALTER TABLE volumer_checkpoints ADD CONSTRAINT small CHECK (state_bytes < 100)')
-    const err = await store.save(cp({ inputOffset: 2, state: new Uint8Array(200) })).then(() => null, (e: unknown) => e)
-    expect(err).to.be.instanceOf(VolumerError)
-    expect((err as VolumerError).code).to.equal('STORE_FAILED')
-    expect((await store.latest('volumer', 0))!.inputOffset).to.equal(1)
+    // The save is INSERT then DELETE (prune) in one transaction. Break the DELETE, the second
+    // statement: a trigger that fails every DELETE on the table. Only the transaction can undo
+    // the INSERT that succeeded before it (a failure in the INSERT itself would prove nothing).
+    await db.exec(`CREATE FUNCTION refuse_delete () RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'prune refused'; END $$;
+                   CREATE TRIGGER refuse_delete BEFORE DELETE ON volumer_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION refuse_delete();`)
+    try {
+      const err = await store.save(cp({ inputOffset: 2, state: new Uint8Array([9]) })).then(() => null, (e: unknown) => e)
+      expect(err).to.be.instanceOf(VolumerError)
+      expect((err as VolumerError).code).to.equal('STORE_FAILED')
+      expect((err as Error).message + String((err as VolumerError).cause)).to.include('prune refused')
+      expect((await store.latest('volumer', 0))!.inputOffset, 'the newest checkpoint is still the one before').to.equal(1)
+      const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM volumer_checkpoints')
+      expect(rows.rows[0].n, 'rows in the table').to.equal(1)
+    } finally {
+      await db.exec('DROP TRIGGER refuse_delete ON volumer_checkpoints; DROP FUNCTION refuse_delete()')
+    }
   })
 
   it('rejects malformed checkpoints before touching the database', async () => {

@@ -9,7 +9,8 @@ import {
 } from '../../src/swap/ndjson-lines.js'
 import { isSwapReject } from '../../src/swap/swap-reject.js'
 
-const SAMPLE = '/work/shared/data/ethereum-mainnet-swaps-2021-06.ndjson'
+import { openInputFile } from '../../src/cli/input-file.js'
+import { ETHEREUM_SAMPLE } from '../helpers/sample-data.js'
 
 async function collect (chunks: Array<string | Uint8Array>, maxLineBytes?: number): Promise<NdjsonLine[]> {
   const out: NdjsonLine[] = []
@@ -120,9 +121,9 @@ describe('ndjson-lines', () => {
     }), { numRuns: 300 })
   })
 
-  it('reads the shared sample file from disk: 9,842 lines, all valid swaps', async () => {
+  it('reads the shipped sample file from disk, gzip-decompressed as the CLI reads it: 9,842 lines, all valid swaps', async () => {
     let n = 0
-    for await (const batch of readNdjsonBatches(createReadStream(SAMPLE))) {
+    for await (const batch of readNdjsonBatches(openInputFile(ETHEREUM_SAMPLE))) {
       for (const line of batch) {
         const r = swapFromLine(line)
         if (isSwapReject(r)) expect.fail(`line ${line.lineNo}: ${r.code} ${r.message}`)

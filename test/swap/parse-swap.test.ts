@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { expect } from 'chai'
 import { parseSwapJson, validateSwapObject, MAX_RECORD_BYTES, FIELD_LIMITS, utf8Length } from '../../src/swap/parse-swap.js'
 import { SwapReject, isSwapReject, type SwapRejectCode } from '../../src/swap/swap-reject.js'
 import { BUY, SELL, type Swap } from '../../src/swap/swap.js'
 import { decimalToString } from '../../src/swap/decimal18.js'
 
-const SAMPLE = '/work/shared/data/ethereum-mainnet-swaps-2021-06.ndjson'
+import { readSampleLines } from '../helpers/sample-data.js'
 
 function base (): Record<string, unknown> {
   return {
@@ -350,6 +349,20 @@ describe('parseSwapJson', () => {
       rejects(json('padding', 'é'.repeat(40000)), 'OVERSIZE_RECORD')
     })
 
+    it('counts 3-byte characters as 3 bytes: 22,000 "火" are 66,000 bytes, not 44,000', () => {
+      // 22,000 '火' are 22,000 units (44,000 if each were 2 bytes, like 'é') but 66,000 bytes:
+      // a size check that assumes at most 2 bytes per unit lets it through
+      const over = json('padding', '火'.repeat(22000))
+      expect(over.length * 2).to.be.below(MAX_RECORD_BYTES)
+      expect(Buffer.byteLength(over, 'utf8')).to.be.above(MAX_RECORD_BYTES)
+      const r = rejects(over, 'OVERSIZE_RECORD')
+      expect(r.message).to.contain(String(Buffer.byteLength(over, 'utf8')))
+      // and just under the limit in bytes, it is accepted
+      const under = json('padding', '火'.repeat(21000))
+      expect(Buffer.byteLength(under, 'utf8')).to.be.below(MAX_RECORD_BYTES)
+      ok(under)
+    })
+
     it('accepts a record of exactly 64 KiB', () => {
       const text = json('padding', '')
       const exact = json('padding', 'x'.repeat(MAX_RECORD_BYTES - text.length))
@@ -365,8 +378,8 @@ describe('parseSwapJson', () => {
     }
   })
 
-  it('parses every line of the shared sample data', () => {
-    const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter(l => l.length > 0)
+  it('parses every line of the shipped sample data', () => {
+    const lines = readSampleLines()
     expect(lines.length).to.equal(9842)
     const ids = new Set<string>()
     for (let i = 0; i < lines.length; i++) {
