@@ -14,7 +14,7 @@ import { expect } from 'chai'
 import { createKafkaLog } from '../../src/log/kafka-log.js'
 import type { Log } from '../../src/log/log.js'
 import { isLogError } from '../../src/log/log-errors.js'
-import { REPO_ROOT } from '../helpers/shared-data.js'
+import { REPO_ROOT } from '../helpers/sample-data.js'
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'kafka-cluster.sh')
 const RECORDS = 200
