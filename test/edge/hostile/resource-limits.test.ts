@@ -1,0 +1,97 @@
+import { expect } from 'chai'
+import { connect, type Socket } from 'node:net'
+import { rawWsClient } from '../ws-client.js'
+import { MiB, healthzMs, percentile, probeHealthz, startEdgeProcess, type EdgeProcess } from './edge-process.js'
+
+/**
+ * Issue #20 §1: a client must not be able to push the edge's memory up. Each case runs a real
+ * edge (uWebSockets.js, 2,000 fixture tokens) in its own process, attacks it with real sockets
+ * that never read, and measures that process's RSS and /healthz from outside.
+ *
+ * A failing run is kept bounded: the attack is sent in rounds and stops as soon as the RSS budget
+ * is blown, so the test cannot eat the machine's memory when the limits are missing.
+ */
+const RSS_BUDGET = 64 * MiB
+const HEALTHZ_P99_MS = 50
+
+async function settle (edge: EdgeProcess): Promise<number> {
+  // a few requests so the first-use allocations (ranked index, JIT) are in the baseline
+  for (let i = 0; i < 5; i++) await healthzMs(edge.port)
+  await new Promise(resolve => setTimeout(resolve, 300))
+  return edge.rss()
+}
+
+function neverReading (port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1')
+    s.on('error', () => {})
+    s.once('connect', () => { s.pause(); resolve(s) })
+    s.once('error', reject)
+  })
+}
+
+describe('hostile clients: memory a client cannot push up (issue #20 §1)', function () {
+  this.timeout(120_000)
+
+  it('10 connections pipelining 2,000 × GET /v1/top?window=24h&limit=500 without reading: RSS grows < 64 MB, /healthz p99 < 50 ms', async () => {
+    const edge = await startEdgeProcess()
+    try {
+      // the ranked index and the first answer are built before the baseline
+      const warm = await neverReading(edge.port)
+      warm.resume()
+      warm.write('GET /v1/top?window=24h&limit=500 HTTP/1.1\r\nHost: x\r\n\r\n')
+      await new Promise(resolve => setTimeout(resolve, 500))
+      warm.destroy()
+      const base = await settle(edge)
+      const probe = probeHealthz(edge.port)
+      const clients = await Promise.all(Array.from({ length: 10 }, async () => await neverReading(edge.port)))
+      const req = 'GET /v1/top?window=24h&limit=500 HTTP/1.1\r\nHost: x\r\n\r\n'
+      let peak = base
+      let sent = 0
+      for (let round = 0; round < 10 && peak - base < RSS_BUDGET * 2; round++) {
+        for (const c of clients) if (!c.destroyed) c.write(req.repeat(200))
+        sent += 200
+        await new Promise(resolve => setTimeout(resolve, 200))
+        peak = Math.max(peak, edge.rss())
+      }
+      for (let i = 0; i < 10; i++) { await new Promise(resolve => setTimeout(resolve, 100)); peak = Math.max(peak, edge.rss()) }
+      const samples = await probe.stop()
+      const closedByServer = clients.filter(c => c.destroyed || c.readableEnded).length
+      for (const c of clients) c.destroy()
+      const p99 = percentile(samples, 99)
+      console.log(`      pipelined /v1/top: ${sent} requests per connection sent, RSS ${(base / MiB).toFixed(0)} → peak ${(peak / MiB).toFixed(0)} MB (+${((peak - base) / MiB).toFixed(1)}), /healthz p50 ${percentile(samples, 50).toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${Math.max(...samples).toFixed(1)} ms (${samples.length} probes), ${closedByServer}/10 closed by the server`)
+      expect(peak - base, 'RSS growth').to.be.below(RSS_BUDGET)
+      expect(p99, '/healthz p99 ms').to.be.below(HEALTHZ_P99_MS)
+    } finally {
+      await edge.stop()
+    }
+  })
+
+  it('10 WebSocket clients that subscribe to 100 live tokens, re-subscribe and never read: RSS grows < 64 MB, /healthz p99 < 50 ms, memory comes back after close', async () => {
+    const edge = await startEdgeProcess({ EDGE_CHILD_UPDATES_PER_S: '2000' })
+    try {
+      const base = await settle(edge)
+      const probe = probeHealthz(edge.port)
+      const tokens = Array.from({ length: 100 }, (_, i) => 'ethereum:t' + i)
+      const clients = await Promise.all(Array.from({ length: 10 }, async () => await rawWsClient(edge.port)))
+      let peak = base
+      // 10 s at 10 messages/s (under the rate limit of 20/s): each re-subscription asks for 100 snapshots
+      for (let round = 0; round < 100 && peak - base < RSS_BUDGET * 2; round++) {
+        for (const c of clients) if (!c.socket.destroyed) c.send({ op: 'subscribe', tokens })
+        await new Promise(resolve => setTimeout(resolve, 100))
+        if (round % 5 === 0) peak = Math.max(peak, edge.rss())
+      }
+      const samples = await probe.stop()
+      for (const c of clients) c.socket.destroy()
+      await new Promise(resolve => setTimeout(resolve, 2000))
+      const after = await settle(edge)
+      const p99 = percentile(samples, 99)
+      console.log(`      never-reading WebSockets: RSS ${(base / MiB).toFixed(0)} → peak ${(peak / MiB).toFixed(0)} MB (+${((peak - base) / MiB).toFixed(1)}), after close +${((after - base) / MiB).toFixed(1)} MB, /healthz p50 ${percentile(samples, 50).toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${Math.max(...samples).toFixed(1)} ms (${samples.length} probes)`)
+      expect(peak - base, 'RSS growth').to.be.below(RSS_BUDGET)
+      expect(after - base, 'RSS after the clients left').to.be.below(RSS_BUDGET / 2)
+      expect(p99, '/healthz p99 ms').to.be.below(HEALTHZ_P99_MS)
+    } finally {
+      await edge.stop()
+    }
+  })
+})
