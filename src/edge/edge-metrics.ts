@@ -22,7 +22,8 @@ export interface EdgeGauges {
   wsSubscriptions: () => number
   indexes: () => number
   ready: () => boolean
-  httpPendingBytes: () => number
+  /** optional so callers that only list the metrics need not supply it */
+  httpPendingBytes?: () => number
 }
 
 export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): EdgeMetrics {
@@ -64,7 +65,7 @@ export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): Edge
     labelNames: ['reason'],
     registers
   })
-  new Gauge({ name: 'volumer_edge_http_pending_bytes', help: 'bytes of HTTP response bodies waiting for slow readers (capped by maxPendingBytes)', registers, collect () { this.set(gauges.httpPendingBytes()) } })
+  new Gauge({ name: 'volumer_edge_http_pending_bytes', help: 'bytes of HTTP response bodies waiting for slow readers (capped by maxPendingBytes)', registers, collect () { this.set(gauges.httpPendingBytes?.() ?? 0) } })
   const feedRecords = new Counter({ name: 'volumer_edge_feed_records_total', help: 'stats records applied from the feed', registers })
   new Gauge({ name: 'volumer_edge_tokens', help: 'tokens held', registers, collect () { this.set(gauges.tokens()) } })
   new Gauge({ name: 'volumer_edge_ws_clients', help: 'open WebSocket connections', registers, collect () { this.set(gauges.wsClients()) } })

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { VolumerError, isVolumerError } from '../errors.js'
+import { ByteBudget } from './byte-budget.js'
 import type { EdgeMetrics } from './edge-metrics.js'
 import { MAX_IDS, parseTopParams, topBody, topRows, type ApiContext, type TopParams } from './http-api.js'
 import type { RankIndex } from './rank-index.js'
@@ -22,9 +23,17 @@ import { entryJson, type TokenEntry } from './stats-store.js'
  *                      ▼
  *              send while buffered ≤ coalesceAboveBytes
  *
- * A connection closes (4008 "slow consumer") when its buffer passes closeAboveBytes or it has had
- * pending updates without draining for slowClientTimeoutMs. A send never waits: one slow socket
- * costs others nothing but the Map insert.
+ * Snapshots take the same path and are charged to a per-connection byte budget
+ * (snapshotBytesPerSecond, burst snapshotBurstBytes): past it they wait in `pending` as the
+ * subscription's next message, so asking again for a snapshot that has not gone out yet costs
+ * nothing (issue #20 §3: re-subscribing 100 live tokens at 15 msg/s made the server send ~120×
+ * the bytes it received). A subscription's updates never overtake its snapshot: both are the one
+ * pending slot, rendered from the latest value when sent.
+ *
+ * A connection closes (4008 "slow consumer") when its buffer passes closeAboveBytes, when it holds
+ * more than its share while all connections together buffer over maxBufferedTotalBytes, or when its
+ * buffer has stayed above coalesceAboveBytes with messages pending for slowClientTimeoutMs. A send
+ * never waits: one slow socket costs others nothing but the Map insert.
  */
 export interface WsSocket {
   /** uWS: 0 = buffered (backpressure), 1 = sent, 2 = dropped (over maxBackpressure) */
@@ -49,9 +58,17 @@ export interface WsHubOptions {
   maxRateViolations: number
   /** buffered bytes above which updates are coalesced instead of sent (default 256 KiB) */
   coalesceAboveBytes: number
-  /** buffered bytes above which the connection is closed (default 8 MiB) */
+  /** buffered bytes above which the connection is closed (default 1 MiB) */
   closeAboveBytes: number
-  /** pending updates not drained for this long close the connection, ms (default 10,000) */
+  /** buffered bytes of all connections together above which a connection over coalesceAboveBytes is closed (default 64 MiB) */
+  maxBufferedTotalBytes: number
+  /** snapshot bytes one connection is sent per second, sustained (default 512 KiB) */
+  snapshotBytesPerSecond: number
+  /** snapshot bytes one connection may be sent at once (default 2 MiB: 256 tokens of 11 windows) */
+  snapshotBurstBytes: number
+  /** ranked lists one connection may be the only one to follow, each holding an index slot (default 8 of maxIndexes 32) */
+  maxSoleRankedLists: number
+  /** a buffer above coalesceAboveBytes with messages pending for this long closes the connection, ms (default 10,000) */
   slowClientTimeoutMs: number
   /** least time between two pushes of one ranked list, ms (default 250 = at most 4/s) */
   rankedIntervalMs: number
@@ -67,7 +84,11 @@ export const DEFAULT_WS_HUB_OPTIONS: Readonly<WsHubOptions> = Object.freeze({
   messageBurst: 40,
   maxRateViolations: 20,
   coalesceAboveBytes: 256 * 1024,
-  closeAboveBytes: 8 * 1024 * 1024,
+  closeAboveBytes: 1024 * 1024,
+  maxBufferedTotalBytes: 64 * 1024 * 1024,
+  snapshotBytesPerSecond: 512 * 1024,
+  snapshotBurstBytes: 2 * 1024 * 1024,
+  maxSoleRankedLists: 8,
   slowClientTimeoutMs: 10_000,
   rankedIntervalMs: 250,
   heartbeatMs: 15_000
@@ -83,6 +104,8 @@ interface TokenSub {
   readonly conn: Conn
   readonly key: string
   seq: number
+  /** the next message for it is a snapshot (sent, or waiting in pending) */
+  snap: boolean
 }
 
 interface TopSub {
@@ -91,6 +114,7 @@ interface TopSub {
   readonly conn: Conn
   readonly group: TopGroup
   seq: number
+  snap: boolean
 }
 
 type Sub = TokenSub | TopSub
@@ -113,7 +137,11 @@ export interface Conn {
   ws: WsSocket | null
   readonly subs: Map<string, Sub>
   readonly pending: Map<string, Sub>
-  pendingSince: number
+  /** since when the buffer has been above coalesceAboveBytes with messages pending (0 = not) */
+  blockedSince: number
+  /** buffered bytes last seen (summed over connections for maxBufferedTotalBytes) */
+  buffered: number
+  readonly snapshots: ByteBudget
   lastSentAt: number
   bucket: number
   bucketAt: number
@@ -140,6 +168,7 @@ export interface WsHub {
 export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => number, metrics: EdgeMetrics, logger: Logger): WsHub {
   let nextId = 1
   let subCount = 0
+  let bufferedTotal = 0
   const conns = new Set<Conn>()
   const tokenSubs = new Map<string, Set<TokenSub>>()
   const groups = new Map<string, TopGroup>()
@@ -154,6 +183,8 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       messagesPerSecond: opts.messagesPerSecond,
       messageBurst: opts.messageBurst,
       maxTokensPerMessage: MAX_IDS,
+      snapshotBytesPerSecond: opts.snapshotBytesPerSecond,
+      snapshotBurstBytes: opts.snapshotBurstBytes,
       rankedIntervalMs: opts.rankedIntervalMs,
       heartbeatMs: opts.heartbeatMs
     }
@@ -165,14 +196,23 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     const r = ws.send(msg)
     metrics.wsSent.inc()
     conn.lastSentAt = now()
-    if (r === 2 || ws.getBufferedAmount() > opts.closeAboveBytes) dropSlow(conn, 'buffer')
+    const b = noteBuffered(conn, ws)
+    if (r === 2 || b > opts.closeAboveBytes) dropSlow(conn, 'buffer')
+    else if (bufferedTotal > opts.maxBufferedTotalBytes && b > opts.coalesceAboveBytes) dropSlow(conn, 'buffer_total')
+  }
+
+  function noteBuffered (conn: Conn, ws: WsSocket): number {
+    const b = ws.getBufferedAmount()
+    bufferedTotal += b - conn.buffered
+    conn.buffered = b
+    return b
   }
 
   function dropSlow (conn: Conn, reason: string): void {
     if (conn.ws === null || conn.closing) return
     conn.closing = true
     metrics.wsDropped(reason === 'rate' ? 'rate_limit' : 'slow_consumer')
-    logger.info({ conn: conn.id, reason, buffered: conn.ws.getBufferedAmount() }, 'closing websocket client')
+    logger.info({ conn: conn.id, reason, buffered: conn.ws.getBufferedAmount(), bufferedTotal }, 'closing websocket client')
     if (reason === 'rate') conn.ws.end(CLOSE_RATE_LIMIT, 'rate limit')
     else conn.ws.end(CLOSE_SLOW_CONSUMER, 'slow consumer')
     // uWS runs the close handler inside end(), so the connection's subscriptions are gone now.
@@ -196,34 +236,51 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     return '{"type":"' + type + '","sub":' + JSON.stringify(sub.id) + ',"seq":' + sub.seq + ',"data":' + sub.group.body + '}'
   }
 
-  function sendSub (conn: Conn, sub: Sub, type: 'snapshot' | 'update'): void {
+  /** the subscription's next message: a snapshot (restarting its sequence at 1) or an update */
+  function sendSub (conn: Conn, sub: Sub): void {
+    const type = sub.snap ? 'snapshot' : 'update'
+    sub.snap = false
     sub.seq = type === 'snapshot' ? 1 : sub.seq + 1
-    raw(conn, render(sub, type))
+    const msg = render(sub, type)
+    if (type === 'snapshot') conn.snapshots.spend(msg.length)
+    raw(conn, msg)
   }
 
-  function deliver (sub: Sub): void {
+  /** whether the subscription's next message may go now (a snapshot needs budget) */
+  function mayGo (conn: Conn, sub: Sub, t: number): boolean {
+    return !sub.snap || conn.snapshots.available(t) > 0
+  }
+
+  /** a subscription has something to send: now, or in its pending slot (coalesced) */
+  function deliver (sub: Sub, snapshot = false): void {
     const conn = sub.conn
     const ws = conn.ws
     if (ws === null || conn.closing) return
-    if (conn.pending.size === 0 && ws.getBufferedAmount() <= opts.coalesceAboveBytes) {
-      sendSub(conn, sub, 'update')
-      return
+    if (snapshot) sub.snap = true
+    if (!conn.pending.has(sub.id)) {
+      if (ws.getBufferedAmount() <= opts.coalesceAboveBytes && mayGo(conn, sub, now())) {
+        sendSub(conn, sub)
+        return
+      }
+      conn.pending.set(sub.id, sub)
+      withPending.add(conn)
+    } else {
+      metrics.wsCoalesced.inc()
     }
-    if (conn.pending.has(sub.id)) metrics.wsCoalesced.inc()
-    else conn.pending.set(sub.id, sub)
-    if (conn.pendingSince === 0) { conn.pendingSince = now(); withPending.add(conn) }
   }
 
   function flush (conn: Conn): void {
     const ws = conn.ws
     if (ws === null || conn.closing) return
+    const t = now()
     for (const [id, sub] of conn.pending) {
       if (ws.getBufferedAmount() > opts.coalesceAboveBytes) break
+      if (!mayGo(conn, sub, t)) continue // its snapshot waits for budget; others may go
       conn.pending.delete(id)
-      sendSub(conn, sub, 'update')
+      sendSub(conn, sub)
       if (conn.closing) return
     }
-    if (conn.pending.size === 0) { conn.pendingSince = 0; withPending.delete(conn) } else conn.pendingSince = now()
+    if (conn.pending.size === 0) { conn.blockedSince = 0; withPending.delete(conn) }
   }
 
   // ── subscriptions ──
@@ -272,12 +329,28 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     g.dirty = false
   }
 
-  function groupFor (p: TopParams): TopGroup {
+  /**
+   * Ranked lists this connection alone keeps an index pinned for. Index slots are few (maxIndexes);
+   * without a share, two sockets × 16 distinct lists held all 32 and every other client got
+   * TOO_MANY_SUBSCRIPTIONS (issue #20 §3). Lists someone else also follows cost it nothing.
+   */
+  function soleLists (conn: Conn): number {
+    let n = 0
+    for (const sub of conn.subs.values()) {
+      if (sub.kind === 'top' && sub.group.subs.size === 1 && sub.group.index !== null && sub.group.index.pins === 1) n++
+    }
+    return n
+  }
+
+  function groupFor (p: TopParams, conn: Conn): TopGroup {
     const id = topId(p)
     let g = groups.get(id)
     if (g !== undefined) return g
     const knownChain = p.chain === null || ctx.store.hasChain(p.chain)
     const q = { stat: p.stat, window: p.window ?? '', chain: p.chain }
+    if (knownChain && !ctx.store.isPinned(q) && soleLists(conn) >= opts.maxSoleRankedLists) {
+      throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `this connection already is the only follower of ${opts.maxSoleRankedLists} ranked lists (each holds one of the node's ${ctx.store.maxIndexes} index slots); unsubscribe one, or follow a list others follow`)
+    }
     if (knownChain && !ctx.store.canCreateIndex(q)) {
       throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', 'this node already follows as many distinct ranked lists as it can index; subscribe to an existing one')
     }
@@ -316,7 +389,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
         const id = 'token:' + key
         const old = conn.subs.get(id)
         if (old !== undefined) { again.push(old); continue }
-        const sub: TokenSub = { kind: 'token', id, conn, key, seq: 0 }
+        const sub: TokenSub = { kind: 'token', id, conn, key, seq: 0, snap: false }
         addSub(conn, sub)
         fresh.push(sub)
       }
@@ -328,8 +401,8 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       else {
         if (conn.subs.size >= opts.maxSubscriptions) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxSubscriptions} subscriptions per connection`)
         if (conn.topCount >= opts.maxTopSubscriptions) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxTopSubscriptions} ranked-list subscriptions per connection`)
-        const group = groupFor(p)
-        const sub: TopSub = { kind: 'top', id, conn, group, seq: 0 }
+        const group = groupFor(p, conn)
+        const sub: TopSub = { kind: 'top', id, conn, group, seq: 0, snap: false }
         addSub(conn, sub)
         fresh.push(sub)
       }
@@ -338,8 +411,9 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     }
     const all = [...fresh, ...again]
     raw(conn, JSON.stringify({ type: 'subscribed', id: msg.id, subs: all.map(s => s.id) }))
-    // a snapshot restarts the sequence at 1; any pending update for it is superseded
-    for (const sub of all) { conn.pending.delete(sub.id); sendSub(conn, sub, 'snapshot') }
+    // a snapshot restarts the sequence at 1; a pending update for it becomes the snapshot, and a
+    // snapshot still waiting is not asked for twice
+    for (const sub of all) deliver(sub, true)
   }
 
   function unsubscribe (conn: Conn, msg: Record<string, unknown>): void {
@@ -382,7 +456,9 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
         ws: null,
         subs: new Map(),
         pending: new Map(),
-        pendingSince: 0,
+        blockedSince: 0,
+        buffered: 0,
+        snapshots: new ByteBudget(opts.snapshotBytesPerSecond, opts.snapshotBurstBytes, now()),
         lastSentAt: 0,
         bucket: opts.messageBurst,
         bucketAt: now(),
@@ -433,9 +509,14 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       }
     },
 
-    drain (conn) { if (conn.pending.size > 0) flush(conn) },
+    drain (conn) {
+      if (conn.ws !== null) noteBuffered(conn, conn.ws)
+      if (conn.pending.size > 0) flush(conn)
+    },
 
     closed (conn) {
+      bufferedTotal -= conn.buffered
+      conn.buffered = 0
       conn.ws = null
       conn.closing = true
       conns.delete(conn)
@@ -478,8 +559,16 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
         for (const sub of g.subs) deliver(sub)
       }
       for (const conn of withPending) {
-        if (conn.ws === null) { withPending.delete(conn); continue }
-        if (t - conn.pendingSince > opts.slowClientTimeoutMs) { withPending.delete(conn); dropSlow(conn, 'stalled') }
+        const ws = conn.ws
+        if (ws === null || conn.closing) { withPending.delete(conn); continue }
+        if (noteBuffered(conn, ws) > opts.coalesceAboveBytes) {
+          if (conn.blockedSince === 0) conn.blockedSince = t
+          else if (t - conn.blockedSince > opts.slowClientTimeoutMs) { withPending.delete(conn); dropSlow(conn, 'stalled') }
+        } else {
+          // drained, or snapshots waiting for budget: what may go, goes
+          conn.blockedSince = 0
+          flush(conn)
+        }
       }
       if (opts.heartbeatMs > 0) {
         for (const conn of conns) {
