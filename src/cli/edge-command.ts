@@ -10,6 +10,7 @@ import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connect
 import { orCloseOpened } from '../close-on-failure.js'
 import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
 import { createLogger } from './logger.js'
+import { EDGE_LIMIT_FLAGS, EDGE_LIMITS_HELP, edgeLimitsFrom } from './edge-limits.js'
 import { EXIT_OK } from './cli-error.js'
 
 
@@ -22,7 +23,7 @@ Run as many as you like: each holds every token.
 ${CONNECTION_HELP}  --port N               HTTP/WebSocket port (VOLUMER_EDGE_PORT; default 8080)
   --host H               bind address (VOLUMER_EDGE_HOST; default 0.0.0.0)
   --windows LIST         the processors' windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
-  -h, --help
+${EDGE_LIMITS_HELP}  -h, --help
 `
 
 export async function edgeCommand (argv: string[]): Promise<number> {
@@ -31,6 +32,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
     port: { type: 'string' },
     host: { type: 'string' },
     windows: { type: 'string' },
+    ...EDGE_LIMIT_FLAGS,
     help: { type: 'boolean', short: 'h' }
   }, false)
   if (values.help === true) { process.stdout.write(EDGE_HELP); return EXIT_OK }
@@ -38,6 +40,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
   const port = intFlag('port', resolve(values, 'port', 'VOLUMER_EDGE_PORT') ?? '8080', 0, 65535)
   const host = resolve(values, 'host', 'VOLUMER_EDGE_HOST') ?? '0.0.0.0'
   const windows = windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST)
+  const limits = edgeLimitsFrom(values)
   const logger = createLogger(conn.logLevel, 'edge')
   const abort = new AbortController()
   const stopped = new Promise<void>((resolve) => {
@@ -60,6 +63,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
   }
   const feed = createLogStatsFeed({ log, registry, topic: prefixedTopics(conn.topicPrefix).stats, logger })
   const server = await orCloseOpened(createEdgeServer({
+    ...limits,
     port, host, feed, logger, metricsRegistry,
     windows: windows.map((w) => w.name),
     staticDir: existsSync(DASHBOARD_DIR) ? DASHBOARD_DIR : undefined

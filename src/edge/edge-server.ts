@@ -124,6 +124,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   for (const [k, v] of Object.entries(wsOpts)) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new VolumerError('BAD_CONFIG', `ws.${k} must be a non-negative number, got ${String(v)}`)
   }
+  if (wsOpts.closeAboveBytes <= wsOpts.coalesceAboveBytes) throw new VolumerError('BAD_CONFIG', `ws.closeAboveBytes (${wsOpts.closeAboveBytes}) must be above ws.coalesceAboveBytes (${wsOpts.coalesceAboveBytes})`)
   const httpOpts: HttpWriterOptions = Object.freeze({ ...DEFAULT_HTTP_WRITER_OPTIONS, ...options.http })
   if (!Number.isSafeInteger(httpOpts.maxPendingBytes) || httpOpts.maxPendingBytes < 0) throw new VolumerError('BAD_CONFIG', 'http.maxPendingBytes must be a non-negative integer')
   if (!Number.isSafeInteger(topCacheBytes) || topCacheBytes < 0) throw new VolumerError('BAD_CONFIG', 'topCacheBytes must be a non-negative integer')
