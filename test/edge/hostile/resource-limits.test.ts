@@ -16,11 +16,12 @@ const HEALTHZ_P99_MS = 50
 
 /**
  * The target is p99 < 50 ms. Up to 7 other engineers' builds share this 2-core machine, and at a
- * load of 10+ an idle edge alone shows a p99 of 50–80 ms, so the test measures /healthz without the
- * attacker first and fails when the attack adds more than the target on top of that.
+ * load of 10+ an idle edge alone shows a p99 of 40–80 ms, so the test measures /healthz without the
+ * attacker first and fails when the attack adds more than the target on top of that. On a quiet
+ * machine the control is a few ms and the bound is the target itself.
  */
 function p99Limit (control: number[]): number {
-  return HEALTHZ_P99_MS + Math.max(0, percentile(control, 99) - 10)
+  return HEALTHZ_P99_MS + percentile(control, 99)
 }
 
 async function controlProbe (edge: EdgeProcess, ms: number): Promise<number[]> {
