@@ -24,6 +24,7 @@ export interface EdgeGauges {
   ready: () => boolean
   /** optional so callers that only list the metrics need not supply it */
   httpPendingBytes?: () => number
+  wsBufferedBytes?: () => number
 }
 
 export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): EdgeMetrics {
@@ -66,6 +67,7 @@ export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): Edge
     registers
   })
   new Gauge({ name: 'volumer_edge_http_pending_bytes', help: 'bytes of HTTP response bodies waiting for slow readers (capped by maxPendingBytes)', registers, collect () { this.set(gauges.httpPendingBytes?.() ?? 0) } })
+  new Gauge({ name: 'volumer_edge_ws_buffered_bytes', help: 'bytes buffered for all WebSocket clients, as last seen (capped by maxBufferedTotalBytes)', registers, collect () { this.set(gauges.wsBufferedBytes?.() ?? 0) } })
   const feedRecords = new Counter({ name: 'volumer_edge_feed_records_total', help: 'stats records applied from the feed', registers })
   new Gauge({ name: 'volumer_edge_tokens', help: 'tokens held', registers, collect () { this.set(gauges.tokens()) } })
   new Gauge({ name: 'volumer_edge_ws_clients', help: 'open WebSocket connections', registers, collect () { this.set(gauges.wsClients()) } })

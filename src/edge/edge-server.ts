@@ -138,7 +138,8 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     wsSubscriptions: () => hub.subscriptions,
     indexes: () => store.indexCount,
     ready: () => ready,
-    httpPendingBytes: () => writer.pendingBytes
+    httpPendingBytes: () => writer.pendingBytes,
+    wsBufferedBytes: () => hub.bufferedBytes
   })
   const writer = createHttpWriter(httpOpts, logger, { closed: reason => metrics.httpClosed(reason) })
   const topCache = createTopCache(ctx, topCacheBytes)

@@ -153,6 +153,8 @@ export interface Conn {
 export interface WsHub {
   readonly clients: number
   readonly subscriptions: number
+  /** bytes buffered for all connections, as last seen (capped by maxBufferedTotalBytes) */
+  readonly bufferedBytes: number
   newConn (): Conn
   open (conn: Conn, ws: WsSocket): void
   message (conn: Conn, data: ArrayBuffer, isBinary: boolean): void
@@ -449,6 +451,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
   return {
     get clients () { return conns.size },
     get subscriptions () { return subCount },
+    get bufferedBytes () { return bufferedTotal },
 
     newConn () {
       return {
