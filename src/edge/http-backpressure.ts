@@ -78,7 +78,7 @@ export function createHttpWriter (opts: HttpWriterOptions, logger: Logger, event
       }
       slot.release = () => {
         events.closed('unread')
-        logger.debug({ owed }, 'HTTP connection closed with a response unread (pipelined past backpressure, or not read for 10 s)')
+        logger.info({ owed }, 'HTTP connection closed with a response unread (it pipelined another request behind it, went away, or read nothing for 10 s)')
         release()
       }
       res.onWritable(offset => {
