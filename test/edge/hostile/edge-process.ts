@@ -17,7 +17,9 @@ export interface EdgeProcess {
 
 /** starts edge-child.ts in its own Node process and waits until it serves */
 export async function startEdgeProcess (env: Record<string, string> = {}): Promise<EdgeProcess> {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, 'edge-child.ts')], {
+  // EDGE_CHILD_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see what the edge spends time on
+  const nodeArgs = (env.EDGE_CHILD_NODE_ARGS ?? process.env.EDGE_CHILD_NODE_ARGS ?? '').split(' ').filter(a => a.length > 0)
+  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(here, 'edge-child.ts')], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit']
   })
