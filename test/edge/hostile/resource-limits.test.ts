@@ -1,7 +1,11 @@
 import { expect } from 'chai'
 import { connect, type Socket } from 'node:net'
 import { cpus, loadavg } from 'node:os'
-import { rawWsClient } from '../ws-client.js'
+import { Registry } from 'prom-client'
+import { createMemoryStatsFeed } from '../../../src/edge/stats-feed.js'
+import { makeStats, rng, waitFor } from '../fixtures.js'
+import { startServer } from '../helpers.js'
+import { TestClient, rawWsClient } from '../ws-client.js'
 import { MiB, healthzMs, percentile, probeHealthz, startEdgeProcess, type EdgeProcess } from './edge-process.js'
 
 /**
@@ -128,6 +132,58 @@ describe('hostile clients: memory a client cannot push up (issue #20 §1)', func
       checkLatency(p99, controlSamples)
     } finally {
       await edge.stop()
+    }
+  })
+})
+
+describe('hostile clients: WebSocket buffers of all clients together (maxBufferedTotalBytes)', function () {
+  this.timeout(60_000)
+
+  // Coalescing keeps a slow socket's buffer near coalesceAboveBytes, so the total matters when
+  // slow sockets × coalesceAboveBytes passes it (256 of them at the defaults); here 3 × 64 KiB
+  // against a 128 KiB cap: two are closed, the third fits.
+  it('closes never-reading sockets over coalesceAboveBytes once all buffers together pass the cap, long before their own cap; a reading client keeps going', async () => {
+    const feed = createMemoryStatsFeed()
+    const r = rng(8)
+    const keys = Array.from({ length: 40 }, (_, i) => 'ethereum:t' + i)
+    for (const k of keys) feed.publish(k, makeStats('ethereum', k.split(':')[1], r))
+    const registry = new Registry()
+    const clock = { t: 1_750_000_000_000 }
+    const server = await startServer(feed, {
+      now: () => clock.t,
+      metricsRegistry: registry,
+      // own cap and stall timeout out of reach: only the total can close them
+      ws: { coalesceAboveBytes: 64 * 1024, closeAboveBytes: 64 * MiB, maxBufferedTotalBytes: 128 * 1024, slowClientTimeoutMs: 600_000, heartbeatMs: 0, rankedIntervalMs: 20 }
+    })
+    const fast = await TestClient.open(server.port)
+    try {
+      await server.caughtUp
+      fast.send({ op: 'subscribe', tokens: keys })
+      await fast.next(m => m.type === 'subscribed')
+      const slow = await Promise.all([0, 1, 2].map(async () => await rawWsClient(server.port)))
+      for (const s of slow) s.send({ op: 'subscribe', tokens: keys })
+      await waitFor(() => server.hub.subscriptions === 4 * keys.length, 'subscriptions')
+      const dropped = async (): Promise<number> => (await registry.getSingleMetric('volumer_edge_ws_dropped_total')?.get())?.values.find(v => v.labels.reason === 'slow_consumer')?.value ?? 0
+      let rounds = 0
+      let peak = 0
+      const deadline = Date.now() + 30_000
+      while (await dropped() < 2) {
+        rounds++
+        if (Date.now() > deadline) throw new Error(`only ${await dropped()} dropped after ${rounds} rounds; all buffers together peaked at ${peak} B`)
+        for (const k of keys) feed.publish(k, makeStats('ethereum', k.split(':')[1], r, clock.t + rounds))
+        peak = Math.max(peak, server.hub.bufferedBytes)
+        await new Promise(resolve => setImmediate(resolve))
+      }
+      console.log(`      2 of 3 never-reading sockets closed after ${rounds} rounds of 40 updates; all buffers together peaked at ${(peak / 1024).toFixed(0)} KiB (cap 128 KiB, each socket's own cap 64 MiB)`)
+      // closed by the total, far below their own cap: at most one message past the cap per socket
+      expect(peak).to.be.below(128 * 1024 + 3 * 8 * 1024)
+      await waitFor(() => server.hub.clients === 2, 'the reading client and one slow one left')
+      expect(await dropped()).to.equal(2)
+      expect(fast.closed).to.equal(null)
+      await fast.sync()
+    } finally {
+      await fast.close()
+      await server.close()
     }
   })
 })
