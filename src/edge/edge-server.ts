@@ -143,7 +143,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   })
   const writer = createHttpWriter(httpOpts, logger, { closed: reason => metrics.httpClosed(reason) })
   const topCache = createTopCache(ctx, topCacheBytes)
-  store.onChange(() => topCache.invalidate())
+  store.onChange(topCache.invalidate)
   const hub = createWsHub(ctx, wsOpts, now, metrics, logger)
   store.onChange(hub.onStoreChange)
   const statics: StaticFiles | null = staticDir === undefined ? null : createStaticFiles(staticDir)
