@@ -17,7 +17,7 @@ export const EDGE_LIMIT_FLAGS = {
 } as const
 
 export const EDGE_LIMITS_HELP = `  --max-indexes N        ranked-list indexes the edge keeps (VOLUMER_MAX_INDEXES; default 32)
-  --top-cache-mb N       encoded /v1/top answers kept until the next update (VOLUMER_TOP_CACHE_MB; default 16)
+  --top-cache-mb N       encoded /v1/top answers kept until a record changes them (VOLUMER_TOP_CACHE_MB; default 16)
   --http-max-pending-mb N  HTTP response bytes waiting for slow readers, all connections; past it a
                          connection is closed (VOLUMER_HTTP_MAX_PENDING_MB; default 64)
   --ws-max-buffer-kb N   WebSocket bytes buffered for one client before it is closed 4008

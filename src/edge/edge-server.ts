@@ -42,7 +42,7 @@ export interface EdgeServerOptions {
   ws?: Partial<WsHubOptions>
   /** HTTP responses waiting for slow readers (see http-backpressure.ts) */
   http?: Partial<HttpWriterOptions>
-  /** bytes of encoded /v1/top answers kept until the next update (default 16 MiB; see top-cache.ts) */
+  /** bytes of encoded /v1/top answers kept until a record changes them (default 16 MiB; see top-cache.ts) */
   topCacheBytes?: number
   /** clock, ms since the epoch (default Date.now); tests inject one */
   now?: () => number
