@@ -5,8 +5,9 @@
  * Two edge nodes of 2,000 tokens (11 windows each, bench/edge-bench-server.ts) run side by side,
  * one with topCacheBytes 0; autocannon runs against each in turn, alternating, so both see the
  * same machine load. Queries: one fixed `window=24h&limit=500`, and 8 rotating (stat, window)
- * lists at limit=500; each idle and while the node applies 200 updates/s (every record empties
- * the cache). The 1-minute load average is recorded beside every figure: the machine may be shared.
+ * lists at limit=500 and at limit=50; each idle and while the node applies 200 updates/s (all
+ * 2,000 tokens in turn, new random values; a record drops the cached lists it can change: with
+ * limit=500 of 2,000 tokens, most of them). The 1-minute load average is recorded beside every figure: the machine may be shared.
  * Env: EDGE_TOP_BENCH_SECONDS (5), EDGE_TOP_BENCH_ROUNDS (2).
  */
 import autocannon from 'autocannon'
@@ -45,16 +46,21 @@ async function node (name: string, cacheBytes: number | undefined): Promise<Node
   return { name, port: ready.port, send: cmd => proc.stdin.write(JSON.stringify(cmd) + '\n'), next, exited }
 }
 
-const ROTATING = ['volumeUsd|24h', 'txns|1h', 'traders|5m', 'buyVolumeUsd|24h', 'priceChangePct|1h', 'sells|12h', 'volumeUsd|1m', 'high|6h']
-  .map(s => { const [stat, window] = s.split('|'); return `/v1/top?stat=${stat}&window=${window}&limit=500` })
+const LISTS = ['volumeUsd|24h', 'txns|1h', 'traders|5m', 'buyVolumeUsd|24h', 'priceChangePct|1h', 'sells|12h', 'volumeUsd|1m', 'high|6h']
+const rotating = (limit: number): string[] => LISTS.map(s => { const [stat, window] = s.split('|'); return `/v1/top?stat=${stat}&window=${window}&limit=${limit}` })
+const QUERIES: Array<{ name: string, paths: string[] }> = [
+  { name: 'window=24h&limit=500', paths: ['/v1/top?window=24h&limit=500'] },
+  { name: '8 rotating lists, limit=500', paths: rotating(500) },
+  { name: '8 rotating lists, limit=50', paths: rotating(50) }
+]
 
-async function cannon (port: number, rotating: boolean): Promise<{ rps: number, p50: number, p99: number, non2xx: number, errors: number }> {
+async function cannon (port: number, paths: string[]): Promise<{ rps: number, p50: number, p99: number, non2xx: number, errors: number }> {
   let n = 0
   const r = await autocannon({
-    url: `http://127.0.0.1:${port}/v1/top?window=24h&limit=500`,
+    url: `http://127.0.0.1:${port}${paths[0]}`,
     connections: 16,
     duration: SECONDS,
-    requests: rotating ? [{ setupRequest: (req: any) => { req.path = ROTATING[n++ % ROTATING.length]; return req } }] : undefined
+    requests: paths.length > 1 ? [{ setupRequest: (req: any) => { req.path = paths[n++ % paths.length]; return req } }] : undefined
   })
   return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors }
 }
@@ -63,12 +69,12 @@ const nodes = [await node('cache off', 0), await node('cache on', undefined)]
 const runs: any[] = []
 for (let round = 0; round < ROUNDS; round++) {
   for (const updates of [0, 200]) {
-    for (const rotating of [false, true]) {
+    for (const q of QUERIES) {
       for (const n of nodes) {
         if (updates > 0) n.send({ cmd: 'publish', rate: updates, seconds: SECONDS, hot: 2000 })
-        const r = await cannon(n.port, rotating)
+        const r = await cannon(n.port, q.paths)
         if (updates > 0) await n.next('published')
-        const run = { round, node: n.name, query: rotating ? '8 rotating lists, limit=500' : 'window=24h&limit=500', updatesPerSecond: updates, ...r, load1: Number(loadavg()[0].toFixed(2)) }
+        const run = { round, node: n.name, query: q.name, updatesPerSecond: updates, ...r, load1: Number(loadavg()[0].toFixed(2)) }
         console.log(JSON.stringify(run))
         runs.push(run)
       }
