@@ -2,10 +2,9 @@ import type { Logger } from 'pino'
 import { VolumerError, isVolumerError } from '../errors.js'
 import { ByteBudget } from './byte-budget.js'
 import type { EdgeMetrics } from './edge-metrics.js'
-import { MAX_IDS, parseTopParams, topBody, topRows, type ApiContext, type TopParams } from './http-api.js'
-import type { RankIndex } from './rank-index.js'
-import { compareRankValue } from './rank-value.js'
+import { MAX_IDS, parseTopParams, type ApiContext, type TopParams } from './http-api.js'
 import { entryJson, type TokenEntry } from './stats-store.js'
+import { createRankedLists, isSoleList, topId, type TopGroup } from './ws-ranked-lists.js'
 
 /**
  * The WebSocket protocol (docs/websocket.md): subscriptions, snapshots and updates with
@@ -112,25 +111,12 @@ interface TopSub {
   readonly kind: 'top'
   readonly id: string
   readonly conn: Conn
-  readonly group: TopGroup
+  readonly group: TopGroup<TopSub>
   seq: number
   snap: boolean
 }
 
 type Sub = TokenSub | TopSub
-
-/** one ranked list shared by every connection subscribed to the same (stat, window, order, limit, chain) */
-interface TopGroup {
-  readonly id: string
-  readonly params: TopParams
-  /** null while the list's chain has no token on this node: no index is built for nothing */
-  index: RankIndex<TokenEntry> | null
-  readonly subs: Set<TopSub>
-  members: Set<string>
-  body: string
-  dirty: boolean
-  lastPushAt: number
-}
 
 export interface Conn {
   readonly id: number
@@ -173,7 +159,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
   let bufferedTotal = 0
   const conns = new Set<Conn>()
   const tokenSubs = new Map<string, Set<TokenSub>>()
-  const groups = new Map<string, TopGroup>()
+  const ranked = createRankedLists<TopSub>(ctx, opts)
   const withPending = new Set<Conn>()
   const helloMsg = JSON.stringify({
     type: 'hello',
@@ -309,57 +295,15 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       if (set !== undefined) { set.delete(sub); if (set.size === 0) tokenSubs.delete(sub.key) }
     } else {
       conn.topCount--
-      const g = sub.group
-      g.subs.delete(sub)
-      if (g.subs.size === 0) {
-        groups.delete(g.id)
-        if (g.index !== null) ctx.store.unpin(g.index)
-      }
+      ranked.leave(sub.group, sub)
     }
   }
 
-  function topId (p: TopParams): string {
-    return 'top:' + p.stat + ':' + (p.window ?? '') + ':' + (p.descending ? 'desc' : 'asc') + ':' + p.limit + ':' + (p.chain ?? '')
-  }
-
-  function computeGroup (g: TopGroup): void {
-    const rows = topRows(ctx, g.params)
-    const members = new Set<string>()
-    for (const r of rows) members.add(r.entry.key)
-    g.members = members
-    g.body = topBody(g.params, rows)
-    g.dirty = false
-  }
-
-  /**
-   * Ranked lists this connection alone keeps an index pinned for. Index slots are few (maxIndexes);
-   * without a share, two sockets × 16 distinct lists held all 32 and every other client got
-   * TOO_MANY_SUBSCRIPTIONS (issue #20 §3). Lists someone else also follows cost it nothing.
-   */
+  /** ranked lists this connection alone follows (its share of index slots: ws-ranked-lists.ts) */
   function soleLists (conn: Conn): number {
     let n = 0
-    for (const sub of conn.subs.values()) {
-      if (sub.kind === 'top' && sub.group.subs.size === 1 && sub.group.index !== null && sub.group.index.pins === 1) n++
-    }
+    for (const sub of conn.subs.values()) if (sub.kind === 'top' && isSoleList(sub.group)) n++
     return n
-  }
-
-  function groupFor (p: TopParams, conn: Conn): TopGroup {
-    const id = topId(p)
-    let g = groups.get(id)
-    if (g !== undefined) return g
-    const knownChain = p.chain === null || ctx.store.hasChain(p.chain)
-    const q = { stat: p.stat, window: p.window ?? '', chain: p.chain }
-    if (knownChain && !ctx.store.isPinned(q) && soleLists(conn) >= opts.maxSoleRankedLists) {
-      throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `this connection already is the only follower of ${opts.maxSoleRankedLists} ranked lists (each holds one of the node's ${ctx.store.maxIndexes} index slots); unsubscribe one, or follow a list others follow`)
-    }
-    if (knownChain && !ctx.store.canCreateIndex(q)) {
-      throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', 'this node already follows as many distinct ranked lists as it can index; subscribe to an existing one')
-    }
-    g = { id, params: p, index: knownChain ? ctx.store.pin(q) : null, subs: new Set(), members: new Set(), body: '', dirty: false, lastPushAt: 0 }
-    computeGroup(g)
-    groups.set(id, g)
-    return g
   }
 
   function tokenIds (value: unknown): string[] {
@@ -403,7 +347,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       else {
         if (conn.subs.size >= opts.maxSubscriptions) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxSubscriptions} subscriptions per connection`)
         if (conn.topCount >= opts.maxTopSubscriptions) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxTopSubscriptions} ranked-list subscriptions per connection`)
-        const group = groupFor(p, conn)
+        const group = ranked.groupFor(p, soleLists(conn))
         const sub: TopSub = { kind: 'top', id, conn, group, seq: 0, snap: false }
         addSub(conn, sub)
         fresh.push(sub)
@@ -529,38 +473,12 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     onStoreChange (key, entry) {
       const set = tokenSubs.get(key)
       if (set !== undefined) for (const sub of set) deliver(sub)
-      for (const g of groups.values()) {
-        if (g.dirty) continue
-        if (g.members.has(key)) { g.dirty = true; continue }
-        if (entry === null) continue
-        if (g.index === null) {
-          // the first token of the list's chain: build its index now
-          const q = { stat: g.params.stat, window: g.params.window ?? '', chain: g.params.chain }
-          if (entry.chain === g.params.chain && ctx.store.canCreateIndex(q)) { g.index = ctx.store.pin(q); g.dirty = true }
-          continue
-        }
-        if (!g.index.accepts(entry)) continue
-        if (g.members.size < g.params.limit) { g.dirty = true; continue }
-        // a non-member changed: it matters only if it now ranks within the list
-        const v = g.index.valueOf(entry.current())
-        if (v === null) continue
-        const edge = g.index.valueAt(g.params.limit - 1, g.params.descending)
-        if (edge === undefined || edge === null) { g.dirty = true; continue }
-        const c = compareRankValue(v, edge)
-        if (g.params.descending ? c >= 0 : c <= 0) g.dirty = true
-      }
+      ranked.onStoreChange(key, entry)
     },
 
     tick () {
       const t = now()
-      for (const g of groups.values()) {
-        if (!g.dirty || t - g.lastPushAt < opts.rankedIntervalMs) continue
-        const before = g.body
-        computeGroup(g)
-        if (g.body === before) continue
-        g.lastPushAt = t
-        for (const sub of g.subs) deliver(sub)
-      }
+      ranked.due(t, g => { for (const sub of g.subs) deliver(sub) })
       for (const conn of withPending) {
         const ws = conn.ws
         if (ws === null || conn.closing) { withPending.delete(conn); continue }
