@@ -5,6 +5,7 @@
  *   {"cmd":"publish","rate":1000,"seconds":10,"hot":1000}  update `hot` tokens round-robin at `rate`/s,
  *                                                          asOf = publish time (clients measure delivery)
  *   {"cmd":"stats"}   memory and server counters
+ * Env: EDGE_BENCH_TOKENS, EDGE_BENCH_TOP_CACHE_BYTES (the /v1/top answer cache; 0 = off)
  * Answers are JSON lines on stdout.
  */
 import { createInterface } from 'node:readline'
@@ -101,7 +102,9 @@ const server = await createEdgeServer({
   feed,
   logger: pino({ level: 'warn' }),
   metricsRegistry: new Registry(),
-  ws: { maxSubscriptions: 256, heartbeatMs: 0 }
+  ws: { maxSubscriptions: 256, heartbeatMs: 0 },
+  // bench/edge-top.bench.ts compares /v1/top with the answer cache off (0) and on
+  ...(process.env.EDGE_BENCH_TOP_CACHE_BYTES !== undefined ? { topCacheBytes: Number(process.env.EDGE_BENCH_TOP_CACHE_BYTES) } : {})
 })
 await server.caughtUp
 const rehydrateMs = performance.now() - tStart

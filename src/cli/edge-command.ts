@@ -10,6 +10,7 @@ import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connect
 import { orCloseOpened } from '../close-on-failure.js'
 import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
 import { createLogger } from './logger.js'
+import { EDGE_LIMIT_FLAGS, EDGE_LIMITS_HELP, edgeLimitsFrom } from './edge-limits.js'
 import { EXIT_OK } from './cli-error.js'
 
 
@@ -23,7 +24,7 @@ ${CONNECTION_HELP}  --port N               HTTP/WebSocket port (VOLUMER_EDGE_POR
   --host H               bind address (VOLUMER_EDGE_HOST; default 127.0.0.1, this machine only;
                          0.0.0.0 to serve every interface, e.g. behind a load balancer or in a container)
   --windows LIST         the processors' windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
-  -h, --help
+${EDGE_LIMITS_HELP}  -h, --help
 `
 
 export async function edgeCommand (argv: string[]): Promise<number> {
@@ -32,6 +33,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
     port: { type: 'string' },
     host: { type: 'string' },
     windows: { type: 'string' },
+    ...EDGE_LIMIT_FLAGS,
     help: { type: 'boolean', short: 'h' }
   }, false)
   if (values.help === true) { process.stdout.write(EDGE_HELP); return EXIT_OK }
@@ -40,6 +42,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
   // loopback unless asked: exposing a server is the operator's decision (redpanda/ sets 0.0.0.0)
   const host = hostFlag('host', resolve(values, 'host', 'VOLUMER_EDGE_HOST') ?? '127.0.0.1')
   const windows = windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST)
+  const limits = edgeLimitsFrom(values)
   const logger = createLogger(conn.logLevel, 'edge')
   const abort = new AbortController()
   const stopped = new Promise<void>((resolve) => {
@@ -62,6 +65,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
   }
   const feed = createLogStatsFeed({ log, registry, topic: prefixedTopics(conn.topicPrefix).stats, logger })
   const server = await orCloseOpened(createEdgeServer({
+    ...limits,
     port, host, feed, logger, metricsRegistry,
     windows: windows.map((w) => w.name),
     staticDir: existsSync(DASHBOARD_DIR) ? DASHBOARD_DIR : undefined

@@ -18,6 +18,7 @@ import { DEFAULT_TOPICS } from '../processor/topics.js'
 import { parseFlags, resolve, intFlag, numberFlag, windowsFlag, hostFlag } from './flags.js'
 import { createLogger } from './logger.js'
 import { readInputText } from './input-file.js'
+import { EDGE_LIMIT_FLAGS, EDGE_LIMITS_HELP, edgeLimitsFrom } from './edge-limits.js'
 import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
 import { UsageError, EXIT_OK } from './cli-error.js'
 import { isVolumerError } from '../errors.js'
@@ -42,7 +43,7 @@ generator or a replay. Ctrl-C stops it cleanly; running it again restores from i
   --windows LIST         windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
   --partitions N         partitions of the in-process topics (default 4)
   --log-level L          (VOLUMER_LOG_LEVEL; default info)
-  -h, --help
+${EDGE_LIMITS_HELP}  -h, --help
 `
 
 export async function runCommand (argv: string[]): Promise<number> {
@@ -59,6 +60,7 @@ export async function runCommand (argv: string[]): Promise<number> {
     windows: { type: 'string' },
     partitions: { type: 'string' },
     'log-level': { type: 'string' },
+    ...EDGE_LIMIT_FLAGS,
     help: { type: 'boolean', short: 'h' }
   }, false)
   if (values.help === true) { process.stdout.write(RUN_HELP); return EXIT_OK }
@@ -73,7 +75,8 @@ export async function runCommand (argv: string[]): Promise<number> {
     replay: typeof values.replay === 'string' ? values.replay : undefined,
     replaySpeed: numberFlag('replay-speed', typeof values['replay-speed'] === 'string' ? values['replay-speed'] : '1', 0.001, 1_000_000),
     windows: windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST),
-    partitions: intFlag('partitions', typeof values.partitions === 'string' ? values.partitions : '4', 1, 256)
+    partitions: intFlag('partitions', typeof values.partitions === 'string' ? values.partitions : '4', 1, 256),
+    edgeLimits: edgeLimitsFrom(values)
   })
   if (config.replay !== undefined && !existsSync(config.replay)) throw new UsageError(`--replay: no such file ${config.replay}`)
   const logger = createLogger(resolve(values, 'log-level', 'VOLUMER_LOG_LEVEL'), 'volumer')
@@ -117,6 +120,7 @@ export async function runCommand (argv: string[]): Promise<number> {
     // then reports without the banner uWebSockets.js prints on a Node it has no build for
     const { createEdgeServer } = await import('../edge/edge-server.js')
     edge = await createEdgeServer({
+      ...config.edgeLimits,
       port: config.port,
       host: config.host,
       feed: createLogStatsFeed({ log, registry, topic: DEFAULT_TOPICS.stats, logger }),

@@ -12,6 +12,8 @@ export interface EdgeMetrics {
   wsDropped: (reason: string) => void
   wsError: (code: string) => void
   feedRecords: { inc: (n?: number) => void }
+  /** an HTTP connection closed with a response unread, or by the process cap on unread bytes */
+  httpClosed: (reason: string) => void
 }
 
 export interface EdgeGauges {
@@ -20,6 +22,9 @@ export interface EdgeGauges {
   wsSubscriptions: () => number
   indexes: () => number
   ready: () => boolean
+  /** optional so callers that only list the metrics need not supply it */
+  httpPendingBytes?: () => number
+  wsBufferedBytes?: () => number
 }
 
 export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): EdgeMetrics {
@@ -55,6 +60,14 @@ export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): Edge
     labelNames: ['code'],
     registers
   })
+  const httpClosed = new Counter({
+    name: 'volumer_edge_http_unread_closed_total',
+    help: 'HTTP connections closed with a response their client had not read, by reason (unread: pipelined past backpressure or idle 10 s; process_cap: maxPendingBytes reached)',
+    labelNames: ['reason'],
+    registers
+  })
+  new Gauge({ name: 'volumer_edge_http_pending_bytes', help: 'bytes of HTTP response bodies waiting for slow readers (capped by maxPendingBytes)', registers, collect () { this.set(gauges.httpPendingBytes?.() ?? 0) } })
+  new Gauge({ name: 'volumer_edge_ws_buffered_bytes', help: 'bytes buffered for all WebSocket clients, as last seen (capped by maxBufferedTotalBytes)', registers, collect () { this.set(gauges.wsBufferedBytes?.() ?? 0) } })
   const feedRecords = new Counter({ name: 'volumer_edge_feed_records_total', help: 'stats records applied from the feed', registers })
   new Gauge({ name: 'volumer_edge_tokens', help: 'tokens held', registers, collect () { this.set(gauges.tokens()) } })
   new Gauge({ name: 'volumer_edge_ws_clients', help: 'open WebSocket connections', registers, collect () { this.set(gauges.wsClients()) } })
@@ -88,6 +101,7 @@ export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): Edge
       if (h === undefined) { h = wsErrors.labels(code); errHandles.set(code, h) }
       h.inc()
     },
-    feedRecords
+    feedRecords,
+    httpClosed (reason) { httpClosed.labels(reason).inc() }
   }
 }

@@ -4,12 +4,14 @@ import { Registry } from 'prom-client'
 import { VolumerError, isVolumerError } from '../errors.js'
 import { createEdgeMetrics } from './edge-metrics.js'
 import { COMPRESS_MIN_BYTES, compress, entryCompressed, entryEtag, etagMatches, etagOf, type Encoding } from './http-body.js'
-import { HTTP_STATUS_OF, errorJson, getToken, getTokens, getTop, type ApiContext, type ApiResult } from './http-api.js'
+import { HTTP_STATUS_OF, errorJson, getToken, getTokens, type ApiContext, type ApiResult } from './http-api.js'
+import { DEFAULT_HTTP_WRITER_OPTIONS, createHttpWriter, type HttpWriterOptions, type PendingSlot } from './http-backpressure.js'
 import { parseQuery, pickEncoding } from './http-query.js'
 import { openApiDocument } from './openapi.js'
 import { createStaticFiles, type StaticFiles } from './static-files.js'
 import type { StatsFeed } from './stats-feed.js'
 import { createStatsStore, type StatsStore } from './stats-store.js'
+import { createTopCache, type CachedAnswer } from './top-cache.js'
 import { DEFAULT_WS_HUB_OPTIONS, createWsHub, type Conn, type WsHub, type WsHubOptions } from './ws-hub.js'
 
 /** SPEC §3 default windows: accepted in queries even before the first record names them */
@@ -38,6 +40,10 @@ export interface EdgeServerOptions {
   idleTimeoutSeconds?: number
   /** WebSocket protocol limits and backpressure (see ws-hub.ts for each default) */
   ws?: Partial<WsHubOptions>
+  /** HTTP responses waiting for slow readers (see http-backpressure.ts) */
+  http?: Partial<HttpWriterOptions>
+  /** bytes of encoded /v1/top answers kept until a record changes them (default 16 MiB; see top-cache.ts) */
+  topCacheBytes?: number
   /** clock, ms since the epoch (default Date.now); tests inject one */
   now?: () => number
 }
@@ -52,7 +58,7 @@ export interface EdgeServer {
   close (): Promise<void>
 }
 
-interface ReqCtx {
+interface ReqCtx extends PendingSlot {
   aborted: boolean
   /** the response was written (its metric recorded) */
   done: boolean
@@ -107,6 +113,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     maxUrlLength = 8192,
     maxPayloadLength = 64 * 1024,
     idleTimeoutSeconds = 120,
+    topCacheBytes = 16 * 1024 * 1024,
     now = Date.now
   } = options
   assertNativeUws()
@@ -117,6 +124,10 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   for (const [k, v] of Object.entries(wsOpts)) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new VolumerError('BAD_CONFIG', `ws.${k} must be a non-negative number, got ${String(v)}`)
   }
+  if (wsOpts.closeAboveBytes <= wsOpts.coalesceAboveBytes) throw new VolumerError('BAD_CONFIG', `ws.closeAboveBytes (${wsOpts.closeAboveBytes}) must be above ws.coalesceAboveBytes (${wsOpts.coalesceAboveBytes})`)
+  const httpOpts: HttpWriterOptions = Object.freeze({ ...DEFAULT_HTTP_WRITER_OPTIONS, ...options.http })
+  if (!Number.isSafeInteger(httpOpts.maxPendingBytes) || httpOpts.maxPendingBytes < 0) throw new VolumerError('BAD_CONFIG', 'http.maxPendingBytes must be a non-negative integer')
+  if (!Number.isSafeInteger(topCacheBytes) || topCacheBytes < 0) throw new VolumerError('BAD_CONFIG', 'topCacheBytes must be a non-negative integer')
   const logger = parentLogger.child({ component: 'edge' })
   const store = createStatsStore({ maxIndexes })
   const ctx: ApiContext = { store, windows: new Set(windows) }
@@ -126,8 +137,13 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     wsClients: () => hub.clients,
     wsSubscriptions: () => hub.subscriptions,
     indexes: () => store.indexCount,
-    ready: () => ready
+    ready: () => ready,
+    httpPendingBytes: () => writer.pendingBytes,
+    wsBufferedBytes: () => hub.bufferedBytes
   })
+  const writer = createHttpWriter(httpOpts, logger, { closed: reason => metrics.httpClosed(reason) })
+  const topCache = createTopCache(ctx, topCacheBytes)
+  store.onChange(topCache.invalidate)
   const hub = createWsHub(ctx, wsOpts, now, metrics, logger)
   store.onChange(hub.onStoreChange)
   const statics: StaticFiles | null = staticDir === undefined ? null : createStaticFiles(staticDir)
@@ -166,7 +182,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     // HEAD: this uWS build writes the body after HEAD and aborts on endWithoutBody(length),
     // so the length goes in by hand and the response ends without one (measured in tests)
     if (rc.head) res.writeHeader('Content-Length', String(Buffer.byteLength(out))).endWithoutBody()
-    else res.end(out)
+    else if (!writer.end(res, out, rc)) return
     finish(res, rc, status)
   }
 
@@ -184,6 +200,11 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     if (code === 'METHOD_NOT_ALLOWED') extra.push(['Allow', 'GET, HEAD, OPTIONS'])
     if (code === 'NOT_READY') extra.push(['Retry-After', '1'])
     send(res, rc, status, errorJson(code, message), 'application/json', NO_STORE, null, null, extra)
+  }
+
+  function sendCached (res: uWS.HttpResponse, rc: ReqCtx, a: CachedAnswer): void {
+    send(res, rc, 200, a.body, 'application/json', API_CACHE, a.etag,
+      rc.encoding !== null && a.body.length >= COMPRESS_MIN_BYTES ? topCache.compressed(a, rc.encoding) : null)
   }
 
   function sendApi (res: uWS.HttpResponse, rc: ReqCtx, r: ApiResult): void {
@@ -212,12 +233,13 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   // ── routing: one handler for every method and path, so nothing falls through to uWS's default ──
 
   function handle (res: uWS.HttpResponse, req: uWS.HttpRequest): void {
-    const rc: ReqCtx = { aborted: false, done: false, route: 'other', t0: performance.now(), head: false, encoding: null, ifNoneMatch: '' }
+    const rc: ReqCtx = { aborted: false, done: false, route: 'other', t0: performance.now(), head: false, encoding: null, ifNoneMatch: '', release: null }
     // Always attached, not only before an await: uWS counts a response whose end() could not be
     // written at once (socket backpressure, e.g. pipelined clients) as not yet responded, and
     // aborts the process if the handler returns without an abort handler (found by the benchmark).
     res.onAborted(() => {
       rc.aborted = true
+      if (rc.release !== null) rc.release()
       if (!rc.done) finish(res, rc, 499)
     })
     try {
@@ -270,10 +292,12 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
           if (!ready) throw notReady()
           sendApi(res, rc, getTokens(ctx, parseQuery(rawQuery)))
           return
-        case 'top':
+        case 'top': {
           if (!ready) throw notReady()
-          sendApi(res, rc, getTop(ctx, parseQuery(rawQuery)))
+          const q = parseQuery(rawQuery)
+          sendCached(res, rc, topCache.answer(name => q.get(name)))
           return
+        }
         case 'static': {
           if (statics === null) throw new VolumerError('NOT_FOUND', 'no such resource')
           const files = statics

@@ -147,6 +147,8 @@ export interface StatsStore {
   index (q: Pick<TopQuery, 'stat' | 'window' | 'chain'>): RankIndex<TokenEntry>
   pin (q: Pick<TopQuery, 'stat' | 'window' | 'chain'>): RankIndex<TokenEntry>
   unpin (index: RankIndex<TokenEntry>): void
+  /** whether the index for q exists and something pins it */
+  isPinned (q: Pick<TopQuery, 'stat' | 'window' | 'chain'>): boolean
   /** whether `index(q)` would fit without evicting a pinned index */
   canCreateIndex (q: Pick<TopQuery, 'stat' | 'window' | 'chain'>): boolean
   /** window names seen in any stats object */
@@ -214,6 +216,7 @@ export function createStatsStore (options: StatsStoreOptions = {}): StatsStore {
     index,
     pin (q) { const ix = index(q); ix.pins++; return ix },
     unpin (ix) { if (ix.pins > 0) ix.pins-- },
+    isPinned (q) { return (indexes.get(indexId(q.stat, q.window, q.chain))?.pins ?? 0) > 0 },
     canCreateIndex (q) {
       if (indexes.has(indexId(q.stat, q.window, q.chain)) || indexes.size < maxIndexes) return true
       for (const ix of indexes.values()) if (ix.pins === 0) return true

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino'
 import { VolumerError, isVolumerError } from '../errors.js'
+import { ByteBudget } from './byte-budget.js'
 import type { EdgeMetrics } from './edge-metrics.js'
-import { MAX_IDS, parseTopParams, topBody, topRows, type ApiContext, type TopParams } from './http-api.js'
-import type { RankIndex } from './rank-index.js'
-import { compareRankValue } from './rank-value.js'
+import { MAX_IDS, parseTopParams, type ApiContext, type TopParams } from './http-api.js'
 import { entryJson, type TokenEntry } from './stats-store.js'
+import { createRankedLists, isSoleList, topId, type TopGroup } from './ws-ranked-lists.js'
 
 /**
  * The WebSocket protocol (docs/websocket.md): subscriptions, snapshots and updates with
@@ -22,9 +22,17 @@ import { entryJson, type TokenEntry } from './stats-store.js'
  *                      ▼
  *              send while buffered ≤ coalesceAboveBytes
  *
- * A connection closes (4008 "slow consumer") when its buffer passes closeAboveBytes or it has had
- * pending updates without draining for slowClientTimeoutMs. A send never waits: one slow socket
- * costs others nothing but the Map insert.
+ * Snapshots take the same path and are charged to a per-connection byte budget
+ * (snapshotBytesPerSecond, burst snapshotBurstBytes): past it they wait in `pending` as the
+ * subscription's next message, so asking again for a snapshot that has not gone out yet costs
+ * nothing (issue #20 §3: re-subscribing 100 live tokens at 15 msg/s made the server send ~120×
+ * the bytes it received). A subscription's updates never overtake its snapshot: both are the one
+ * pending slot, rendered from the latest value when sent.
+ *
+ * A connection closes (4008 "slow consumer") when its buffer passes closeAboveBytes, when it holds
+ * more than its share while all connections together buffer over maxBufferedTotalBytes, or when its
+ * buffer has stayed above coalesceAboveBytes with messages pending for slowClientTimeoutMs. A send
+ * never waits: one slow socket costs others nothing but the Map insert.
  */
 export interface WsSocket {
   /** uWS: 0 = buffered (backpressure), 1 = sent, 2 = dropped (over maxBackpressure) */
@@ -49,9 +57,17 @@ export interface WsHubOptions {
   maxRateViolations: number
   /** buffered bytes above which updates are coalesced instead of sent (default 256 KiB) */
   coalesceAboveBytes: number
-  /** buffered bytes above which the connection is closed (default 8 MiB) */
+  /** buffered bytes above which the connection is closed (default 1 MiB) */
   closeAboveBytes: number
-  /** pending updates not drained for this long close the connection, ms (default 10,000) */
+  /** buffered bytes of all connections together above which a connection over coalesceAboveBytes is closed (default 64 MiB) */
+  maxBufferedTotalBytes: number
+  /** snapshot bytes one connection is sent per second, sustained (default 512 KiB) */
+  snapshotBytesPerSecond: number
+  /** snapshot bytes one connection may be sent at once (default 2 MiB: 256 tokens of 11 windows) */
+  snapshotBurstBytes: number
+  /** ranked lists one connection may be the only one to follow, each holding an index slot (default 8 of maxIndexes 32) */
+  maxSoleRankedLists: number
+  /** a buffer above coalesceAboveBytes with messages pending for this long closes the connection, ms (default 10,000) */
   slowClientTimeoutMs: number
   /** least time between two pushes of one ranked list, ms (default 250 = at most 4/s) */
   rankedIntervalMs: number
@@ -67,7 +83,11 @@ export const DEFAULT_WS_HUB_OPTIONS: Readonly<WsHubOptions> = Object.freeze({
   messageBurst: 40,
   maxRateViolations: 20,
   coalesceAboveBytes: 256 * 1024,
-  closeAboveBytes: 8 * 1024 * 1024,
+  closeAboveBytes: 1024 * 1024,
+  maxBufferedTotalBytes: 64 * 1024 * 1024,
+  snapshotBytesPerSecond: 512 * 1024,
+  snapshotBurstBytes: 2 * 1024 * 1024,
+  maxSoleRankedLists: 8,
   slowClientTimeoutMs: 10_000,
   rankedIntervalMs: 250,
   heartbeatMs: 15_000
@@ -83,37 +103,31 @@ interface TokenSub {
   readonly conn: Conn
   readonly key: string
   seq: number
+  /** the next message for it is a snapshot (sent, or waiting in pending) */
+  snap: boolean
 }
 
 interface TopSub {
   readonly kind: 'top'
   readonly id: string
   readonly conn: Conn
-  readonly group: TopGroup
+  readonly group: TopGroup<TopSub>
   seq: number
+  snap: boolean
 }
 
 type Sub = TokenSub | TopSub
-
-/** one ranked list shared by every connection subscribed to the same (stat, window, order, limit, chain) */
-interface TopGroup {
-  readonly id: string
-  readonly params: TopParams
-  /** null while the list's chain has no token on this node: no index is built for nothing */
-  index: RankIndex<TokenEntry> | null
-  readonly subs: Set<TopSub>
-  members: Set<string>
-  body: string
-  dirty: boolean
-  lastPushAt: number
-}
 
 export interface Conn {
   readonly id: number
   ws: WsSocket | null
   readonly subs: Map<string, Sub>
   readonly pending: Map<string, Sub>
-  pendingSince: number
+  /** since when the buffer has been above coalesceAboveBytes with messages pending (0 = not) */
+  blockedSince: number
+  /** buffered bytes last seen (summed over connections for maxBufferedTotalBytes) */
+  buffered: number
+  readonly snapshots: ByteBudget
   lastSentAt: number
   bucket: number
   bucketAt: number
@@ -125,6 +139,8 @@ export interface Conn {
 export interface WsHub {
   readonly clients: number
   readonly subscriptions: number
+  /** bytes buffered for all connections, as last seen (capped by maxBufferedTotalBytes) */
+  readonly bufferedBytes: number
   newConn (): Conn
   open (conn: Conn, ws: WsSocket): void
   message (conn: Conn, data: ArrayBuffer, isBinary: boolean): void
@@ -140,9 +156,10 @@ export interface WsHub {
 export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => number, metrics: EdgeMetrics, logger: Logger): WsHub {
   let nextId = 1
   let subCount = 0
+  let bufferedTotal = 0
   const conns = new Set<Conn>()
   const tokenSubs = new Map<string, Set<TokenSub>>()
-  const groups = new Map<string, TopGroup>()
+  const ranked = createRankedLists<TopSub>(ctx, opts)
   const withPending = new Set<Conn>()
   const helloMsg = JSON.stringify({
     type: 'hello',
@@ -154,6 +171,8 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       messagesPerSecond: opts.messagesPerSecond,
       messageBurst: opts.messageBurst,
       maxTokensPerMessage: MAX_IDS,
+      snapshotBytesPerSecond: opts.snapshotBytesPerSecond,
+      snapshotBurstBytes: opts.snapshotBurstBytes,
       rankedIntervalMs: opts.rankedIntervalMs,
       heartbeatMs: opts.heartbeatMs
     }
@@ -165,14 +184,23 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     const r = ws.send(msg)
     metrics.wsSent.inc()
     conn.lastSentAt = now()
-    if (r === 2 || ws.getBufferedAmount() > opts.closeAboveBytes) dropSlow(conn, 'buffer')
+    const b = noteBuffered(conn, ws)
+    if (r === 2 || b > opts.closeAboveBytes) dropSlow(conn, 'buffer')
+    else if (bufferedTotal > opts.maxBufferedTotalBytes && b > opts.coalesceAboveBytes) dropSlow(conn, 'buffer_total')
+  }
+
+  function noteBuffered (conn: Conn, ws: WsSocket): number {
+    const b = ws.getBufferedAmount()
+    bufferedTotal += b - conn.buffered
+    conn.buffered = b
+    return b
   }
 
   function dropSlow (conn: Conn, reason: string): void {
     if (conn.ws === null || conn.closing) return
     conn.closing = true
     metrics.wsDropped(reason === 'rate' ? 'rate_limit' : 'slow_consumer')
-    logger.info({ conn: conn.id, reason, buffered: conn.ws.getBufferedAmount() }, 'closing websocket client')
+    logger.info({ conn: conn.id, reason, buffered: conn.ws.getBufferedAmount(), bufferedTotal }, 'closing websocket client')
     if (reason === 'rate') conn.ws.end(CLOSE_RATE_LIMIT, 'rate limit')
     else conn.ws.end(CLOSE_SLOW_CONSUMER, 'slow consumer')
     // uWS runs the close handler inside end(), so the connection's subscriptions are gone now.
@@ -196,34 +224,51 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     return '{"type":"' + type + '","sub":' + JSON.stringify(sub.id) + ',"seq":' + sub.seq + ',"data":' + sub.group.body + '}'
   }
 
-  function sendSub (conn: Conn, sub: Sub, type: 'snapshot' | 'update'): void {
+  /** the subscription's next message: a snapshot (restarting its sequence at 1) or an update */
+  function sendSub (conn: Conn, sub: Sub): void {
+    const type = sub.snap ? 'snapshot' : 'update'
+    sub.snap = false
     sub.seq = type === 'snapshot' ? 1 : sub.seq + 1
-    raw(conn, render(sub, type))
+    const msg = render(sub, type)
+    if (type === 'snapshot') conn.snapshots.spend(msg.length)
+    raw(conn, msg)
   }
 
-  function deliver (sub: Sub): void {
+  /** whether the subscription's next message may go now (a snapshot needs budget) */
+  function mayGo (conn: Conn, sub: Sub, t: number): boolean {
+    return !sub.snap || conn.snapshots.available(t) > 0
+  }
+
+  /** a subscription has something to send: now, or in its pending slot (coalesced) */
+  function deliver (sub: Sub, snapshot = false): void {
     const conn = sub.conn
     const ws = conn.ws
     if (ws === null || conn.closing) return
-    if (conn.pending.size === 0 && ws.getBufferedAmount() <= opts.coalesceAboveBytes) {
-      sendSub(conn, sub, 'update')
-      return
+    if (snapshot) sub.snap = true
+    if (!conn.pending.has(sub.id)) {
+      if (ws.getBufferedAmount() <= opts.coalesceAboveBytes && mayGo(conn, sub, now())) {
+        sendSub(conn, sub)
+        return
+      }
+      conn.pending.set(sub.id, sub)
+      withPending.add(conn)
+    } else {
+      metrics.wsCoalesced.inc()
     }
-    if (conn.pending.has(sub.id)) metrics.wsCoalesced.inc()
-    else conn.pending.set(sub.id, sub)
-    if (conn.pendingSince === 0) { conn.pendingSince = now(); withPending.add(conn) }
   }
 
   function flush (conn: Conn): void {
     const ws = conn.ws
     if (ws === null || conn.closing) return
+    const t = now()
     for (const [id, sub] of conn.pending) {
       if (ws.getBufferedAmount() > opts.coalesceAboveBytes) break
+      if (!mayGo(conn, sub, t)) continue // its snapshot waits for budget; others may go
       conn.pending.delete(id)
-      sendSub(conn, sub, 'update')
+      sendSub(conn, sub)
       if (conn.closing) return
     }
-    if (conn.pending.size === 0) { conn.pendingSince = 0; withPending.delete(conn) } else conn.pendingSince = now()
+    if (conn.pending.size === 0) { conn.blockedSince = 0; withPending.delete(conn) }
   }
 
   // ── subscriptions ──
@@ -250,41 +295,15 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       if (set !== undefined) { set.delete(sub); if (set.size === 0) tokenSubs.delete(sub.key) }
     } else {
       conn.topCount--
-      const g = sub.group
-      g.subs.delete(sub)
-      if (g.subs.size === 0) {
-        groups.delete(g.id)
-        if (g.index !== null) ctx.store.unpin(g.index)
-      }
+      ranked.leave(sub.group, sub)
     }
   }
 
-  function topId (p: TopParams): string {
-    return 'top:' + p.stat + ':' + (p.window ?? '') + ':' + (p.descending ? 'desc' : 'asc') + ':' + p.limit + ':' + (p.chain ?? '')
-  }
-
-  function computeGroup (g: TopGroup): void {
-    const rows = topRows(ctx, g.params)
-    const members = new Set<string>()
-    for (const r of rows) members.add(r.entry.key)
-    g.members = members
-    g.body = topBody(g.params, rows)
-    g.dirty = false
-  }
-
-  function groupFor (p: TopParams): TopGroup {
-    const id = topId(p)
-    let g = groups.get(id)
-    if (g !== undefined) return g
-    const knownChain = p.chain === null || ctx.store.hasChain(p.chain)
-    const q = { stat: p.stat, window: p.window ?? '', chain: p.chain }
-    if (knownChain && !ctx.store.canCreateIndex(q)) {
-      throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', 'this node already follows as many distinct ranked lists as it can index; subscribe to an existing one')
-    }
-    g = { id, params: p, index: knownChain ? ctx.store.pin(q) : null, subs: new Set(), members: new Set(), body: '', dirty: false, lastPushAt: 0 }
-    computeGroup(g)
-    groups.set(id, g)
-    return g
+  /** ranked lists this connection alone follows (its share of index slots: ws-ranked-lists.ts) */
+  function soleLists (conn: Conn): number {
+    let n = 0
+    for (const sub of conn.subs.values()) if (sub.kind === 'top' && isSoleList(sub.group)) n++
+    return n
   }
 
   function tokenIds (value: unknown): string[] {
@@ -316,7 +335,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
         const id = 'token:' + key
         const old = conn.subs.get(id)
         if (old !== undefined) { again.push(old); continue }
-        const sub: TokenSub = { kind: 'token', id, conn, key, seq: 0 }
+        const sub: TokenSub = { kind: 'token', id, conn, key, seq: 0, snap: false }
         addSub(conn, sub)
         fresh.push(sub)
       }
@@ -328,8 +347,8 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       else {
         if (conn.subs.size >= opts.maxSubscriptions) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxSubscriptions} subscriptions per connection`)
         if (conn.topCount >= opts.maxTopSubscriptions) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxTopSubscriptions} ranked-list subscriptions per connection`)
-        const group = groupFor(p)
-        const sub: TopSub = { kind: 'top', id, conn, group, seq: 0 }
+        const group = ranked.groupFor(p, soleLists(conn))
+        const sub: TopSub = { kind: 'top', id, conn, group, seq: 0, snap: false }
         addSub(conn, sub)
         fresh.push(sub)
       }
@@ -338,8 +357,9 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     }
     const all = [...fresh, ...again]
     raw(conn, JSON.stringify({ type: 'subscribed', id: msg.id, subs: all.map(s => s.id) }))
-    // a snapshot restarts the sequence at 1; any pending update for it is superseded
-    for (const sub of all) { conn.pending.delete(sub.id); sendSub(conn, sub, 'snapshot') }
+    // a snapshot restarts the sequence at 1; a pending update for it becomes the snapshot, and a
+    // snapshot still waiting is not asked for twice
+    for (const sub of all) deliver(sub, true)
   }
 
   function unsubscribe (conn: Conn, msg: Record<string, unknown>): void {
@@ -375,6 +395,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
   return {
     get clients () { return conns.size },
     get subscriptions () { return subCount },
+    get bufferedBytes () { return bufferedTotal },
 
     newConn () {
       return {
@@ -382,7 +403,9 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
         ws: null,
         subs: new Map(),
         pending: new Map(),
-        pendingSince: 0,
+        blockedSince: 0,
+        buffered: 0,
+        snapshots: new ByteBudget(opts.snapshotBytesPerSecond, opts.snapshotBurstBytes, now()),
         lastSentAt: 0,
         bucket: opts.messageBurst,
         bucketAt: now(),
@@ -433,9 +456,14 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       }
     },
 
-    drain (conn) { if (conn.pending.size > 0) flush(conn) },
+    drain (conn) {
+      if (conn.ws !== null) noteBuffered(conn, conn.ws)
+      if (conn.pending.size > 0) flush(conn)
+    },
 
     closed (conn) {
+      bufferedTotal -= conn.buffered
+      conn.buffered = 0
       conn.ws = null
       conn.closing = true
       conns.delete(conn)
@@ -445,41 +473,23 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     onStoreChange (key, entry) {
       const set = tokenSubs.get(key)
       if (set !== undefined) for (const sub of set) deliver(sub)
-      for (const g of groups.values()) {
-        if (g.dirty) continue
-        if (g.members.has(key)) { g.dirty = true; continue }
-        if (entry === null) continue
-        if (g.index === null) {
-          // the first token of the list's chain: build its index now
-          const q = { stat: g.params.stat, window: g.params.window ?? '', chain: g.params.chain }
-          if (entry.chain === g.params.chain && ctx.store.canCreateIndex(q)) { g.index = ctx.store.pin(q); g.dirty = true }
-          continue
-        }
-        if (!g.index.accepts(entry)) continue
-        if (g.members.size < g.params.limit) { g.dirty = true; continue }
-        // a non-member changed: it matters only if it now ranks within the list
-        const v = g.index.valueOf(entry.current())
-        if (v === null) continue
-        const edge = g.index.valueAt(g.params.limit - 1, g.params.descending)
-        if (edge === undefined || edge === null) { g.dirty = true; continue }
-        const c = compareRankValue(v, edge)
-        if (g.params.descending ? c >= 0 : c <= 0) g.dirty = true
-      }
+      ranked.onStoreChange(key, entry)
     },
 
     tick () {
       const t = now()
-      for (const g of groups.values()) {
-        if (!g.dirty || t - g.lastPushAt < opts.rankedIntervalMs) continue
-        const before = g.body
-        computeGroup(g)
-        if (g.body === before) continue
-        g.lastPushAt = t
-        for (const sub of g.subs) deliver(sub)
-      }
+      ranked.due(t, g => { for (const sub of g.subs) deliver(sub) })
       for (const conn of withPending) {
-        if (conn.ws === null) { withPending.delete(conn); continue }
-        if (t - conn.pendingSince > opts.slowClientTimeoutMs) { withPending.delete(conn); dropSlow(conn, 'stalled') }
+        const ws = conn.ws
+        if (ws === null || conn.closing) { withPending.delete(conn); continue }
+        if (noteBuffered(conn, ws) > opts.coalesceAboveBytes) {
+          if (conn.blockedSince === 0) conn.blockedSince = t
+          else if (t - conn.blockedSince > opts.slowClientTimeoutMs) { withPending.delete(conn); dropSlow(conn, 'stalled') }
+        } else {
+          // drained, or snapshots waiting for budget: what may go, goes
+          conn.blockedSince = 0
+          flush(conn)
+        }
       }
       if (opts.heartbeatMs > 0) {
         for (const conn of conns) {
