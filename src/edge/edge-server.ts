@@ -173,8 +173,10 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     if (enc !== null) res.writeHeader('Content-Encoding', enc)
     if (extraHeaders !== undefined) for (const [k, v] of extraHeaders) res.writeHeader(k, v)
     // HEAD: this uWS build writes the body after HEAD and aborts on endWithoutBody(length),
-    // so the length goes in by hand and the response ends without one (measured in tests)
-    if (rc.head) res.writeHeader('Content-Length', String(Buffer.byteLength(out))).endWithoutBody()
+    // so the length goes in by hand and the response ends without one (measured in tests);
+    // a HEAD that closes (closeWithError) ends with an empty body, the only way uWS 20.30 closes
+    if (rc.head && rc.close) res.end('', true)
+    else if (rc.head) res.writeHeader('Content-Length', String(Buffer.byteLength(out))).endWithoutBody()
     else res.end(out, rc.close)
     finish(res, rc, status)
   }

@@ -83,6 +83,15 @@ describe('edge hostile clients: HTTP protocol (issue #20 §2)', function () {
       })
     }
 
+    it('HEAD with a Transfer-Encoding: 400 headers, no body, closed', async () => {
+      const r = await exchange(server.port, `HEAD /healthz HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n`, 2000)
+      const text = r.bytes.toString('latin1')
+      expect(text).to.match(/^HTTP\/1\.1 400 /)
+      expect(text.endsWith('\r\n\r\n'), 'no body after the headers').to.equal(true)
+      expect(r.closed).to.equal(true)
+      expect(r.ms).to.be.below(1500)
+    })
+
     it('the same Content-Length twice is one length (RFC 9110 §8.6): answered', async () => {
       const r = await exchange(server.port, `GET /healthz HTTP/1.1\r\n${HOST}Content-Length: 0\r\nContent-Length: 0\r\n\r\n`, 2000,
         b => parseResponses(b).length === 1)
