@@ -124,6 +124,38 @@ describe('edge hostile clients: WebSocket protocol (issue #20 §2)', function ()
     })
   })
 
+  describe('test-mode echo endpoint (npm run test:autobahn)', () => {
+    it('exists only when echoPath is set, checks the handshake, and echoes text and binary', async () => {
+      const plain = await exchange(server.port, handshake('/echo'), 2000, b => parseResponses(b).length === 1)
+      expect(parseResponses(plain.bytes)[0].status, 'no echo without echoPath').to.not.equal(101)
+      const echo = await startServer(createMemoryStatsFeed({ replayBatch: 64 }), { echoPath: '/echo' })
+      try {
+        const refused = await exchange(echo.port, handshake('/echo', { 'Sec-WebSocket-Version': '8' }), 2000)
+        expect(parseResponses(refused.bytes)[0].status).to.equal(426)
+        const msgs = Buffer.concat([frame(OP_TEXT, 'héllo'), frame(0x2, Buffer.from([0, 1, 2]))])
+        // the frames go in a second packet, after the 101 (uWS 20.30 drops bytes in the handshake's packet)
+        const r2 = await new Promise<Buffer>(resolve => {
+          import('node:net').then(({ connect }) => {
+            const s = connect(echo.port, '127.0.0.1')
+            let got = Buffer.alloc(0)
+            s.on('data', d => {
+              const first = got.length === 0
+              got = Buffer.concat([got, d])
+              if (first) s.write(msgs)
+              if (parseFrames(got).length >= 2) { s.destroy(); resolve(got) }
+            })
+            s.write(handshake('/echo'))
+          }, () => {})
+        })
+        expect(parseResponses(r2)[0].status).to.equal(101)
+        expect(parseFrames(r2).map(f => [f.opcode, f.payload.toString('hex')])).to.deep.equal([
+          [OP_TEXT, Buffer.from('héllo').toString('hex')], [0x2, '000102']])
+      } finally {
+        await echo.close()
+      }
+    })
+  })
+
   // uWS 20.30 ends these connections itself, before the edge sees a message: a TCP close with no
   // close frame (RFC 6455 §7.1.7 "fail the WebSocket connection" allows dropping the connection;
   // the codes 1002/1007/1009 are not sent). Pinned as documented in docs/websocket.md.
