@@ -34,8 +34,8 @@ describe('http-framing: request framing the edge refuses', () => {
     expect(framingProblem(headers(['content-length', '12'], ['content-length', ' 12 ']))).to.equal(null)
   })
 
-  it('refuses any Transfer-Encoding (even empty), conflicting or non-decimal Content-Length', () => {
-    for (const h of [[['transfer-encoding', 'identity']], [['transfer-encoding', '']], [['content-length', '1'], ['content-length', '2']],
+  it('refuses any Transfer-Encoding (even empty, even after an empty one), conflicting or non-decimal Content-Length', () => {
+    for (const h of [[['transfer-encoding', 'identity']], [['transfer-encoding', '']], [['transfer-encoding', ''], ['transfer-encoding', 'chunked']], [['content-length', '1'], ['content-length', '2']],
       [['content-length', '1, 2']], [['content-length', '-1']], [['content-length', '0x1']]] as Array<Array<[string, string]>>) {
       expect(framingProblem(headers(...h)), JSON.stringify(h)).to.be.a('string')
     }

@@ -63,7 +63,8 @@ describe('edge hostile clients: HTTP protocol (issue #20 §2)', function () {
       ['Transfer-Encoding: identity', 'Transfer-Encoding: identity\r\n\r\n'],
       ['Transfer-Encoding: gzip', 'Transfer-Encoding: gzip\r\n\r\n'],
       ['Transfer-Encoding: xchunked', 'Transfer-Encoding: xchunked\r\n\r\n'],
-      ['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked\r\n\r\n']
+      ['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked\r\n\r\n'],
+      ['an empty Transfer-Encoding, then chunked', 'Transfer-Encoding:\r\nTransfer-Encoding: chunked\r\n\r\n']
     ]
     for (const [name, tail] of shapes) {
       it(name, async () => {
