@@ -50,6 +50,7 @@ export const ERROR_CODES = [
   'METHOD_NOT_ALLOWED',
   'NOT_READY',
   'UPGRADE_REQUIRED',
+  'BAD_REQUEST',
   'INTERNAL',
   // edge WebSocket protocol (src/edge; docs/websocket.md)
   'BAD_MESSAGE',

@@ -6,12 +6,15 @@ import { createEdgeMetrics } from './edge-metrics.js'
 import { COMPRESS_MIN_BYTES, compress, entryCompressed, entryEtag, etagMatches, etagOf, type Encoding } from './http-body.js'
 import { HTTP_STATUS_OF, errorJson, getToken, getTokens, type ApiContext, type ApiResult } from './http-api.js'
 import { DEFAULT_HTTP_WRITER_OPTIONS, createHttpWriter, type HttpWriterOptions, type PendingSlot } from './http-backpressure.js'
+import { framingProblem } from './http-framing.js'
 import { parseQuery, pickEncoding } from './http-query.js'
 import { openApiDocument } from './openapi.js'
 import { createStaticFiles, type StaticFiles } from './static-files.js'
 import type { StatsFeed } from './stats-feed.js'
 import { createStatsStore, type StatsStore } from './stats-store.js'
 import { createTopCache, type CachedAnswer } from './top-cache.js'
+import { mountWsEcho } from './ws-echo.js'
+import { UPGRADE_HEADERS, handshakeProblem, type HandshakeRefusal } from './ws-handshake.js'
 import { DEFAULT_WS_HUB_OPTIONS, createWsHub, type Conn, type WsHub, type WsHubOptions } from './ws-hub.js'
 
 /** SPEC §3 default windows: accepted in queries even before the first record names them */
@@ -34,7 +37,8 @@ export interface EdgeServerOptions {
   maxIndexes?: number
   /** longest path + query accepted, bytes (default 8,192; longer = 414 URI_TOO_LONG) */
   maxUrlLength?: number
-  /** largest WebSocket frame uWS reads at all, bytes (default 64 KiB; larger closes with 1009) */
+  /** largest WebSocket message accepted, bytes (default 64 KiB; larger closes with 1009 up to
+   * 4× this, past which uWS drops the connection without a close frame: docs/websocket.md) */
   maxPayloadLength?: number
   /** WebSocket idle timeout, s (default 120; uWS pings automatically before it) */
   idleTimeoutSeconds?: number
@@ -46,6 +50,9 @@ export interface EdgeServerOptions {
   topCacheBytes?: number
   /** clock, ms since the epoch (default Date.now); tests inject one */
   now?: () => number
+  /** test mode only (no CLI flag): a WebSocket echo endpoint at this path for the Autobahn
+   * fuzzing suite (`npm run test:autobahn`, src/edge/ws-echo.ts) */
+  echoPath?: string
 }
 
 export interface EdgeServer {
@@ -67,6 +74,8 @@ interface ReqCtx extends PendingSlot {
   head: boolean
   encoding: Encoding | null
   ifNoneMatch: string
+  /** close the connection after the response (framing that cannot be trusted) */
+  close: boolean
 }
 
 const API_CACHE = 'public, max-age=1'
@@ -180,13 +189,17 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     if (enc !== null) res.writeHeader('Content-Encoding', enc)
     if (extraHeaders !== undefined) for (const [k, v] of extraHeaders) res.writeHeader(k, v)
     // HEAD: this uWS build writes the body after HEAD and aborts on endWithoutBody(length),
-    // so the length goes in by hand and the response ends without one (measured in tests)
-    if (rc.head) res.writeHeader('Content-Length', String(Buffer.byteLength(out))).endWithoutBody()
+    // so the length goes in by hand and the response ends without one (measured in tests);
+    // a HEAD that closes (closeWithError) ends with an empty body, the only way uWS 20.30 closes;
+    // a closing answer is not queued behind backpressure (tryEnd in this build takes no close flag)
+    if (rc.head && rc.close) res.end('', true)
+    else if (rc.head) res.writeHeader('Content-Length', String(Buffer.byteLength(out))).endWithoutBody()
+    else if (rc.close) res.end(out, true)
     else if (!writer.end(res, out, rc)) return
     finish(res, rc, status)
   }
 
-  function sendError (res: uWS.HttpResponse, rc: ReqCtx, err: unknown): void {
+  function sendError (res: uWS.HttpResponse, rc: ReqCtx, err: unknown, extra: Array<[string, string]> = []): void {
     let code = 'INTERNAL'
     let message = 'internal error'
     if (isVolumerError(err) && HTTP_STATUS_OF[err.code] !== undefined) {
@@ -196,7 +209,6 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
       logger.error({ err }, 'request failed')
     }
     const status = HTTP_STATUS_OF[code as keyof typeof HTTP_STATUS_OF] ?? 500
-    const extra: Array<[string, string]> = []
     if (code === 'METHOD_NOT_ALLOWED') extra.push(['Allow', 'GET, HEAD, OPTIONS'])
     if (code === 'NOT_READY') extra.push(['Retry-After', '1'])
     send(res, rc, status, errorJson(code, message), 'application/json', NO_STORE, null, null, extra)
@@ -217,6 +229,26 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     }
   }
 
+  /**
+   * An answer after which the connection closes (framing that cannot be trusted). uWS 20.30 only
+   * honours end(…, closeConnection) outside its cork, and inside a handler it goes on to parse
+   * and answer a pipelined request behind this one: so the answer is written on the next turn.
+   * If a pipelined request is already buffered, uWS closes the connection itself when it sees
+   * it (a response is still owed): no answer then, and nothing after the bad request is served.
+   */
+  function closeWithError (res: uWS.HttpResponse, rc: ReqCtx, err: unknown, extra?: Array<[string, string]>): void {
+    rc.close = true
+    setImmediate(() => {
+      if (rc.aborted) return
+      try {
+        res.cork(() => sendError(res, rc, err, extra))
+      } catch (err2) {
+        logger.error({ err: err2 }, 'could not write an error response')
+        res.close()
+      }
+    })
+  }
+
   /** runs an async responder with uWS's abort rule: never touch `res` after onAborted */
   function later (res: uWS.HttpResponse, rc: ReqCtx, work: () => Promise<(res: uWS.HttpResponse) => void>): void {
     work().then(write => {
@@ -233,7 +265,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   // ── routing: one handler for every method and path, so nothing falls through to uWS's default ──
 
   function handle (res: uWS.HttpResponse, req: uWS.HttpRequest): void {
-    const rc: ReqCtx = { aborted: false, done: false, route: 'other', t0: performance.now(), head: false, encoding: null, ifNoneMatch: '', release: null }
+    const rc: ReqCtx = { aborted: false, done: false, route: 'other', t0: performance.now(), head: false, encoding: null, ifNoneMatch: '', release: null, close: false }
     // Always attached, not only before an await: uWS counts a response whose end() could not be
     // written at once (socket backpressure, e.g. pipelined clients) as not yet responded, and
     // aborts the process if the handler returns without an abort handler (found by the benchmark).
@@ -251,6 +283,11 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
       rc.ifNoneMatch = req.getHeader('if-none-match')
       rc.head = method === 'head'
       rc.route = routeOf(path)
+      const framing = framingProblem(req)
+      if (framing !== null) {
+        rc.close = true
+        throw new VolumerError('BAD_REQUEST', framing)
+      }
       if (path.length + (rawQuery?.length ?? 0) > maxUrlLength) {
         throw new VolumerError('URI_TOO_LONG', `path and query may be at most ${maxUrlLength} bytes`)
       }
@@ -280,7 +317,13 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
           send(res, rc, 200, openapi, 'application/json', 'public, max-age=300', openapiEtag)
           return
         case 'ws':
-          throw new VolumerError('UPGRADE_REQUIRED', 'this is the WebSocket endpoint: connect with a WebSocket client')
+          // uWS routes only requests with a Sec-WebSocket-Key to the upgrade handler
+          if (req.getHeader('upgrade') !== '') {
+            rc.close = true
+            throw new VolumerError('BAD_REQUEST', 'a WebSocket handshake needs a Sec-WebSocket-Key')
+          }
+          sendError(res, rc, new VolumerError('UPGRADE_REQUIRED', 'this is the WebSocket endpoint: connect with a WebSocket client'), [...UPGRADE_HEADERS])
+          return
         case 'token': {
           if (!ready) throw notReady()
           const seg = path.split('/') // ['', 'v1', 'tokens', chain, token]
@@ -300,17 +343,11 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
         }
         case 'static': {
           if (statics === null) throw new VolumerError('NOT_FOUND', 'no such resource')
-          const files = statics
-          const enc = rc.encoding
-          later(res, rc, async () => {
-            const f = await files.get(path, enc)
-            if (f === null) throw new VolumerError('NOT_FOUND', 'no such file')
-            return r => {
-              rc.encoding = null // the file is compressed already when it should be
-              const extra: Array<[string, string]> | undefined = f.encoding === null ? undefined : [['Content-Encoding', f.encoding]]
-              send(r, rc, 200, f.body, f.contentType, f.cacheControl, f.etag, null, extra)
-            }
-          })
+          // answered before returning (see static-files.ts: uWS and pipelined requests)
+          const f = statics.get(path, rc.encoding)
+          if (f === null) throw new VolumerError('NOT_FOUND', 'no such file')
+          rc.encoding = null // the file is compressed already when it should be
+          send(res, rc, 200, f.body, f.contentType, f.cacheControl, f.etag, null, f.encoding === null ? undefined : [['Content-Encoding', f.encoding]])
           return
         }
         default:
@@ -318,6 +355,10 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
       }
     } catch (err) {
       if (rc.aborted) return
+      if (rc.close) {
+        closeWithError(res, rc, err)
+        return
+      }
       try {
         sendError(res, rc, err)
       } catch (err2) {
@@ -345,25 +386,55 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
 
   // ── WebSocket ──
 
+  /** answers a handshake uWS would have accepted but RFC 6455 refuses (ws-handshake.ts); true = refused */
+  function refuseUpgrade (res: uWS.HttpResponse, req: uWS.HttpRequest): boolean {
+    const refusal: HandshakeRefusal | null = handshakeProblem({
+      upgrade: req.getHeader('upgrade'),
+      connection: req.getHeader('connection'),
+      version: req.getHeader('sec-websocket-version'),
+      key: req.getHeader('sec-websocket-key')
+    })
+    if (refusal === null) return false
+    const rc: ReqCtx = { aborted: false, done: false, route: 'ws', t0: performance.now(), head: false, encoding: null, ifNoneMatch: '', release: null, close: true }
+    res.onAborted(() => {
+      rc.aborted = true
+      if (!rc.done) finish(res, rc, 499)
+    })
+    closeWithError(res, rc, new VolumerError(refusal.code, refusal.message), refusal.headers)
+    return true
+  }
+
+  // uWS reads messages up to this size; the edge closes with 1009 above maxPayloadLength itself,
+  // because uWS 20.30 drops the TCP connection without a close frame past its own limit
+  const uwsPayloadCeiling = maxPayloadLength * 4
+
   interface UserData { conn: Conn }
   const app = uWS.App()
   app.ws<UserData>('/v1/ws', {
     compression: uWS.DISABLED,
-    maxPayloadLength,
+    maxPayloadLength: uwsPayloadCeiling,
     // uWS's own limit, above ours: the hub decides (coalesce, then close) before uWS drops frames
     maxBackpressure: wsOpts.closeAboveBytes + maxPayloadLength * 4,
     closeOnBackpressureLimit: 0,
     idleTimeout: idleTimeoutSeconds,
     sendPingsAutomatically: true,
     upgrade (res, req, context) {
+      if (refuseUpgrade(res, req)) return
       res.upgrade<UserData>({ conn: hub.newConn() },
         req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context)
     },
     open (ws) { hub.open(ws.getUserData().conn, ws) },
-    message (ws, message, isBinary) { hub.message(ws.getUserData().conn, message, isBinary) },
+    message (ws, message, isBinary) {
+      if (message.byteLength > maxPayloadLength) {
+        ws.end(1009, 'message too big')
+        return
+      }
+      hub.message(ws.getUserData().conn, message, isBinary)
+    },
     drain (ws) { hub.drain(ws.getUserData().conn) },
     close (ws) { hub.closed(ws.getUserData().conn) }
   })
+  if (options.echoPath !== undefined) mountWsEcho(app, options.echoPath, refuseUpgrade)
   app.any('/*', handle)
 
   // ── feed ──

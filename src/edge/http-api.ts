@@ -18,6 +18,7 @@ export const DEFAULT_TOP_LIMIT = 50
 /** HTTP status of each error code the API answers with */
 export const HTTP_STATUS_OF: Readonly<Partial<Record<ErrorCode, number>>> = Object.freeze({
   BAD_PARAM: 400,
+  BAD_REQUEST: 400,
   TOO_MANY_IDS: 400,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

@@ -105,7 +105,7 @@ export function openApiDocument (windows: readonly string[]): object {
         get: { operationId: 'openapi', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } }
       },
       '/v1/ws': {
-        get: { operationId: 'websocket', summary: 'WebSocket upgrade (protocol in docs/websocket.md)', responses: { 101: { description: 'switching protocols' }, 426: errorResponse('UPGRADE_REQUIRED') } }
+        get: { operationId: 'websocket', summary: 'WebSocket upgrade (protocol in docs/websocket.md)', responses: { 101: { description: 'switching protocols' }, 400: errorResponse('BAD_REQUEST: a malformed handshake'), 426: errorResponse('UPGRADE_REQUIRED: not a WebSocket handshake, or a version other than 13') } }
       }
     },
     components: {
@@ -120,7 +120,7 @@ export function openApiDocument (windows: readonly string[]): object {
               required: ['code', 'message'],
               additionalProperties: false,
               properties: {
-                code: { type: 'string', enum: ['BAD_PARAM', 'TOO_MANY_IDS', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'URI_TOO_LONG', 'UPGRADE_REQUIRED', 'INTERNAL', 'NOT_READY'] },
+                code: { type: 'string', enum: ['BAD_PARAM', 'TOO_MANY_IDS', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'URI_TOO_LONG', 'UPGRADE_REQUIRED', 'BAD_REQUEST', 'INTERNAL', 'NOT_READY'] },
                 message: { type: 'string' }
               }
             }

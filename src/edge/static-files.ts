@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises'
+import { readFileSync, statSync } from 'node:fs'
 import { extname, join, resolve, sep } from 'node:path'
 import { COMPRESS_MIN_BYTES, compress, etagOf, type Encoding } from './http-body.js'
 
@@ -7,6 +7,11 @@ import { COMPRESS_MIN_BYTES, compress, etagOf, type Encoding } from './http-body
  * then refused if they could leave the directory (`..`, NUL, backslash). Files up to 1 MiB are
  * cached in memory with their ETag and compressed forms, keyed by path and checked against
  * mtime+size on every request (one stat), so a rebuilt dashboard is served at once.
+ *
+ * Synchronous on purpose: uWebSockets.js 20.30 closes a connection whose next pipelined request
+ * arrives while a response is still owed, so `GET /` then `GET /healthz` in one packet got no
+ * answer at all (issue #20 §2). A stat of a local file costs a few µs and a read happens once per
+ * change; the dashboard's handful of files is no load worth a thread-pool round trip.
  */
 
 const TYPES: Readonly<Record<string, string>> = {
@@ -50,7 +55,7 @@ interface Cached {
 
 export interface StaticFiles {
   /** null = no such file (or a path that is refused) */
-  get (rawPath: string, encoding: Encoding | null): Promise<StaticFile | null>
+  get (rawPath: string, encoding: Encoding | null): StaticFile | null
 }
 
 export function createStaticFiles (dir: string): StaticFiles {
@@ -69,16 +74,16 @@ export function createStaticFiles (dir: string): StaticFiles {
   }
 
   return {
-    async get (rawPath, encoding) {
+    get (rawPath, encoding) {
       const file = safePath(rawPath)
       if (file === null) return null
       let st
-      try { st = await stat(file) } catch { return null }
+      try { st = statSync(file) } catch { return null }
       if (!st.isFile()) return null
       const ext = extname(file).toLowerCase()
       let c = cache.get(file)
       if (c === undefined || c.mtimeMs !== st.mtimeMs || c.size !== st.size) {
-        const body = await readFile(file)
+        const body = readFileSync(file)
         c = { mtimeMs: st.mtimeMs, size: st.size, body, etag: etagOf(body), br: null, gzip: null }
         if (body.length <= MAX_CACHED_BYTES) {
           if (cache.size >= MAX_CACHED_FILES) cache.delete(cache.keys().next().value as string)
