@@ -42,6 +42,8 @@ const SAMPLE = Number(process.env.BENCH_STEADY_SAMPLE ?? 200)
 const ORACLE_SWAPS = Number(process.env.BENCH_STEADY_ORACLE_SWAPS ?? 3_000_000)
 const RESULTS = resolve(REPO_ROOT, 'bench', 'results', process.env.BENCH_STEADY_RESULTS ?? 'steady.json')
 const RATE = 1000
+/** BENCH_STEADY_STALL_S: the backfill fails when the group commits nothing for this long */
+const STALL_S = Number(process.env.BENCH_STEADY_STALL_S ?? 300)
 const WINDOWS = DEFAULT_WINDOW_LIST
 // the CLI's defaults, passed because the test helper otherwise sets its own faster ones
 const DEFAULTS = { windows: WINDOWS, cycle: '100ms', checkpointInterval: '60s', keepLogs: true }
@@ -140,13 +142,28 @@ async function main (): Promise<void> {
   // a processor that exits by itself (not by our SIGKILL or stop) is a finding: say why
   const started = fleet.start.bind(fleet)
   let stopping = false
+  let producer: ReturnType<typeof spawn> | undefined
+  // every processor's warnings and errors, distinct messages with their first full text
+  const problems = (): Record<string, Record<string, string>> => Object.fromEntries(fleet.all.map((p) => {
+    const seen: Record<string, string> = {}
+    for (const l of p.problems()) {
+      const err = l.err as { message?: string } | undefined
+      seen[l.msg] ??= err?.message === undefined ? JSON.stringify(l).slice(0, 400) : err.message.slice(0, 400)
+    }
+    return [p.instanceId, seen]
+  }))
   fleet.start = (id, opts) => {
     const p = started(id, opts)
     void p.exited.then((code) => {
       if (code === null || stopping) return
-      const exit = { instance: id, code, log: p.lines.slice(-15).map((l) => JSON.stringify(l).slice(0, 600)) }
+      // the run goes on with a replacement in the same role: the exit is recorded and printed
+      const role = Object.keys(roles).find((k) => roles[k] === p)
+      const replacement = role === undefined ? undefined : id + '-restarted'
+      if (role !== undefined) roles[role] = fleet.start(replacement!)
+      const exit = { instance: id, code, at: new Date().toISOString(), replacedBy: replacement ?? null, log: p.lines.slice(-15).map((l) => JSON.stringify(l).slice(0, 600)) }
       ;((result.unexpectedExits ??= []) as unknown[]).push(exit)
-      console.log(`processor ${id} exited by itself (code ${code}); its last log lines:\n  ${exit.log.join('\n  ')}`)
+      console.log(`processor ${id} exited by itself (code ${code})${replacement === undefined ? '' : `, replaced by ${replacement}`}; its last log lines:\n  ${exit.log.join('\n  ')}`)
+      save()
     })
     return p
   }
@@ -162,6 +179,8 @@ async function main (): Promise<void> {
   const cleanup = async (): Promise<void> => {
     cleaned ??= (async () => {
       stopping = true
+      if (producer !== undefined && producer.exitCode === null && producer.signalCode === null) producer.kill('SIGKILL')
+      result.processorWarnings = problems()
       mem.stop()
       result.peakMemoryMb = mbOf(mem.peaks)
       await edges.stopAll()
@@ -181,20 +200,11 @@ async function main (): Promise<void> {
   result.topicPrefix = cluster.prefix
   result.memoryNote = 'processors and edge: RSS; kafka: RSS of the process listening on the broker port; postgres: PSS summed over the postmaster and its children (shared buffers once). Peaks are of 2-second samples.'
   try {
-    // 1. the backfill's tokens and volumes, in-process from the same generator (see steady-sample.ts)
-    let counted: Awaited<ReturnType<typeof countPass>> | undefined
-    await phase('generatorCount', async () => {
-      const t = performance.now()
-      counted = await countPass(backfill)
-      const s = (performance.now() - t) / 1000
-      console.log(`generator pass: ${swaps} records (${counted.duplicates} duplicates) over ${counted.volumes.size} tokens in ${s.toFixed(1)} s`)
-      return { records: swaps, duplicates: counted.duplicates, tokens: counted.volumes.size, seconds: Math.round(s * 10) / 10 }
-    })
-    const { volumes, gen } = counted!
-
     // 2. two processors, default configuration, before any data: the baseline of their memory
-    let a = roles.a = fleet.start('steady-a')
-    let b = roles.b = fleet.start('steady-b')
+    const A = (): ProcessorProcess => roles.a as ProcessorProcess
+    const B = (): ProcessorProcess => roles.b as ProcessorProcess
+    const a = roles.a = fleet.start('steady-a')
+    const b = roles.b = fleet.start('steady-b')
     const baseline = await phase('start', async () => {
       await Promise.all([a.waitReady(), b.waitReady()])
       await waitShared(cluster, a, b)
@@ -209,7 +219,7 @@ async function main (): Promise<void> {
     const bf = await phase('backfill', async () => {
       const t0 = performance.now()
       const args = [join(REPO_ROOT, 'bin', 'volumer.js'), 'produce', ...produceFlags(backfill), '--brokers', BROKERS, '--registry', cluster.registryUrl, '--topic-prefix', cluster.prefix, '--report-every', '30s']
-      const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+      const child = producer = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
       let stderr = ''
       child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr = (stderr + c).slice(-4000) })
       let producedS = NaN
@@ -217,24 +227,40 @@ async function main (): Promise<void> {
         producedS = (performance.now() - t0) / 1000
         if (code === 0) resolve(); else reject(new Error(`volumer produce exited ${code}: ${stderr}`))
       }))
+      produced.catch(() => {}) // awaited below; a failure is reported there
       let last = 0
+      // a group that stops committing (a processor in a crash or abort loop) fails the phase
+      // with its reason instead of waiting hours
+      let committedSoFar = -1
+      let movedAt = performance.now()
       const progress = (): void => {
         const s = Math.floor((performance.now() - t0) / 30_000)
-        if (s > last) { last = s; void cluster.committed().then((c) => console.log(`  ${(performance.now() - t0) / 1000 | 0} s: ${c.reduce((x, y) => x + Math.max(0, y), 0)} committed; RSS ${JSON.stringify(mbOf(mem.take()))} MB; load ${loadavg()[0].toFixed(1)}`)) }
+        if (s > last) {
+          last = s
+          void cluster.committed().then((c) => {
+            const n = c.reduce((x, y) => x + Math.max(0, y), 0)
+            if (n > committedSoFar) { committedSoFar = n; movedAt = performance.now() }
+            console.log(`  ${(performance.now() - t0) / 1000 | 0} s: ${n} committed; RSS ${JSON.stringify(mbOf(mem.take()))} MB; load ${loadavg()[0].toFixed(1)}`)
+          })
+        }
+        if (performance.now() - movedAt > STALL_S * 1000) throw new Error(`backfill stalled: the group committed nothing for ${STALL_S} s (${committedSoFar} of ${swaps} committed); processor warnings: ${JSON.stringify(problems())}`)
       }
       while (child.exitCode === null) { progress(); await sleep(1000) }
       await produced
       console.log(`  produce finished in ${producedS.toFixed(1)} s: ${stderr.trim().split('\n').pop()}`)
       await cluster.waitCaughtUp(4 * 3600_000, progress)
       const seconds = (performance.now() - t0) / 1000
-      const [fa, fb] = [await figures(a), await figures(b)]
-      const counted = fa.counted + fb.counted
+      const [fa, fb] = [await figures(A()), await figures(B())]
+      // what the state holds: every record but the generator's duplicates (the processors'
+      // counters restart with a replaced processor, the produce summary's count does not)
+      const dups = Number([...stderr.matchAll(/duplicates (\d+)/g)].at(-1)?.[1] ?? NaN)
+      const counted = swaps - dups
       const heap = fa.heapUsed + fb.heapUsed - baseline.heapUsed
       const rss = fa.rss + fb.rss - baseline.rss
       const tokens = fa.tokens + fb.tokens
       const out = {
         records: swaps, seconds: Math.round(seconds * 10) / 10, produceSeconds: Math.round(producedS * 10) / 10, swapsPerSecond: Math.round(swaps / seconds),
-        counted, tokens, heapUsedBytes: fa.heapUsed + fb.heapUsed, rssBytes: fa.rss + fb.rss,
+        counted, countedByProcessors: fa.counted + fb.counted, replacedProcessors: ((result.unexpectedExits ?? []) as unknown[]).length, tokens, heapUsedBytes: fa.heapUsed + fb.heapUsed, rssBytes: fa.rss + fb.rss,
         heapBytesPerSwap: Math.round(heap / counted), heapBytesPerToken: Math.round(heap / tokens), rssBytesPerSwap: Math.round(rss / counted),
         checkpoints: checkpointFigures(addHistograms(fa.checkpoints, fb.checkpoints)), memoryMb: mbOf(mem.take()), peakMemoryMb: mbOf(mem.peaks),
         pg: await pgSizes(cluster.pgUrl, cluster.group)
@@ -242,6 +268,18 @@ async function main (): Promise<void> {
       console.log(`backfill: ${swaps} swaps in ${out.seconds} s end to end = ${out.swapsPerSecond} swaps/s (produce alone ${out.produceSeconds} s); ${counted} counted, ${tokens} tokens; state ≈ ${out.heapBytesPerSwap} B/swap of heap (${out.rssBytesPerSwap} B/swap of RSS), ${out.heapBytesPerToken} B/token; checkpoints ${out.checkpoints.written} written, mean ${out.checkpoints.meanMs} ms; RSS ${JSON.stringify(out.memoryMb)} MB; load ${loadavg()[0].toFixed(1)}`)
       return out
     })
+
+    // the backfill's tokens and volumes, in-process from the same generator (see steady-sample.ts);
+    // after the backfill, so that a backfill that fails does so before this long pass
+    let counted: Awaited<ReturnType<typeof countPass>> | undefined
+    await phase('generatorCount', async () => {
+      const t = performance.now()
+      counted = await countPass(backfill)
+      const s = (performance.now() - t) / 1000
+      console.log(`generator pass: ${swaps} records (${counted.duplicates} duplicates) over ${counted.volumes.size} tokens in ${s.toFixed(1)} s`)
+      return { records: swaps, duplicates: counted.duplicates, tokens: counted.volumes.size, seconds: Math.round(s * 10) / 10 }
+    })
+    const { volumes, gen } = counted!
 
     // 4. SIGKILL of each processor in turn, default configuration: kill → moved partitions live again
     const takeovers: Array<Record<string, unknown>> = []
@@ -258,14 +296,12 @@ async function main (): Promise<void> {
         await waitShared(cluster, r, s)
         await cluster.waitCaughtUp(600_000)
       }
-      a = roles.a as ProcessorProcess
-      b = roles.b as ProcessorProcess
       return { runs: takeovers, worstLastMs: Math.max(...takeovers.map((t) => t.lastMs as number)), floorMs: 5000, goalMs: 1000 }
     })
 
     // 5. both killed; one processor restores all 12 partitions (checkpoint + changelog)
     await phase('restore', async () => {
-      await Promise.all([a.kill(), b.kill()])
+      await Promise.all([A().kill(), B().kill()])
       const spawnedAt = Date.now()
       const r = roles.a = fleet.start('steady-e')
       roles.b = undefined
@@ -284,10 +320,9 @@ async function main (): Promise<void> {
       console.log(`restore of all ${out.partitions} partitions on one processor: ${out.tokens} tokens (checkpoint + ${out.changelogRecords} changelog records) in ${out.wallSeconds} s from the assignment (${out.spawnToLastRestoredSeconds} s from spawn; floor 60 s); longest partition ${out.maxPartitionSeconds} s, offsets wait ${out.offsetsWaitSeconds} s, longest checkpoint load ${out.maxCheckpointSeconds} s; RSS ${MB(out.rssBytes)} MB`)
       return out
     })
-    a = roles.a as ProcessorProcess
-    b = roles.b = fleet.start('steady-f')
-    await b.waitReady(600_000)
-    await waitShared(cluster, a, b)
+    roles.b = fleet.start('steady-f')
+    await B().waitReady(600_000)
+    await waitShared(cluster, A(), B())
     await cluster.waitCaughtUp(600_000)
     const restartedAt = Date.now()
 
@@ -322,13 +357,13 @@ async function main (): Promise<void> {
 
     // 8. live: 1,000 swaps/s on the same tokens for LIVE_S, probes measuring latency
     await phase('live', async () => {
-      const before = [await figures(a), await figures(b)]
+      const before = [await figures(A()), await figures(B())]
       const pgBefore = await pgSizes(cluster.pgUrl, cluster.group)
       const live = await runLive(cluster, edge, gen, {
         seconds: LIVE_S, rate: RATE, probeTokens: 100, probeRate: 20, alsoSubscribe: sampleSet.top.slice(0, 100).map((t) => t.key),
         onTick: (s) => { if (s % 60 === 0) console.log(`  live ${s} s: RSS ${JSON.stringify(mbOf(mem.take()))} MB; load ${loadavg()[0].toFixed(1)}`) }
       })
-      const after = [await figures(a), await figures(b)]
+      const after = [await figures(A()), await figures(B())]
       const pgAfter = await pgSizes(cluster.pgUrl, cluster.group)
       const cp = addHistograms(addHistograms(after[0].checkpoints, after[1].checkpoints), addHistograms(before[0].checkpoints, before[1].checkpoints), -1)
       const held = (phases.backfill as { counted: number }).counted + after[0].counted + after[1].counted - before[0].counted - before[1].counted
