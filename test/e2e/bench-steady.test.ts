@@ -6,7 +6,7 @@
  * change that breaks state at restore fails the suite, not only the next benchmark run.
  * Needs `scripts/services.sh start` and a build (the bench runs bin/volumer.js from dist/).
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,21 +14,32 @@ import { expect } from 'chai'
 import { REPO_ROOT } from '../helpers/shared-data.js'
 
 describe('bench:steady, short mode', function () {
-  this.timeout(600_000)
+  this.timeout(900_000)
   const dir = mkdtempSync(join(tmpdir(), 'bench-steady-'))
-  after(() => rmSync(dir, { recursive: true, force: true }))
+  let child: ChildProcess | undefined
+  after(async () => {
+    // on a timeout the bench is still running: SIGINT makes it stop its processes and drop its topics
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve))
+      child.kill('SIGINT')
+      const timer = setTimeout(() => child!.kill('SIGKILL'), 60_000)
+      await exited
+      clearTimeout(timer)
+    }
+    rmSync(dir, { recursive: true, force: true })
+  })
 
   it('backfills, survives a SIGKILL of each processor and a full restore, matches the oracle on 200 tokens, and writes every figure', async () => {
     const file = join(dir, 'steady.json')
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'steady.bench.ts')], {
+    const c = child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'steady.bench.ts')], {
       cwd: REPO_ROOT,
       env: { ...process.env, BENCH_STEADY_HOURS: '0.02', BENCH_STEADY_TOKENS: '2000', BENCH_STEADY_LIVE_S: '10', BENCH_STEADY_RESULTS: file },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let out = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { out += c })
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+    c.stdout!.setEncoding('utf8').on('data', (t: string) => { out += t })
+    c.stderr!.setEncoding('utf8').on('data', (t: string) => { out += t })
+    const code = await new Promise<number | null>((resolve) => c.once('exit', (x) => resolve(x)))
     expect(code, out).to.equal(0)
 
     const r = JSON.parse(readFileSync(file, 'utf8'))
