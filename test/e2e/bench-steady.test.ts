@@ -56,6 +56,8 @@ describe('bench:steady, short mode', function () {
     expect(p.edgeRehydration.spawnToReadyMs).to.be.greaterThan(0)
     expect(p.correctness.tokens).to.equal(200)
     expect(p.correctness.matched, JSON.stringify(p.correctness.mismatches)).to.equal(200)
+    // every answer compared was computed by a processor that restored its state after the kills
+    expect(p.correctness.answeredAfterSince).to.equal(200)
     expect(p.live.onWs.n).to.be.greaterThan(100)
     expect(p.live.undeliveredAtWs).to.equal(0)
     expect(r.peakMemoryMb.processorA).to.be.greaterThan(0)
