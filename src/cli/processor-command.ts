@@ -8,6 +8,7 @@ import { parseFlags, resolve, windowsFlag, durationFlag, intFlag, switchFlag } f
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, connectStore, prefixedTopics } from './connections.js'
 import { orCloseOpened } from '../close-on-failure.js'
 import { createLogger } from './logger.js'
+import { sessionWithFailpoint, storeWithFailpoint, testFailpointFrom } from '../store/test-failpoint.js'
 import { EXIT_OK, EXIT_FAILURE } from './cli-error.js'
 
 export const PROCESSOR_HELP = `Usage: volumer processor [options]
@@ -68,6 +69,8 @@ export async function processorCommand (argv: string[]): Promise<number> {
     standby: switchFlag(values, 'standby', 'VOLUMER_STANDBY', false),
     metricsPort: intFlag('metrics-port', resolve(values, 'metrics-port', 'VOLUMER_METRICS_PORT') ?? '9464', 0, 65535)
   })
+  // test-only (test/chaos): documented in src/store/test-failpoint.ts and docs/operations.md
+  const failpoint = testFailpointFrom(process.env)
   const logger = createLogger(conn.logLevel, 'processor')
   const abort = new AbortController()
   let stopping: (() => Promise<void>) | undefined
@@ -89,7 +92,8 @@ export async function processorCommand (argv: string[]): Promise<number> {
 
   const log = await orCloseOpened(connectLog(conn, logger, abort.signal), [ops])
   const schemaRegistry = await orCloseOpened(connectRegistry(conn, logger, abort.signal), [ops, log])
-  const store = await orCloseOpened(connectStore(config.pgUrl, logger, abort.signal), [ops, log, schemaRegistry])
+  if (failpoint !== undefined) logger.warn({ failpoint }, 'test-only failpoint armed: this process will SIGKILL itself')
+  const store = storeWithFailpoint(await orCloseOpened(connectStore(config.pgUrl, logger, abort.signal, (s) => sessionWithFailpoint(s, failpoint)), [ops, log, schemaRegistry]), failpoint)
   const processor = createProcessor({
     log, store, registry: schemaRegistry, logger, metrics,
     groupId: config.group,
