@@ -84,7 +84,7 @@ export function sessionWithFailpoint (session: SqlSession, fp: TestFailpoint | u
           async query<R> (text: string, params?: unknown[]): Promise<R[]> {
             const rows = await tx.query<R>(text, params)
             if (++statements === 1 && /^\s*INSERT INTO volumer_checkpoints\b/.test(text) && ++saves === fp.at) {
-              die(fp, { statement: 'INSERT' })
+              die(fp, { statement: 'INSERT', partition: params?.[1] })
               throw new VolumerError('STORE_UNAVAILABLE', 'test failpoint fired', { retriable: true })
             }
             return rows

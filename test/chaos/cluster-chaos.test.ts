@@ -54,6 +54,8 @@ interface Summary {
   zombies: number
   postgresRestarts: number
   unexpectedExits: string[]
+  /** the fatal error message of each unexpected exit → how often */
+  unexpectedExitReasons: Record<string, number>
   tokens: number
   mismatches: number
   dlq: { records: number, uncommitted: number, reasons: Record<string, number>, duplicates: number, missing: number, unexpected: number }
@@ -71,6 +73,9 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
   let cluster: TestCluster | undefined
   let fleet: ProcessorFleet | undefined
   let edges: EdgeFleet | undefined
+  /** set once the test stops its processors itself: their exits are expected */
+  let stopping = false
+  let watchdog: NodeJS.Timeout | undefined
 
   before(async () => {
     kafka = await openKafkaCluster()
@@ -78,6 +83,8 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
   })
 
   after(async () => {
+    stopping = true
+    clearInterval(watchdog)
     await edges?.stopAll()
     await fleet?.stopAll()
     await cluster?.close().catch((err: Error) => console.log(`      cleanup: ${err.message}`))
@@ -98,7 +105,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     const input = await createInputProducer(c)
     const summary: Summary = {
       swaps: SWAPS, inputs: inputs.length, processorKills: 0, failpointKills: {}, brokerKills: [], zombies: 0, postgresRestarts: 0,
-      unexpectedExits: [], tokens: 0, mismatches: 0, dlq: { records: 0, uncommitted: 0, reasons: {}, duplicates: 0, missing: 0, unexpected: 0 },
+      unexpectedExits: [], unexpectedExitReasons: {}, tokens: 0, mismatches: 0, dlq: { records: 0, uncommitted: 0, reasons: {}, duplicates: 0, missing: 0, unexpected: 0 },
       aborts: 0, edgeMismatches: 0, openTransactions: [], seconds: 0, load: []
     }
     const loadNow = async (): Promise<number> => Number((await import('node:os')).loadavg()[0].toFixed(1))
@@ -110,16 +117,35 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     const start = (id: string, env?: Record<string, string>): ProcessorProcess => {
       const p = f.start(id, env === undefined ? {} : { env })
       procs.set(id, p)
-      void p.exited.then((code) => {
-        if (expectedExit.has(p)) return
-        summary.unexpectedExits.push(`${id} (pid ${p.pid}) exited with ${code === null ? 'a signal' : `code ${code}`} at ${Math.round((performance.now() - t0) / 1000)} s; last lines:\n${p.tail(12)}`)
-        console.log(`      UNEXPECTED EXIT ${summary.unexpectedExits.at(-1)!}`)
+      void p.exited.then(async (code) => {
+        if (expectedExit.has(p) || stopping) return
+        const fatal = p.lines.find((l) => l.msg === 'processor failed')
+        const why = String((fatal?.err as { message?: string } | undefined)?.message ?? 'no "processor failed" line').replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT')
+        summary.unexpectedExits.push(`${id} (pid ${p.pid}) exited with ${code === null ? 'a signal' : `code ${code}`} at ${Math.round((performance.now() - t0) / 1000)} s: ${why}`)
+        summary.unexpectedExitReasons[why] = (summary.unexpectedExitReasons[why] ?? 0) + 1
+        // the whole tail for the first exit of each kind, one line for the others
+        console.log(`      UNEXPECTED EXIT ${summary.unexpectedExits.at(-1)!}${summary.unexpectedExitReasons[why] === 1 ? `; last lines:\n${p.tail(12)}` : ''}`)
+        // as a supervisor would: start it again, a second later
+        await sleep(1000)
         if (procs.get(id) === p && !stopping) start(id)
       })
       return p
     }
-    let stopping = false
     for (const id of INSTANCES) start(id)
+    // A processor that logged 'processor failed' must exit (exit code 1, so a supervisor restarts
+    // it). One still alive 30 s later is hung: recorded as an unexpected exit, SIGKILLed, restarted.
+    watchdog = setInterval(() => {
+      for (const [id, p] of procs) {
+        const fatal = p.lines.find((l) => l.msg === 'processor failed')
+        if (fatal === undefined || !p.alive() || expectedExit.has(p) || stopping || Date.now() - fatal.time < 30_000) continue
+        const why = 'HUNG: still running 30 s after "processor failed": ' + String((fatal.err as { message?: string } | undefined)?.message ?? '').replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT')
+        summary.unexpectedExits.push(`${id} (pid ${p.pid}) at ${Math.round((performance.now() - t0) / 1000)} s: ${why}`)
+        summary.unexpectedExitReasons[why] = (summary.unexpectedExitReasons[why] ?? 0) + 1
+        console.log(`      UNEXPECTED ${summary.unexpectedExits.at(-1)!}; last lines:\n${p.tail(6)}`)
+        expectedExit.add(p)
+        void p.kill().then(() => { if (procs.get(id) === p && !stopping) start(id) })
+      }
+    }, 2000)
     await Promise.all([...procs.values()].map(async (p) => await p.waitReady(180_000)))
 
     const owning = async (): Promise<ProcessorProcess[]> => {
@@ -248,7 +274,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     await input.close()
     log(`all ${inputs.length} inputs produced, all ${faults.length} faults injected`)
 
-    await Promise.all([...procs.values()].map(async (p) => await p.waitReady(300_000)))
+    await waitUntil(async () => (await Promise.all([...procs.values()].map(async (p) => await p.waitReady(5000).then(() => true, () => false)))).every(Boolean), 'every processor ready', 600_000, 1000)
     await c.waitCaughtUp(900_000)
     log('caught up')
     summary.load.push(await loadNow())
@@ -263,6 +289,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     summary.edgeMismatches = edgeMismatches.length
 
     stopping = true
+    clearInterval(watchdog)
     const exitCodes: Record<string, number | null> = {}
     for (const p of procs.values()) { expectedExit.add(p); exitCodes[p.instanceId] = await p.stop(60_000) }
 
@@ -285,7 +312,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     summary.dlq = { records: dlq.records, uncommitted: uncommitted.length, reasons: dlq.reasons, duplicates: dlq.duplicates.length, missing: dlq.missing.length, unexpected: dlq.unexpected.length }
     summary.seconds = Math.round((performance.now() - t0) / 1000)
     console.log(`      CHAOS SUMMARY ${JSON.stringify(summary)}`)
-    console.log(`      ${summary.processorKills} processor SIGKILLs (${JSON.stringify(summary.failpointKills)} by failpoint), ${summary.brokerKills.length} broker SIGKILLs (${summary.brokerKills.map((b) => `node ${b.node}, ${b.role}, back in ${(b.backMs / 1000).toFixed(1)} s`).join('; ')}), ${summary.zombies} zombies held ${ZOMBIE_HOLD_MS / 1000} s, ${summary.postgresRestarts} Postgres restart; ${inputs.length} inputs, ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records read_committed (${uncommitted.length} read_uncommitted) ${JSON.stringify(dlq.reasons)}; ${summary.aborts} aborted transactions in the last processors; edge mismatches ${summary.edgeMismatches}; open transactions ${open.length}; unexpected exits ${summary.unexpectedExits.length}; ${summary.seconds} s; load ${summary.load.join(', ')}`)
+    console.log(`      ${summary.processorKills} processor SIGKILLs (${JSON.stringify(summary.failpointKills)} by failpoint), ${summary.brokerKills.length} broker SIGKILLs (${summary.brokerKills.map((b) => `node ${b.node}, ${b.role}, back in ${(b.backMs / 1000).toFixed(1)} s`).join('; ')}), ${summary.zombies} zombies held ${ZOMBIE_HOLD_MS / 1000} s, ${summary.postgresRestarts} Postgres restart; ${inputs.length} inputs, ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records read_committed (${uncommitted.length} read_uncommitted) ${JSON.stringify(dlq.reasons)}; ${summary.aborts} aborted transactions in the last processors; edge mismatches ${summary.edgeMismatches}; open transactions ${open.length}; unexpected exits ${summary.unexpectedExits.length} ${JSON.stringify(summary.unexpectedExitReasons)}; ${summary.seconds} s; load ${summary.load.join(', ')}`)
 
     expect(summary.unexpectedExits, 'processors that exited on their own').to.deep.equal([])
     expect(Object.values(exitCodes), `exit codes of a graceful stop ${JSON.stringify(exitCodes)}`).to.deep.equal(INSTANCES.map(() => 0))
