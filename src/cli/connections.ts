@@ -4,6 +4,7 @@ import type { Log } from '../log/log.js'
 import { createHttpSchemaRegistry, type SchemaRegistry } from '../codec/index.js'
 import { createPostgresCheckpointStore } from '../store/postgres-checkpoint-store.js'
 import type { CheckpointStore } from '../store/checkpoint-store.js'
+import type { SqlSession } from '../store/sql-session.js'
 import { resolve, durationFlag } from './flags.js'
 import { orCloseOpened } from '../close-on-failure.js'
 
@@ -104,8 +105,8 @@ export async function connectRegistry (c: Connections, logger: Logger, signal?: 
   return registry
 }
 
-export async function connectStore (url: string, logger: Logger, signal?: AbortSignal): Promise<CheckpointStore> {
-  const store = createPostgresCheckpointStore({ url, logger })
+export async function connectStore (url: string, logger: Logger, signal?: AbortSignal, wrapSession?: (s: SqlSession) => SqlSession): Promise<CheckpointStore> {
+  const store = createPostgresCheckpointStore({ url, logger, wrapSession })
   await orCloseOpened(retryStartup('postgres', async () => { await store.migrate() }, logger, signal), [store])
   return store
 }

@@ -8,6 +8,7 @@ import { parseFlags, resolve, windowsFlag, durationFlag, intFlag, switchFlag, ho
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, connectStore, prefixedTopics, DEFAULT_PG_URL } from './connections.js'
 import { orCloseOpened } from '../close-on-failure.js'
 import { createLogger } from './logger.js'
+import { sessionWithFailpoint, storeWithFailpoint, testFailpointFrom } from '../store/test-failpoint.js'
 import { EXIT_OK, EXIT_FAILURE } from './cli-error.js'
 
 export const PROCESSOR_HELP = `Usage: volumer processor [options]
@@ -73,6 +74,8 @@ export async function processorCommand (argv: string[]): Promise<number> {
     // loopback by default: metrics name tokens, groups and hosts, not for every network to read
     metricsHost: hostFlag('metrics-host', resolve(values, 'metrics-host', 'VOLUMER_METRICS_HOST') ?? '127.0.0.1')
   })
+  // test-only (test/chaos): documented in src/store/test-failpoint.ts and docs/operations.md
+  const failpoint = testFailpointFrom(process.env)
   const logger = createLogger(conn.logLevel, 'processor')
   const abort = new AbortController()
   let stopping: (() => Promise<void>) | undefined
@@ -94,7 +97,8 @@ export async function processorCommand (argv: string[]): Promise<number> {
 
   const log = await orCloseOpened(connectLog(conn, logger, abort.signal), [ops])
   const schemaRegistry = await orCloseOpened(connectRegistry(conn, logger, abort.signal), [ops, log])
-  const store = await orCloseOpened(connectStore(config.pgUrl, logger, abort.signal), [ops, log, schemaRegistry])
+  if (failpoint !== undefined) logger.warn({ failpoint }, 'test-only failpoint armed: this process will SIGKILL itself')
+  const store = storeWithFailpoint(await orCloseOpened(connectStore(config.pgUrl, logger, abort.signal, (s) => sessionWithFailpoint(s, failpoint)), [ops, log, schemaRegistry]), failpoint)
   const processor = createProcessor({
     log, store, registry: schemaRegistry, logger, metrics,
     groupId: config.group,

@@ -15,6 +15,8 @@ export interface PostgresCheckpointStoreOptions extends CheckpointStoreOptions {
   /** server-side statement timeout, ms; default 60000 (a 20 MB save takes well under 1 s) */
   statementTimeoutMs?: number
   logger?: Logger
+  /** wraps the SQL session (test-only failpoints: test-failpoint.ts) */
+  wrapSession?: (session: SqlSession) => SqlSession
 }
 
 /**
@@ -76,7 +78,7 @@ export function createPostgresCheckpointStore (opts: PostgresCheckpointStoreOpti
     async close () { await pool.end() },
   }
 
-  return createSqlCheckpointStore(session, {
+  return createSqlCheckpointStore(opts.wrapSession?.(session) ?? session, {
     keep: opts.keep,
     mapError (err, what) {
       const e = err as { message?: string, code?: string }

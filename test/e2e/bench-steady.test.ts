@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { REPO_ROOT } from '../helpers/shared-data.js'
+import { REPO_ROOT } from '../helpers/sample-data.js'
 
 describe('bench:steady, short mode', function () {
   this.timeout(900_000)

@@ -23,6 +23,8 @@ export const BROKERS = process.env.VOLUMER_BROKERS ?? process.env.VOLUMER_KAFKA_
 export const PG_URL = process.env.VOLUMER_PG_URL ?? 'postgres://postgres@127.0.0.1:55432/volumer'
 
 export interface TestCluster {
+  /** bootstrap servers of the Kafka the test runs on (BROKERS unless createTestCluster got others) */
+  readonly brokers: string
   readonly prefix: string
   readonly group: string
   readonly topics: TopicNames
@@ -58,17 +60,18 @@ export function kafkaJsAdmin (brokers: string): KafkaJsAdmin {
   return new KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR } }).admin()
 }
 
-export async function createTestCluster (opts: { name: string, partitions?: number, pgUrl?: string }): Promise<TestCluster> {
+export async function createTestCluster (opts: { name: string, partitions?: number, pgUrl?: string, brokers?: string }): Promise<TestCluster> {
   const pgUrl = opts.pgUrl ?? PG_URL
+  const brokers = opts.brokers ?? BROKERS
   const partitions = opts.partitions ?? 12
   const prefix = `${opts.name}-${randomBytes(4).toString('hex')}-`
   const group = prefix + 'processor'
   const topics = prefixedTopics(prefix)
-  const log = await createKafkaLog({ brokers: BROKERS, clientId: 'volumer-test' })
+  const log = await createKafkaLog({ brokers, clientId: 'volumer-test' })
   await applyTestTopology(log, prefix, partitions)
   const server: RegistryServer = await createRegistryServer({ port: 0, storage: await createLogSchemaStorage({ log, topic: prefix + '_schemas' }) })
   const registry = createHttpSchemaRegistry({ url: server.url })
-  const admin = kafkaJsAdmin(BROKERS)
+  const admin = kafkaJsAdmin(brokers)
   await admin.connect()
   const pool = new pg.Pool({ connectionString: pgUrl, max: 1 })
   pool.on('error', () => { /* the Postgres-restart test stops the server under an idle client */ })
@@ -91,7 +94,7 @@ export async function createTestCluster (opts: { name: string, partitions?: numb
   }
 
   return {
-    prefix, group, topics, partitions, pgUrl, log, registry, registryUrl: server.url,
+    brokers, prefix, group, topics, partitions, pgUrl, log, registry, registryUrl: server.url,
     committed,
     ends,
     async waitCaughtUp (timeoutMs, onWait) {

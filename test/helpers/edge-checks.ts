@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createStatsDecoder } from '../../src/codec/index.js'
 import type { StatsObject } from '../../src/engine/stats.js'
 import { bruteTop } from '../edge/brute.js'
-import { BROKERS, type TestCluster } from './cluster.js'
+import { type TestCluster } from './cluster.js'
 import type { EdgeProcess } from './edge-process.js'
 import { readLatest } from './log-fixture.js'
 import { REPO_ROOT } from './sample-data.js'
@@ -90,7 +90,7 @@ export function expectedTop (topic: ReadonlyMap<string, StatsObject | null>, q: 
 /** runs `volumer produce ARGS` against the cluster; resolves with its stderr once it exits 0 */
 export async function runProduce (cluster: TestCluster, args: string[]): Promise<string> {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'volumer.js'), 'produce',
-    '--brokers', BROKERS, '--registry', cluster.registryUrl, '--topic-prefix', cluster.prefix, ...args],
+    '--brokers', cluster.brokers, '--registry', cluster.registryUrl, '--topic-prefix', cluster.prefix, ...args],
   { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr.setEncoding('utf8')

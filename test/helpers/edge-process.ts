@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { REPO_ROOT } from './sample-data.js'
-import { BROKERS, type TestCluster } from './cluster.js'
+import { type TestCluster } from './cluster.js'
 import type { LogLine } from './processor-process.js'
 
 export interface EdgeProcessOptions {
@@ -27,14 +27,14 @@ export class EdgeProcess {
   #port: number | undefined
   #portWaiters: Array<(port: number) => void> = []
 
-  constructor (cluster: Pick<TestCluster, 'prefix' | 'registryUrl'>, opts: EdgeProcessOptions) {
+  constructor (cluster: Pick<TestCluster, 'brokers' | 'prefix' | 'registryUrl'>, opts: EdgeProcessOptions) {
     this.name = opts.name
     const args = [
       // what bin/volumer.js's shebang gives a user's `volumer edge`
       '--max-semi-space-size=64',
       // VOLUMER_TEST_EDGE_BIN: run a patched copy of the CLI (e.g. to measure a proposed fix)
       process.env.VOLUMER_TEST_EDGE_BIN ?? join(REPO_ROOT, 'bin', 'volumer.js'), 'edge',
-      '--brokers', BROKERS,
+      '--brokers', cluster.brokers,
       '--registry', cluster.registryUrl,
       '--topic-prefix', cluster.prefix,
       '--host', '127.0.0.1',
@@ -142,10 +142,10 @@ export class EdgeProcess {
 /** Starts edges and remembers them, so `stopAll()` in `after` leaves nothing behind. */
 export class EdgeFleet {
   readonly all: EdgeProcess[] = []
-  readonly #cluster: Pick<TestCluster, 'prefix' | 'registryUrl'>
+  readonly #cluster: Pick<TestCluster, 'brokers' | 'prefix' | 'registryUrl'>
   readonly #defaults: Omit<EdgeProcessOptions, 'name'>
 
-  constructor (cluster: Pick<TestCluster, 'prefix' | 'registryUrl'>, defaults: Omit<EdgeProcessOptions, 'name'> = {}) {
+  constructor (cluster: Pick<TestCluster, 'brokers' | 'prefix' | 'registryUrl'>, defaults: Omit<EdgeProcessOptions, 'name'> = {}) {
     this.#cluster = cluster
     this.#defaults = defaults
   }

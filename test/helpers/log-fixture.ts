@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Log } from '../../src/log/log.js'
+import type { IsolationLevel, Log } from '../../src/log/log.js'
 import { resolveTopology } from '../../src/topology/topology-spec.js'
 import { applyTopology } from '../../src/topology/topology.js'
 import { REPO_ROOT, readSampleLines } from './sample-data.js'
@@ -29,12 +29,12 @@ export async function readLatest (log: Log, topic: string): Promise<Map<string, 
   return out
 }
 
-/** Every record of a topic (read_committed), from the beginning. */
-export async function readAll (log: Log, topic: string): Promise<Array<{ partition: number, offset: number, key: Buffer | null, value: Buffer | null, headers?: Readonly<Record<string, Buffer>> }>> {
+/** Every record of a topic (read_committed unless told), from the beginning. */
+export async function readAll (log: Log, topic: string, isolation: IsolationLevel = 'read_committed'): Promise<Array<{ partition: number, offset: number, key: Buffer | null, value: Buffer | null, headers?: Readonly<Record<string, Buffer>> }>> {
   const admin = await log.createAdmin()
   let parts: number
   try { parts = (await admin.describeTopics([topic]))[0].partitions } finally { await admin.close() }
-  const reader = await log.createReader({ partitions: Array.from({ length: parts }, (_, p) => ({ topic, partition: p, from: 'earliest' as const })) })
+  const reader = await log.createReader({ isolation, partitions: Array.from({ length: parts }, (_, p) => ({ topic, partition: p, from: 'earliest' as const })) })
   const out: Array<{ partition: number, offset: number, key: Buffer | null, value: Buffer | null, headers?: Readonly<Record<string, Buffer>> }> = []
   try {
     while (!reader.isCaughtUp()) for (const b of await reader.poll(10_000, 200)) for (const r of b.records) out.push(r)

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { REPO_ROOT } from './sample-data.js'
-import { BROKERS, type TestCluster } from './cluster.js'
+import { type TestCluster } from './cluster.js'
 
 export interface ProcessorProcessOptions {
   instanceId: string
@@ -55,7 +55,7 @@ export class ProcessorProcess {
       ...(opts.nodeArgs ?? []),
       // VOLUMER_TEST_PROCESSOR_BIN: run a patched copy of the CLI (e.g. to measure a proposed fix)
       process.env.VOLUMER_TEST_PROCESSOR_BIN ?? join(REPO_ROOT, 'bin', 'volumer.js'), 'processor',
-      '--brokers', BROKERS,
+      '--brokers', cluster.brokers,
       '--registry', cluster.registryUrl,
       '--pg-url', cluster.pgUrl,
       '--topic-prefix', cluster.prefix,

@@ -1,0 +1,336 @@
+/**
+ * Chaos on a real three-node cluster (scripts/kafka-cluster.sh: replication 3, min.insync.replicas
+ * 2, replicated transaction state log), in the spirit of Kafka's transactions_test.py and
+ * streams_eos_test.py. Three processor processes share 12 partitions while a 200,000-swap
+ * adversarial stream is produced (duplicates with altered fields, late, future and invalid lines:
+ * test/helpers/swap-stream.ts, as the single-broker crash test), and meanwhile, in a seeded
+ * shuffled order that the producer waits for:
+ *   - broker SIGKILLs and restarts: the node leading a processor's transaction coordinator (twice)
+ *     and the node leading a swaps partition, each restarted and waited for until fully replicated;
+ *   - processor SIGKILLs (restarted at once with the same instance id);
+ *   - SIGSTOP zombies held past the session timeout, then SIGCONT;
+ *   - a restart of the test's private Postgres (never the shared one);
+ *   - a processor killed at each checkpoint boundary by the test-only failpoint
+ *     (VOLUMER_TEST_FAILPOINT, src/store/test-failpoint.ts).
+ * Then: 0 mismatches with the oracle, every bad record exactly once in the DLQ (read_committed,
+ * while a read_uncommitted reader also sees the aborted copies), no transaction left open, an edge
+ * serving exactly the stats topic, and no processor exiting on its own.
+ *
+ * `npm run test:chaos` (not in `make test`). Uses a running cluster or starts one (and deletes
+ * it afterwards). VOLUMER_CHAOS_SWAPS, VOLUMER_CHAOS_KILLS change the size; VOLUMER_CHAOS_SEED the
+ * order of the faults. Prints a summary line for docs/operations.md.
+ */
+import { expect } from 'chai'
+import { parseWindowList } from '../../src/engine/windows.js'
+import { createTestCluster, sleep, waitUntil, type TestCluster } from '../helpers/cluster.js'
+import { EdgeFleet } from '../helpers/edge-process.js'
+import { readStatsTopic, waitTokensEqual } from '../helpers/edge-checks.js'
+import { openKafkaCluster, type KafkaClusterControl } from '../helpers/kafka-cluster-control.js'
+import { readAll } from '../helpers/log-fixture.js'
+import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js'
+import { ProcessorFleet, type ProcessorProcess } from '../helpers/processor-process.js'
+import { createRandom } from '../helpers/seeded-random.js'
+import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
+
+const WINDOWS = '1m,5m,1h,24h'
+const SWAPS = Number(process.env.VOLUMER_CHAOS_SWAPS ?? 200_000)
+const PROCESSOR_KILLS = Number(process.env.VOLUMER_CHAOS_KILLS ?? 10)
+const SEED = Number(process.env.VOLUMER_CHAOS_SEED ?? 23)
+const INSTANCES = ['a', 'b', 'c']
+const SESSION_TIMEOUT_MS = 3000
+/** a zombie is held this long: past the session timeout, so the group moves its partitions */
+const ZOMBIE_HOLD_MS = 3 * SESSION_TIMEOUT_MS
+/** a broker stays dead this long: past broker.session.timeout.ms (3 s), so its partitions move */
+const BROKER_DOWN_MS = 8000
+
+type Fault = 'processor-kill' | 'broker-coordinator' | 'broker-leader' | 'zombie' | 'postgres-restart' | 'after-commit-before-checkpoint' | 'during-checkpoint-write'
+
+interface Summary {
+  swaps: number
+  inputs: number
+  processorKills: number
+  /** of those, kills of a processor that owned partitions and had committed (read from its /metrics just before) */
+  killsOfOwners: number
+  failpointKills: Record<string, number>
+  brokerKills: Array<{ node: number, role: string, downMs: number, backMs: number }>
+  zombies: number
+  postgresRestarts: number
+  unexpectedExits: string[]
+  /** the fatal error message of each unexpected exit → how often */
+  unexpectedExitReasons: Record<string, number>
+  tokens: number
+  mismatches: number
+  dlq: { records: number, uncommitted: number, reasons: Record<string, number>, duplicates: number, missing: number, unexpected: number }
+  aborts: number
+  edgeMismatches: number
+  openTransactions: string[]
+  seconds: number
+  load: number[]
+}
+
+describe('chaos on a three-broker cluster: broker, processor and Postgres faults during a 200k-swap stream', function () {
+  this.timeout(3_600_000)
+  let kafka: KafkaClusterControl | undefined
+  let pg: PrivatePostgres | undefined
+  let cluster: TestCluster | undefined
+  let fleet: ProcessorFleet | undefined
+  let edges: EdgeFleet | undefined
+  /** set once the test stops its processors itself: their exits are expected */
+  let stopping = false
+  let watchdog: NodeJS.Timeout | undefined
+
+  before(async () => {
+    kafka = await openKafkaCluster()
+    pg = await startPrivatePostgres()
+  })
+
+  after(async () => {
+    stopping = true
+    clearInterval(watchdog)
+    await edges?.stopAll()
+    await fleet?.stopAll()
+    await cluster?.close().catch((err: Error) => console.log(`      cleanup: ${err.message}`))
+    await pg?.close()
+    await kafka?.close()
+  })
+
+  it(`${PROCESSOR_KILLS}+ processor SIGKILLs, 3 broker SIGKILLs, 3 zombies, a Postgres restart and a kill at each checkpoint boundary: 0 mismatches, exact DLQ, no open transaction, edge = stats, no processor exits on its own`, async () => {
+    const t0 = performance.now()
+    const k = kafka!
+    cluster = await createTestCluster({ name: 'chaos', partitions: 12, brokers: k.bootstrap, pgUrl: pg!.url })
+    const c = cluster
+    fleet = new ProcessorFleet(c, { windows: WINDOWS, checkpointInterval: '2s', sessionTimeout: `${SESSION_TIMEOUT_MS / 1000}s` })
+    const f = fleet
+    const now = Date.now()
+    const rnd = createRandom(SEED)
+    const inputs = buildStream({ swaps: SWAPS, tokens: 2000, seed: 21, now, badEvery: 4000, spanMs: 300_000 })
+    const input = await createInputProducer(c)
+    const summary: Summary = {
+      swaps: SWAPS, inputs: inputs.length, processorKills: 0, killsOfOwners: 0, failpointKills: {}, brokerKills: [], zombies: 0, postgresRestarts: 0,
+      unexpectedExits: [], unexpectedExitReasons: {}, tokens: 0, mismatches: 0, dlq: { records: 0, uncommitted: 0, reasons: {}, duplicates: 0, missing: 0, unexpected: 0 },
+      aborts: 0, edgeMismatches: 0, openTransactions: [], seconds: 0, load: []
+    }
+    const loadNow = async (): Promise<number> => Number((await import('node:os')).loadavg()[0].toFixed(1))
+
+    // Every exit the test did not cause is recorded with the process's last log lines, and the
+    // instance is restarted so the run goes on: the assertion at the end reports them all.
+    const expectedExit = new Set<ProcessorProcess>()
+    const procs = new Map<string, ProcessorProcess>()
+    const start = (id: string, env?: Record<string, string>): ProcessorProcess => {
+      const p = f.start(id, env === undefined ? {} : { env })
+      procs.set(id, p)
+      void p.exited.then(async (code) => {
+        if (expectedExit.has(p) || stopping) return
+        const fatal = p.lines.find((l) => l.msg === 'processor failed')
+        const why = String((fatal?.err as { message?: string } | undefined)?.message ?? 'no "processor failed" line').replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT')
+        summary.unexpectedExits.push(`${id} (pid ${p.pid}) exited with ${code === null ? 'a signal' : `code ${code}`} at ${Math.round((performance.now() - t0) / 1000)} s: ${why}`)
+        summary.unexpectedExitReasons[why] = (summary.unexpectedExitReasons[why] ?? 0) + 1
+        // the whole tail for the first exit of each kind, one line for the others
+        console.log(`      UNEXPECTED EXIT ${summary.unexpectedExits.at(-1)!}${summary.unexpectedExitReasons[why] === 1 ? `; last lines:\n${p.tail(12)}` : ''}`)
+        // as a supervisor would: start it again, a second later
+        await sleep(1000)
+        if (procs.get(id) === p && !stopping) start(id)
+      })
+      return p
+    }
+    for (const id of INSTANCES) start(id)
+    // A processor that logged 'processor failed' must exit (exit code 1, so a supervisor restarts
+    // it). One still alive 30 s later is hung: recorded as an unexpected exit, SIGKILLed, restarted.
+    watchdog = setInterval(() => {
+      for (const [id, p] of procs) {
+        const fatal = p.lines.find((l) => l.msg === 'processor failed')
+        if (fatal === undefined || !p.alive() || expectedExit.has(p) || stopping || Date.now() - fatal.time < 30_000) continue
+        const why = 'HUNG: still running 30 s after "processor failed": ' + String((fatal.err as { message?: string } | undefined)?.message ?? '').replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT')
+        summary.unexpectedExits.push(`${id} (pid ${p.pid}) at ${Math.round((performance.now() - t0) / 1000)} s: ${why}`)
+        summary.unexpectedExitReasons[why] = (summary.unexpectedExitReasons[why] ?? 0) + 1
+        console.log(`      UNEXPECTED ${summary.unexpectedExits.at(-1)!}; last lines:\n${p.tail(6)}`)
+        expectedExit.add(p)
+        void p.kill().then(() => { if (procs.get(id) === p && !stopping) start(id) })
+      }
+    }, 2000)
+    await Promise.all([...procs.values()].map(async (p) => await p.waitReady(180_000)))
+
+    const owning = async (): Promise<ProcessorProcess[]> => {
+      const out: ProcessorProcess[] = []
+      for (const p of procs.values()) {
+        try { if (await p.metric('volumer_processor_assigned_partitions') > 0 && await p.metric('volumer_processor_transactions_total') > 0) out.push(p) } catch { /* starting */ }
+      }
+      return out
+    }
+    /** a processor that owns partitions and has committed, after waiting up to a minute for one */
+    const owners = new Set<ProcessorProcess>()
+    const victim = async (): Promise<ProcessorProcess> => {
+      let eligible: ProcessorProcess[] = []
+      await waitUntil(async () => (eligible = await owning()).length > 0, 'a processor owning partitions and committing', 60_000, 200).catch(() => {})
+      for (const p of eligible) owners.add(p)
+      const pool = eligible.length > 0 ? eligible : [...procs.values()]
+      return pool[Math.floor(rnd() * pool.length)]
+    }
+    const killProcessor = async (p: ProcessorProcess): Promise<void> => {
+      expectedExit.add(p)
+      if (owners.has(p)) summary.killsOfOwners++
+      await p.kill()
+    }
+
+    const faults: Fault[] = [
+      ...Array<Fault>(PROCESSOR_KILLS).fill('processor-kill'),
+      'broker-coordinator', 'broker-leader', 'broker-coordinator',
+      'zombie', 'zombie', 'zombie',
+      'postgres-restart',
+      'after-commit-before-checkpoint', 'during-checkpoint-write'
+    ]
+    for (let i = faults.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [faults[i], faults[j]] = [faults[j], faults[i]] }
+    const log = (s: string): void => { console.log(`      [${Math.round((performance.now() - t0) / 1000)} s] ${s}`) }
+
+    async function inject (fault: Fault): Promise<void> {
+      // let the pipeline run 0.5–3 s between faults, so each lands mid-cycle, mid-checkpoint or mid-commit
+      await sleep(500 + Math.floor(rnd() * 2500))
+      switch (fault) {
+        case 'processor-kill': {
+          const p = await victim()
+          await killProcessor(p)
+          start(p.instanceId)
+          summary.processorKills++
+          log(`SIGKILL processor ${p.instanceId}`)
+          break
+        }
+        case 'broker-coordinator':
+        case 'broker-leader': {
+          let node: number
+          let role: string
+          if (fault === 'broker-coordinator') {
+            const p = await victim()
+            node = await k.coordinatorOf(`${c.group}-${p.instanceId}`)
+            role = `transaction coordinator of ${p.instanceId}`
+          } else {
+            const part = Math.floor(rnd() * c.partitions)
+            node = (await k.leaders(c.topics.swaps)).get(part)!
+            role = `leader of swaps/${part}`
+          }
+          const tk = performance.now()
+          await k.kill(node)
+          log(`SIGKILL broker ${node} (${role})`)
+          await sleep(BROKER_DOWN_MS)
+          const downMs = performance.now() - tk
+          await k.restart(node, [c.topics.swaps, c.topics.state, c.topics.stats, c.topics.dlq], 300_000)
+          const backMs = performance.now() - tk - downMs
+          summary.brokerKills.push({ node, role, downMs: Math.round(downMs), backMs: Math.round(backMs) })
+          log(`broker ${node} back, fully replicated after ${Math.round(backMs)} ms`)
+          break
+        }
+        case 'zombie': {
+          const p = await victim()
+          p.signal('SIGSTOP')
+          log(`SIGSTOP processor ${p.instanceId} for ${ZOMBIE_HOLD_MS} ms`)
+          await sleep(ZOMBIE_HOLD_MS)
+          p.signal('SIGCONT')
+          summary.zombies++
+          break
+        }
+        case 'postgres-restart': {
+          await pg!.stop()
+          log('Postgres stopped')
+          await sleep(3000 + Math.floor(rnd() * 3000))
+          await pg!.start()
+          summary.postgresRestarts++
+          log('Postgres started')
+          break
+        }
+        case 'after-commit-before-checkpoint':
+        case 'during-checkpoint-write': {
+          // the victim restarts armed; its second checkpoint save kills it at the boundary
+          const p = await victim()
+          await killProcessor(p)
+          const armed = start(p.instanceId, { VOLUMER_TEST_FAILPOINT: `${fault}@2` })
+          expectedExit.add(armed)
+          const line = await armed.nextLine((l) => l.msg === 'test failpoint: SIGKILL', 300_000)
+          const code = await armed.exited
+          expect(code, `${p.instanceId} killed by its failpoint`).to.equal(null)
+          summary.failpointKills[fault] = (summary.failpointKills[fault] ?? 0) + 1
+          summary.processorKills++
+          log(`processor ${p.instanceId} SIGKILLed itself at ${fault} (partition ${String(line.partition ?? '?')}${line.statement !== undefined ? `, after its ${String(line.statement)}` : ''})`)
+          start(p.instanceId)
+          break
+        }
+      }
+    }
+
+    // producer: 60 chunks paced by the faults, so every fault lands while input still arrives
+    const CHUNKS = 60
+    const chunk = Math.ceil(inputs.length / CHUNKS)
+    let done = 0
+    let sent = 0
+    const producing = (async () => {
+      for (let j = 0; sent < inputs.length; j++) {
+        while (done < Math.floor(j * faults.length / CHUNKS)) await sleep(50)
+        input.send(inputs.slice(sent, sent + chunk))
+        sent = Math.min(inputs.length, sent + chunk)
+        await input.producer.flush()
+        await sleep(200)
+      }
+    })()
+    summary.load.push(await loadNow())
+    for (const fault of faults) {
+      await inject(fault)
+      done++
+      if (done % 5 === 0) summary.load.push(await loadNow())
+    }
+    await producing
+    await input.close()
+    log(`all ${inputs.length} inputs produced, all ${faults.length} faults injected`)
+
+    await waitUntil(async () => (await Promise.all([...procs.values()].map(async (p) => await p.waitReady(5000).then(() => true, () => false)))).every(Boolean), 'every processor ready', 600_000, 1000)
+    await c.waitCaughtUp(900_000)
+    log('caught up')
+    summary.load.push(await loadNow())
+    for (const p of procs.values()) summary.aborts += await p.metric('volumer_processor_aborts_total').catch(() => 0)
+
+    // an edge on the same cluster must serve exactly the compacted stats topic
+    edges = new EdgeFleet(c, { windows: WINDOWS })
+    const edge = edges.start('edge')
+    await edge.waitReady(180_000)
+    const topic = await readStatsTopic(c)
+    const edgeMismatches = await waitTokensEqual(edge, topic, 180_000)
+    summary.edgeMismatches = edgeMismatches.length
+
+    stopping = true
+    clearInterval(watchdog)
+    const exitCodes: Record<string, number | null> = {}
+    for (const p of procs.values()) { expectedExit.add(p); exitCodes[p.instanceId] = await p.stop(60_000) }
+
+    // no transaction of this group left open once its processors stopped (aborts and commits complete)
+    let open: string[] = []
+    await waitUntil(async () => {
+      const txs = await k.transactions()
+      open = [...txs].filter(([id, state]) => id.startsWith(c.group) && !['Empty', 'CompleteCommit', 'CompleteAbort', 'Dead'].includes(state)).map(([id, s]) => `${id}: ${s}`)
+      return open.length === 0
+    }, 'no open transaction', 60_000, 2000).catch(() => {})
+    summary.openTransactions = open
+
+    const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
+    const stats = await checkStatsAgainstOracle(c, oracle)
+    const dlq = await checkDlq(c, inputs, now, input.encoder)
+    // read_uncommitted sees what aborted transactions wrote; read_committed (checkDlq) must not
+    const uncommitted = await readAll(c.log, c.topics.dlq, 'read_uncommitted')
+    summary.tokens = stats.tokens
+    summary.mismatches = stats.mismatches.length
+    summary.dlq = { records: dlq.records, uncommitted: uncommitted.length, reasons: dlq.reasons, duplicates: dlq.duplicates.length, missing: dlq.missing.length, unexpected: dlq.unexpected.length }
+    summary.seconds = Math.round((performance.now() - t0) / 1000)
+    console.log(`      CHAOS SUMMARY ${JSON.stringify(summary)}`)
+    console.log(`      ${summary.processorKills} processor SIGKILLs (${summary.killsOfOwners} of a processor owning partitions and committing; ${JSON.stringify(summary.failpointKills)} by failpoint), ${summary.brokerKills.length} broker SIGKILLs (${summary.brokerKills.map((b) => `node ${b.node}, ${b.role}, back in ${(b.backMs / 1000).toFixed(1)} s`).join('; ')}), ${summary.zombies} zombies held ${ZOMBIE_HOLD_MS / 1000} s, ${summary.postgresRestarts} Postgres restart; ${inputs.length} inputs, ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records read_committed (${uncommitted.length} read_uncommitted) ${JSON.stringify(dlq.reasons)}; ${summary.aborts} aborted transactions in the last processors; edge mismatches ${summary.edgeMismatches}; open transactions ${open.length}; unexpected exits ${summary.unexpectedExits.length} ${JSON.stringify(summary.unexpectedExitReasons)}; ${summary.seconds} s; load ${summary.load.join(', ')}`)
+
+    expect(summary.unexpectedExits, 'processors that exited on their own').to.deep.equal([])
+    expect(Object.values(exitCodes), `exit codes of a graceful stop ${JSON.stringify(exitCodes)}`).to.deep.equal(INSTANCES.map(() => 0))
+    // not true by construction: a kill counts only if its victim owned partitions and had committed
+    expect(summary.killsOfOwners, 'SIGKILLs of a processor owning partitions and committing').to.be.at.least(PROCESSOR_KILLS)
+    expect(summary.brokerKills.length).to.be.at.least(3)
+    expect(summary.failpointKills).to.deep.equal({ 'after-commit-before-checkpoint': 1, 'during-checkpoint-write': 1 })
+    expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
+    expect(stats.tokens).to.equal(oracle.tokenKeys().length)
+    expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])
+    expect(dlq.unexpected, 'DLQ records that match no bad input').to.deep.equal([])
+    expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])
+    expect(open, 'transactions left open').to.deep.equal([])
+    expect(edgeMismatches, edgeMismatches.slice(0, 5).join('\n')).to.deep.equal([])
+  })
+})
