@@ -3,7 +3,7 @@ import { limbsToString, LIMB } from '../swap/decimal18.js'
 import { VolumerError } from '../errors.js'
 import type { StatsObject, WindowStats } from './stats.js'
 import { DEFAULT_WINDOWS, type WindowSpec, windowEnd } from './windows.js'
-import { hashString, hashOut, TableArena } from './hash64.js'
+import { hashString, hashOut, mixTime, TableArena } from './hash64.js'
 import {
   BucketPool, NIL, STRIDE, B_START, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
@@ -247,6 +247,8 @@ export class Engine {
     }
     let tok = byToken?.get(s.token)
     hashString(s.id)
+    // the dedup key is (id, blockTime): SPEC 3
+    mixTime(hashOut[0], hashOut[1], t)
     const idHi = hashOut[0]
     const idLo = hashOut[1]
     hashString(s.trader)
@@ -268,7 +270,7 @@ export class Engine {
     } else if (tok.raw >= 0) {
       const rp = this.#rawPool
       const o = tok.raw * RAW_STRIDE
-      if (rp.ints[2 * (o + R_ID)] === idHi && rp.ints[2 * (o + R_ID) + 1] === idLo && rp.data[o + R_T] >= this.#horizonStart) {
+      if (rp.ints[2 * (o + R_ID)] === idHi && rp.ints[2 * (o + R_ID) + 1] === idLo && rp.data[o + R_T] === t && t >= this.#horizonStart) {
         this.counters.duplicates++; return DUPLICATE
       }
       this.#densify(tok)
@@ -280,8 +282,11 @@ export class Engine {
       if (ti[io + TI_ID_OFF] < 0) { ti[io + TI_ID_OFF] = ida.create(1); tok.idK = ida.k }
       const slot = ida.find(ti[io + TI_ID_OFF], tok.idK, idHi, idLo)
       if (slot >= 0) {
-        if (ida.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
-        ida.data[slot] = t // an expired entry: the id is new again
+        const seen = ida.data[slot]
+        if (seen === t) { this.counters.duplicates++; return DUPLICATE } // t is inside the horizon (not LATE)
+        // an expired entry (the key is new again), or, with odds of 2⁻⁶⁴ per pair, another
+        // (id, blockTime) sharing the key: the live first one keeps the entry
+        if (seen < this.#horizonStart) ida.data[slot] = t
       } else {
         if (ida.full(ti[io + TI_ID_SIZE], tok.idK)) {
           ti[io + TI_ID_OFF] = ida.rebuild(ti[io + TI_ID_OFF], tok.idK, this.#horizonStart)
@@ -1276,6 +1281,9 @@ export class Engine {
   /** @internal */ get _traderArena (): TableArena { return this.#traderArena }
   /** @internal */ get _rawPool (): BucketPool { return this.#rawPool }
   /** @internal */ get _levelCount (): number { return this.#levels.length }
+  /** @internal each level's step, finest first (memory-report.ts) */
+  get _levelSteps (): number[] { return this.#levels.map((l) => l.step) }
+  /** @internal */ get _timerBytes (): number { return this.#timers.byteLength }
   /** @internal */ get _chainLength (): number { return this.#chainLen }
   /** @internal */ _tokens (): Token[] { return this.#sortedTokens() }
   /** @internal */ _token (chain: string, token: string): Token | undefined { return this.#byChain.get(chain)?.get(token) }

@@ -38,6 +38,33 @@ export function hashString (s: string): void {
   hashOut[1] = h2
 }
 
+function fmix32 (h: number): number {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16
+  return h
+}
+
+/**
+ * The dedup key of a swap: its id's fingerprint (hi, lo) mixed with its blockTime, into
+ * `hashOut`. SPEC 3 (since 12-07): a duplicate repeats both the id and the blockTime, so a
+ * same-id swap with another blockTime needs a key of its own. For one blockTime the mix is a
+ * bijection of the id fingerprint (each half goes through an invertible finaliser), so two ids
+ * at the same time share a key only when their fingerprints do; across times the keys are
+ * spread as independent 64-bit values. A function of (fingerprint, blockTime) rather than a
+ * hash of the id's characters and the time, so that the dedup entries of a version-3 snapshot
+ * (id fingerprint → blockTime) can be re-keyed on restore. `t` is an integer number of ms.
+ */
+export function mixTime (hi: number, lo: number, t: number): void {
+  const tHi = Math.floor(t / 4294967296) | 0
+  const tLo = (t - tHi * 4294967296) | 0
+  const a = fmix32(tLo ^ Math.imul(tHi, 0x27d4eb2f) ^ 0x165667b1)
+  const b = fmix32(tHi ^ Math.imul(tLo, 0xcc9e2d51) ^ 0x61c88647)
+  let h1 = fmix32(hi ^ a)
+  let h2 = fmix32(lo ^ b) ^ h1
+  if (h1 === 0 && h2 === 0) h2 = 1
+  hashOut[0] = h1
+  hashOut[1] = h2
+}
+
 /**
  * Many small linear-probing hash tables of one entry shape in one buffer: table blocks of
  * `width·2^k` doubles, with a free list per size k. Each table maps a 64-bit fingerprint to

@@ -1,7 +1,7 @@
 import { VolumerError } from '../errors.js'
 import { LIMB } from '../swap/decimal18.js'
 import { Engine } from './engine.js'
-import type { TableArena } from './hash64.js'
+import { hashOut, mixTime, type TableArena } from './hash64.js'
 import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
@@ -12,12 +12,12 @@ import type { WindowSpec } from './windows.js'
 import { RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, fitsInt32 } from './raw-swap.js'
 
 /*
- * Snapshot encoding, little-endian, version 3:
+ * Snapshot encoding, little-endian, version 4:
  *
- *   engine: "VLME" u8 version=3 u8 kind=1 | f64 skew | f64 now | f64×4 counters
+ *   engine: "VLME" u8 version=4 u8 kind=1 | f64 skew | f64 now | f64×4 counters
  *           | u16 windows { str name, f64 length, f64 step } | u32 tokens { token }
  *           | u32 removed { str key, i32 hi, i32 lo }
- *   token:  "VLME" u8 version=3 u8 kind=2 | u16 levels { f64 step } | token
+ *   token:  "VLME" u8 version=4 u8 kind=2 | u16 levels { f64 step } | token
  *
  *   token := str chain, str token, f64 firstSeen, f64 lastT, f64 lastB, f64 lastL, f64 lastPrice,
  *            u8 flags (1 reported, 2 dirty, 4 folded, 8 raw), i32 repHi, i32 repLo,
@@ -38,9 +38,16 @@ import { RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, fit
  * level holds which times; version 1 snapshots (a bucket per level per swap) are refused.
  * Version 3 adds flag 8, a token whose one swap is kept raw (raw-swap.ts); version 2 is read
  * as before (it has no such tokens).
+ * Version 4 (12-07, SPEC 3's duplicate is the same id AND blockTime): the dedup keys (the ids
+ * table's hi/lo and a raw swap's idHi/idLo) are the id fingerprint mixed with the blockTime
+ * (hash64.ts mixTime); the layout is unchanged. Versions 2 and 3 hold the id fingerprint alone
+ * and are re-keyed on read with the blockTime stored beside it, which is exactly the key the
+ * engine would have made for that swap. An older build refuses version 4.
  */
 const MAGIC = 0x454d4c56 // "VLME" read as little-endian u32
-const VERSION = 3
+const VERSION = 4
+/** the first version whose dedup keys include the blockTime */
+const TIME_KEYED = 4
 const OLDEST_READ = 2
 const KIND_ENGINE = 1
 const KIND_TOKEN = 2
@@ -76,6 +83,8 @@ class Writer {
 class Reader {
   view: DataView
   pos = 0
+  /** the snapshot's version, set by readHeader */
+  version = 0
   #dec = new TextDecoder('utf-8', { fatal: true })
   constructor (readonly buf: Uint8Array) { this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength) }
   need (n: number): void { if (this.pos + n > this.buf.length) throw new VolumerError('BAD_SNAPSHOT', 'snapshot is truncated') }
@@ -98,6 +107,7 @@ function readHeader (r: Reader, kind: number): void {
   if (r.buf.length < 6 || r.u32() !== MAGIC) throw new VolumerError('BAD_SNAPSHOT', 'not a Volumer snapshot')
   const version = r.u8()
   if (version < OLDEST_READ || version > VERSION) throw new VolumerError('BAD_SNAPSHOT', `unsupported snapshot version ${version}`)
+  r.version = version
   const k = r.u8()
   if (k !== kind) throw new VolumerError('BAD_SNAPSHOT', `expected a ${kind === KIND_ENGINE ? 'engine' : 'token'} snapshot`)
 }
@@ -195,6 +205,10 @@ function readRaw (r: Reader, e: Engine, tok: Token): void {
   ints[2 * (o + R_SL) + 1] = li
   ints[2 * (o + R_TRADER)] = r.i32(); ints[2 * (o + R_TRADER) + 1] = r.i32()
   ints[2 * (o + R_ID)] = r.i32(); ints[2 * (o + R_ID) + 1] = r.i32()
+  if (r.version < TIME_KEYED) {
+    mixTime(ints[2 * (o + R_ID)], ints[2 * (o + R_ID) + 1], d[o + R_T])
+    ints[2 * (o + R_ID)] = hashOut[0]; ints[2 * (o + R_ID) + 1] = hashOut[1]
+  }
 }
 
 /**
@@ -216,8 +230,12 @@ function writeTable (w: Writer, arena: TableArena, off: number, k: number, liveF
   })
 }
 
-/** Reads a table into a new block of `arena`; returns its offset (-1: empty), k in arena.k, entries in arena.live. */
-function readTable (r: Reader, arena: TableArena, withAny: boolean): number {
+/**
+ * Reads a table into a new block of `arena`; returns its offset (-1: empty), k in arena.k,
+ * entries in arena.live. `timeKey`: a dedup table of a snapshot older than TIME_KEYED, whose
+ * keys are re-keyed with their blockTime (the entry's one value).
+ */
+function readTable (r: Reader, arena: TableArena, withAny: boolean, timeKey = false): number {
   const n = r.u32()
   arena.live = n
   if (n === 0) return -1
@@ -228,8 +246,13 @@ function readTable (r: Reader, arena: TableArena, withAny: boolean): number {
   const stride = arena.stride
   try {
     for (let i = 0; i < n; i++) {
-      const hi = r.i32(); const lo = r.i32()
+      let hi = r.i32(); let lo = r.i32()
       if (hi === 0 && lo === 0) throw new VolumerError('BAD_SNAPSHOT', 'empty key in a table')
+      if (timeKey) {
+        r.need(8)
+        mixTime(hi, lo, r.view.getFloat64(r.pos, true))
+        hi = hashOut[0]; lo = hashOut[1]
+      }
       const b = arena.insert(off, k, hi, lo)
       if (withAny) r.f64()
       for (let j = 0; j < stride; j++) arena.data[b + j] = r.f64()
@@ -297,7 +320,7 @@ function readTokenState (r: Reader, e: Engine, tok: Token): void {
   const io = tok.row * TI_STRIDE
   const trOff = readTable(r, e._traderArena, true)
   e._ti[io + TI_TR_OFF] = trOff; tok.trK = e._traderArena.k; e._ti[io + TI_TR_SIZE] = e._traderArena.live
-  const idOff = readTable(r, e._idArena, false)
+  const idOff = readTable(r, e._idArena, false, r.version < TIME_KEYED)
   e._ti[io + TI_ID_OFF] = idOff; tok.idK = e._idArena.k; e._ti[io + TI_ID_SIZE] = e._idArena.live
   const np = r.u32()
   if (np > 0) {

@@ -133,7 +133,8 @@ export function apply (r: Run, o: Op, i: number): void {
         s = r.made[o.id.pick % r.made.length]
         r.tally.exactDuplicates++
       } else {
-        const id = o.id.kind === 'reuseId' && r.made.length > 0 ? r.made[o.id.pick % r.made.length].id : 'tx' + r.made.length
+        const earlier = (o.id.kind === 'reuseId' || o.id.kind === 'reuseIdAndTime') && r.made.length > 0 ? r.made[o.id.pick % r.made.length] : undefined
+        const id = earlier !== undefined ? earlier.id : 'tx' + r.made.length
         s = Object.freeze(makeSwap({
           id,
           chain: CHAINS[o.chain],
@@ -142,7 +143,8 @@ export function apply (r: Run, o: Op, i: number): void {
           side: o.side,
           amount: o.amount,
           amountUsd: o.amountUsd,
-          blockTime: blockTimeFor(r, o.time),
+          // the same (id, blockTime) with other content: a duplicate while the first is in the horizon
+          blockTime: earlier !== undefined && o.id.kind === 'reuseIdAndTime' ? earlier.blockTime : blockTimeFor(r, o.time),
           blockNumber: o.blockNumber,
           logIndex: r.nextLogIndex++, // unique, so (blockTime, blockNumber, logIndex) never ties
         }))
