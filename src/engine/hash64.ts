@@ -2,12 +2,13 @@ import { grown } from './grow.js'
 
 /**
  * 64-bit string fingerprints as two independent 32-bit hashes, and open-addressing tables
- * keyed by them (TableArena). Swap ids and trader addresses are stored as fingerprints, not strings, which
- * keeps a dedup entry at 16 bytes instead of a ~100-byte string plus a Map entry.
+ * keyed by them (TableArena, the traders' tables). Swap ids and trader addresses are stored as
+ * fingerprints, not strings: a dedup key takes 8 bytes (dedup-slices.ts) instead of a ~100-byte
+ * string plus a Map entry.
  *
- * Two distinct strings sharing a fingerprint would make the engine treat two swaps as one (or
- * two traders as one). For n ids alive in one token's horizon the chance is about n²/2⁶⁵: for a
- * token with 10 million swaps a day, 3·10⁻⁶ a day. docs/engine.md states this bound.
+ * Two distinct traders sharing a fingerprint would be counted as one: for n traders alive in
+ * one token's horizon the chance is about n²/2⁶⁵. Dedup keys: see dedup-slices.ts. docs/engine.md
+ * states both bounds.
  */
 
 /**
@@ -70,11 +71,11 @@ export function mixTime (hi: number, lo: number, t: number): void {
  * `width·2^k` doubles, with a free list per size k. Each table maps a 64-bit fingerprint to
  * `stride` doubles; an entry is `width = 1 + stride` doubles, the fingerprint packed as two
  * int32s into the first (read through `keys`, an Int32Array over the same buffer), so a lookup
- * touches one cache line and a dedup entry takes 16 bytes:
+ * touches one cache line and a trader entry takes 24 bytes:
  *
  *   block: [hi0 lo0 | v0.0 ..][hi1 lo1 | v1.0 ..] ...   (hi, lo) = (0, 0): empty
  *
- * A table is its block's offset and k, kept by its owner (a token's TI_* row and idK/trK):
+ * A table is its block's offset and k, kept by its owner (a token's TI_* row and trK):
  * no object per table. Per-token tables used to be a JS array each; with 100k tokens their
  * growth and survival made scavenges cost about a quarter of ingest time. Blocks in one typed
  * array are invisible to the garbage collector, and a freed block is reused by the next table

@@ -119,6 +119,15 @@ describe('engine dedup on (id, blockTime)', () => {
     checkAgainstOracle(e, oracleWithSwaps(), 'v3 token snapshots')
   })
 
+  it('restores dedup sets written with another slice length (hour slices into 10-minute ones)', () => {
+    const e = createEngine({ windows: parseWindowList(LIST), skewMs: SKEW, now: T0 })
+    for (const s of swaps()) e.ingest(s)
+    const finer = createEngine({ windows: parseWindowList(LIST), skewMs: SKEW, now: T0, dedupSliceMs: 600_000 })
+    finer.restoreToken(e.snapshotToken('ethereum', '0xaa') as Uint8Array)
+    finer.restoreToken(e.snapshotToken('ethereum', '0xbb') as Uint8Array)
+    checkAgainstOracle(finer, oracleWithSwaps(), 'hour slices restored into 10-minute slices')
+  })
+
   it('writes version 4, which restores to the same dedup state', () => {
     const e = createEngine({ windows: parseWindowList(LIST), skewMs: SKEW, now: T0 })
     for (const s of swaps()) e.ingest(s)
