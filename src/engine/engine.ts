@@ -3,7 +3,8 @@ import { limbsToString, LIMB } from '../swap/decimal18.js'
 import { VolumerError } from '../errors.js'
 import type { StatsObject, WindowStats } from './stats.js'
 import { DEFAULT_WINDOWS, type WindowSpec, windowEnd } from './windows.js'
-import { hashString, hashOut, TableArena } from './hash64.js'
+import { hashString, hashOut, mixTime, TableArena } from './hash64.js'
+import { SlicedDedup, DEFAULT_SLICE_MS } from './dedup-slices.js'
 import {
   BucketPool, NIL, STRIDE, B_START, B_USD, B_AMT, B_COUNT, B_T_ANY, B_T_SIDE,
   B_HIGH, B_LOW, B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
@@ -36,6 +37,11 @@ export interface EngineOptions {
   skewMs?: number
   /** initial clock, ms since the epoch */
   now: number
+  /**
+   * @internal the dedup sets' time slice (dedup-slices.ts), default 1 h: tests pass a short one
+   * so that slices expire while a token lives, as in day-long runs with the default
+   */
+  dedupSliceMs?: number
 }
 
 export interface EngineCounters {
@@ -117,8 +123,8 @@ export class Engine {
   readonly #pool = new BucketPool()
   /** lone swaps of tokens that have one (raw-swap.ts) */
   readonly #rawPool = new BucketPool(1024, RAW_STRIDE)
-  /** every token's dedup table (id fingerprint → blockTime) */
-  readonly #idArena = new TableArena(1)
+  /** every token's dedup sets, one per hour of blockTime (dedup-slices.ts); a token's handle is its TI_ID_OFF */
+  readonly #dedup: SlicedDedup
   /** every token's trader table (see token.ts TR_*) */
   readonly #traderArena = new TableArena(TR_STRIDE)
   /** every token's per-level bucket deques */
@@ -172,6 +178,9 @@ export class Engine {
     const skewMs = options.skewMs ?? 60_000
     if (!Number.isFinite(skewMs) || skewMs < 0) throw new VolumerError('BAD_CONFIG', `skew must be a non-negative number of ms, got ${skewMs}`)
     if (!Number.isFinite(options.now)) throw new VolumerError('BAD_CONFIG', 'the initial clock must be a finite number of ms')
+    const sliceMs = options.dedupSliceMs ?? DEFAULT_SLICE_MS
+    if (!Number.isInteger(sliceMs) || sliceMs <= 0) throw new VolumerError('BAD_CONFIG', `dedup slice must be a positive integer number of ms, got ${sliceMs}`)
+    this.#dedup = new SlicedDedup(sliceMs)
     this.windows = Object.freeze([...windows])
     this.skewMs = skewMs
     this.now = options.now
@@ -247,6 +256,8 @@ export class Engine {
     }
     let tok = byToken?.get(s.token)
     hashString(s.id)
+    // the dedup key is (id, blockTime): SPEC 3
+    mixTime(hashOut[0], hashOut[1], t)
     const idHi = hashOut[0]
     const idLo = hashOut[1]
     hashString(s.trader)
@@ -268,28 +279,21 @@ export class Engine {
     } else if (tok.raw >= 0) {
       const rp = this.#rawPool
       const o = tok.raw * RAW_STRIDE
-      if (rp.ints[2 * (o + R_ID)] === idHi && rp.ints[2 * (o + R_ID) + 1] === idLo && rp.data[o + R_T] >= this.#horizonStart) {
+      if (rp.ints[2 * (o + R_ID)] === idHi && rp.ints[2 * (o + R_ID) + 1] === idLo && rp.data[o + R_T] === t && t >= this.#horizonStart) {
         this.counters.duplicates++; return DUPLICATE
       }
       this.#densify(tok)
     }
     if (timer !== timer) {
-      const ida = this.#idArena
+      const dd = this.#dedup
       const ti = this.#ti
       const io = tok.row * TI_STRIDE
-      if (ti[io + TI_ID_OFF] < 0) { ti[io + TI_ID_OFF] = ida.create(1); tok.idK = ida.k }
-      const slot = ida.find(ti[io + TI_ID_OFF], tok.idK, idHi, idLo)
-      if (slot >= 0) {
-        if (ida.data[slot] >= this.#horizonStart) { this.counters.duplicates++; return DUPLICATE }
-        ida.data[slot] = t // an expired entry: the id is new again
-      } else {
-        if (ida.full(ti[io + TI_ID_SIZE], tok.idK)) {
-          ti[io + TI_ID_OFF] = ida.rebuild(ti[io + TI_ID_OFF], tok.idK, this.#horizonStart)
-          tok.idK = ida.k; ti[io + TI_ID_SIZE] = ida.live
-        }
-        ida.data[ida.insert(ti[io + TI_ID_OFF], tok.idK, idHi, idLo)] = t
-        ti[io + TI_ID_SIZE]++
-      }
+      let hd = ti[io + TI_ID_OFF]
+      if (hd < 0) hd = dd.create()
+      hd = dd.add(hd, t, idHi, idLo, this.#horizonStart)
+      if (hd < 0) { this.counters.duplicates++; return DUPLICATE }
+      ti[io + TI_ID_OFF] = hd
+      ti[io + TI_ID_SIZE]++
       const sv = this.#sv
       this.#fillRow(sv, 0, s)
       timer = this.#place(tok, sv, 0)
@@ -440,11 +444,10 @@ export class Engine {
     tv[vo + TV_FIRST_SEEN] = t; tv[vo + TV_LAST_T] = t; tv[vo + TV_LAST_PRICE] = d[o + R_PRICE]
     tv[vo + TV_LAST_B] = d[o + R_BN]; tv[vo + TV_LAST_L] = ints[2 * (o + R_SL) + 1]
     if (t < this.#horizonStart) { rp.release(tok.raw); tok.raw = -1; return }
-    const ida = this.#idArena
+    const dd = this.#dedup
     const ti = this.#ti
     const io = tok.row * TI_STRIDE
-    ti[io + TI_ID_OFF] = ida.create(1); tok.idK = ida.k
-    ida.data[ida.insert(ti[io + TI_ID_OFF], tok.idK, idHi, idLo)] = t
+    ti[io + TI_ID_OFF] = dd.add(dd.create(), t, idHi, idLo, this.#horizonStart)
     ti[io + TI_ID_SIZE] = 1
     // #place reads the trader from #tr, which holds the swap being ingested: keep it aside
     const tr = this.#tr
@@ -899,7 +902,7 @@ export class Engine {
     }
     const ti = this.#ti
     const io = tok.row * TI_STRIDE
-    if (ti[io + TI_ID_OFF] >= 0) { this.#idArena.free(ti[io + TI_ID_OFF], tok.idK); ti[io + TI_ID_OFF] = -1; ti[io + TI_ID_SIZE] = 0 }
+    if (ti[io + TI_ID_OFF] >= 0) { this.#dedup.free(ti[io + TI_ID_OFF]); ti[io + TI_ID_OFF] = -1; ti[io + TI_ID_SIZE] = 0 }
     if (ti[io + TI_TR_OFF] >= 0) { this.#traderArena.free(ti[io + TI_TR_OFF], tok.trK); ti[io + TI_TR_OFF] = -1; ti[io + TI_TR_SIZE] = 0 }
     this.#freeRows.push(tok.row)
     tok.row = -1
@@ -1272,10 +1275,13 @@ export class Engine {
 
   /** @internal */ get _pool (): BucketPool { return this.#pool }
   /** @internal */ get _deques (): DequeArena { return this.#dq }
-  /** @internal */ get _idArena (): TableArena { return this.#idArena }
+  /** @internal */ get _dedup (): SlicedDedup { return this.#dedup }
   /** @internal */ get _traderArena (): TableArena { return this.#traderArena }
   /** @internal */ get _rawPool (): BucketPool { return this.#rawPool }
   /** @internal */ get _levelCount (): number { return this.#levels.length }
+  /** @internal each level's step, finest first (memory-report.ts) */
+  get _levelSteps (): number[] { return this.#levels.map((l) => l.step) }
+  /** @internal */ get _timerBytes (): number { return this.#timers.byteLength }
   /** @internal */ get _chainLength (): number { return this.#chainLen }
   /** @internal */ _tokens (): Token[] { return this.#sortedTokens() }
   /** @internal */ _token (chain: string, token: string): Token | undefined { return this.#byChain.get(chain)?.get(token) }

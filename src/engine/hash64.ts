@@ -2,12 +2,13 @@ import { grown } from './grow.js'
 
 /**
  * 64-bit string fingerprints as two independent 32-bit hashes, and open-addressing tables
- * keyed by them (TableArena). Swap ids and trader addresses are stored as fingerprints, not strings, which
- * keeps a dedup entry at 16 bytes instead of a ~100-byte string plus a Map entry.
+ * keyed by them (TableArena, the traders' tables). Swap ids and trader addresses are stored as
+ * fingerprints, not strings: a dedup key takes 8 bytes (dedup-slices.ts) instead of a ~100-byte
+ * string plus a Map entry.
  *
- * Two distinct strings sharing a fingerprint would make the engine treat two swaps as one (or
- * two traders as one). For n ids alive in one token's horizon the chance is about n²/2⁶⁵: for a
- * token with 10 million swaps a day, 3·10⁻⁶ a day. docs/engine.md states this bound.
+ * Two distinct traders sharing a fingerprint would be counted as one: for n traders alive in
+ * one token's horizon the chance is about n²/2⁶⁵. Dedup keys: see dedup-slices.ts. docs/engine.md
+ * states both bounds.
  */
 
 /**
@@ -38,16 +39,43 @@ export function hashString (s: string): void {
   hashOut[1] = h2
 }
 
+function fmix32 (h: number): number {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16
+  return h
+}
+
+/**
+ * The dedup key of a swap: its id's fingerprint (hi, lo) mixed with its blockTime, into
+ * `hashOut`. SPEC 3 (since 12-07): a duplicate repeats both the id and the blockTime, so a
+ * same-id swap with another blockTime needs a key of its own. For one blockTime the mix is a
+ * bijection of the id fingerprint (each half goes through an invertible finaliser), so two ids
+ * at the same time share a key only when their fingerprints do; across times the keys are
+ * spread as independent 64-bit values. A function of (fingerprint, blockTime) rather than a
+ * hash of the id's characters and the time, so that the dedup entries of a version-3 snapshot
+ * (id fingerprint → blockTime) can be re-keyed on restore. `t` is an integer number of ms.
+ */
+export function mixTime (hi: number, lo: number, t: number): void {
+  const tHi = Math.floor(t / 4294967296) | 0
+  const tLo = (t - tHi * 4294967296) | 0
+  const a = fmix32(tLo ^ Math.imul(tHi, 0x27d4eb2f) ^ 0x165667b1)
+  const b = fmix32(tHi ^ Math.imul(tLo, 0xcc9e2d51) ^ 0x61c88647)
+  let h1 = fmix32(hi ^ a)
+  let h2 = fmix32(lo ^ b) ^ h1
+  if (h1 === 0 && h2 === 0) h2 = 1
+  hashOut[0] = h1
+  hashOut[1] = h2
+}
+
 /**
  * Many small linear-probing hash tables of one entry shape in one buffer: table blocks of
  * `width·2^k` doubles, with a free list per size k. Each table maps a 64-bit fingerprint to
  * `stride` doubles; an entry is `width = 1 + stride` doubles, the fingerprint packed as two
  * int32s into the first (read through `keys`, an Int32Array over the same buffer), so a lookup
- * touches one cache line and a dedup entry takes 16 bytes:
+ * touches one cache line and a trader entry takes 24 bytes:
  *
  *   block: [hi0 lo0 | v0.0 ..][hi1 lo1 | v1.0 ..] ...   (hi, lo) = (0, 0): empty
  *
- * A table is its block's offset and k, kept by its owner (a token's TI_* row and idK/trK):
+ * A table is its block's offset and k, kept by its owner (a token's TI_* row and trK):
  * no object per table. Per-token tables used to be a JS array each; with 100k tokens their
  * growth and survival made scavenges cost about a quarter of ingest time. Blocks in one typed
  * array are invisible to the garbage collector, and a freed block is reused by the next table
@@ -107,8 +135,11 @@ export class TableArena {
     this.#free[k] = off
   }
 
-  /** Must a table of 2^k slots holding `size` entries be rebuilt before its next insert? Load stays ≤ 1/2. */
-  full (size: number, k: number): boolean { return size * 2 >= (1 << k) }
+  /**
+   * Must a table of 2^k slots holding `size` entries be rebuilt before its next insert? Load
+   * stays ≤ 3/4 (≤ 1/2 until 12-07, see `rebuild`), and one slot is always empty.
+   */
+  full (size: number, k: number): boolean { return (size + 1) * 4 > (3 << k) }
 
   /** An empty table for at least `entries` entries at load ≤ 1/2; its k is in `this.k`. */
   create (entries: number): number {
@@ -158,7 +189,7 @@ export class TableArena {
   }
 
   /**
-   * Moves the table's live entries into a new block sized for them (load ≤ 1/8), frees the old
+   * Moves the table's live entries into a new block sized for them (load ≤ 1/2), frees the old
    * one and returns the new offset; its k is in `this.k`, its entry count in `this.live`. An
    * entry is live while one of its values (times) is at least `liveFrom` (see `isLive`).
    */
@@ -170,10 +201,12 @@ export class TableArena {
     for (let o = oldOff; o < oldEnd; o += w) {
       if ((keys[2 * o] !== 0 || keys[2 * o + 1] !== 0) && this.isLive(o + 1, liveFrom)) live++
     }
-    // room for 8× the live entries: the table grows ×4 per rebuild instead of ×2, so an entry is
-    // moved about a third as often (measured: +5–10 % ingest for +34 B per swap in the horizon)
+    // room for 2× the live entries, rebuilt at 3/4: until 12-07 room for 8× (rebuilt at 1/2),
+    // which moved an entry a third as often (+5–10 % ingest then) but left a table with a few
+    // traders 8–16 slots per trader; bench:day, 1,000 tokens, 15 min: traders 14.9 B per swap
+    // held against 33.6 B (issue #19)
     let k = 2
-    while ((1 << k) < live * 8) k++
+    while ((1 << k) < live * 2) k++
     const off = this.alloc(k)
     const mask = (1 << k) - 1
     const d = this.data

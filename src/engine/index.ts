@@ -7,3 +7,4 @@ export { DEFAULT_WINDOWS, DEFAULT_WINDOW_LIST, parseWindowList, parseDuration, d
 export type { WindowSpec } from './windows.js'
 export type { StatsObject, WindowStats } from './stats.js'
 export { tokenKey } from './stats.js'
+export { engineMemory, type EngineMemory, type TableMemory } from './memory-report.js'

@@ -1,7 +1,8 @@
 import { VolumerError } from '../errors.js'
 import { LIMB } from '../swap/decimal18.js'
 import { Engine } from './engine.js'
-import type { TableArena } from './hash64.js'
+import { hashOut, mixTime, type TableArena } from './hash64.js'
+import type { SlicedDedup } from './dedup-slices.js'
 import {
   STRIDE, B_START, B_USD, B_COUNT, B_T_ANY, B_T_SIDE, B_HIGH, B_LOW,
   B_OPEN_P, B_OPEN_T, B_OPEN_B, B_OPEN_L, B_CLOSE_P, B_CLOSE_T, B_CLOSE_B, B_CLOSE_L
@@ -12,18 +13,19 @@ import type { WindowSpec } from './windows.js'
 import { RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, fitsInt32 } from './raw-swap.js'
 
 /*
- * Snapshot encoding, little-endian, version 3:
+ * Snapshot encoding, little-endian, version 4:
  *
- *   engine: "VLME" u8 version=3 u8 kind=1 | f64 skew | f64 now | f64×4 counters
+ *   engine: "VLME" u8 version=4 u8 kind=1 | f64 skew | f64 now | f64×4 counters
  *           | u16 windows { str name, f64 length, f64 step } | u32 tokens { token }
  *           | u32 removed { str key, i32 hi, i32 lo }
- *   token:  "VLME" u8 version=3 u8 kind=2 | u16 levels { f64 step } | token
+ *   token:  "VLME" u8 version=4 u8 kind=2 | u16 levels { f64 step } | token
  *
  *   token := str chain, str token, f64 firstSeen, f64 lastT, f64 lastB, f64 lastL, f64 lastPrice,
  *            u8 flags (1 reported, 2 dirty, 4 folded, 8 raw), i32 repHi, i32 repLo,
  *            [flag 4: per chain level f64 folded],
  *            flag 8: raw, else per level: u32 n { bucket }, u32 n { i32 hi, i32 lo, f64 any, f64 buy, f64 sell },
- *            u32 n { i32 hi, i32 lo, f64 blockTime }, u32 n { f64 t, i32 hi, i32 lo, u8 side }
+ *            ids, u32 n { f64 t, i32 hi, i32 lo, u8 side }
+ *   ids := f64 sliceMs, u32 slices { f64 sliceStart, u32 n { i32 hi, i32 lo } }   (dedup-slices.ts)
  *   bucket := f64 start, 4 × (u32 l0, u32 l1, u32 l2, f64 l3), u32 buys, u32 sells,
  *             u32 traders, u32 buyers, u32 sellers, f64 high, f64 low,
  *             f64 openP, f64 openT, f64 openB, u32 openL, f64 closeP, f64 closeT, f64 closeB, u32 closeL
@@ -38,9 +40,19 @@ import { RAW_STRIDE, R_T, R_SL, R_USD, R_AMT, R_PRICE, R_BN, R_TRADER, R_ID, fit
  * level holds which times; version 1 snapshots (a bucket per level per swap) are refused.
  * Version 3 adds flag 8, a token whose one swap is kept raw (raw-swap.ts); version 2 is read
  * as before (it has no such tokens).
+ * Version 4 (12-07, SPEC 3's duplicate is the same id AND blockTime): the dedup keys (the ids'
+ * hi/lo and a raw swap's idHi/idLo) are the id fingerprint mixed with the blockTime (hash64.ts
+ * mixTime), and the ids are written by time slice (8 bytes an id instead of 16). Versions 2
+ * and 3 wrote `u32 n { i32 hi, i32 lo, f64 blockTime }` with the id fingerprint alone: they are
+ * re-keyed on read with the blockTime stored beside each, which is exactly the key the engine
+ * makes for that swap. An older build refuses version 4. A slice length other than this
+ * build's puts each key into every slice of ours its slice overlaps (a key holds its
+ * blockTime, so an extra copy never matches another swap).
  */
 const MAGIC = 0x454d4c56 // "VLME" read as little-endian u32
-const VERSION = 3
+const VERSION = 4
+/** the first version whose dedup keys include the blockTime */
+const TIME_KEYED = 4
 const OLDEST_READ = 2
 const KIND_ENGINE = 1
 const KIND_TOKEN = 2
@@ -76,6 +88,8 @@ class Writer {
 class Reader {
   view: DataView
   pos = 0
+  /** the snapshot's version, set by readHeader */
+  version = 0
   #dec = new TextDecoder('utf-8', { fatal: true })
   constructor (readonly buf: Uint8Array) { this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength) }
   need (n: number): void { if (this.pos + n > this.buf.length) throw new VolumerError('BAD_SNAPSHOT', 'snapshot is truncated') }
@@ -98,6 +112,7 @@ function readHeader (r: Reader, kind: number): void {
   if (r.buf.length < 6 || r.u32() !== MAGIC) throw new VolumerError('BAD_SNAPSHOT', 'not a Volumer snapshot')
   const version = r.u8()
   if (version < OLDEST_READ || version > VERSION) throw new VolumerError('BAD_SNAPSHOT', `unsupported snapshot version ${version}`)
+  r.version = version
   const k = r.u8()
   if (k !== kind) throw new VolumerError('BAD_SNAPSHOT', `expected a ${kind === KIND_ENGINE ? 'engine' : 'token'} snapshot`)
 }
@@ -150,7 +165,7 @@ function writeToken (w: Writer, e: Engine, tok: Token): void {
   }
   const io = tok.row * TI_STRIDE
   writeTable(w, e._traderArena, e._ti[io + TI_TR_OFF], tok.trK, hs, true)
-  writeTable(w, e._idArena, e._ti[io + TI_ID_OFF], tok.idK, hs, false)
+  writeIds(w, e._dedup, e._ti[io + TI_ID_OFF], hs)
   const p = tok.pending ?? []
   w.u32(p.length / 4)
   for (let i = 0; i < p.length; i += 4) { w.f64(p[i]); w.i32(p[i + 1]); w.i32(p[i + 2]); w.u8(p[i + 3]) }
@@ -195,6 +210,10 @@ function readRaw (r: Reader, e: Engine, tok: Token): void {
   ints[2 * (o + R_SL) + 1] = li
   ints[2 * (o + R_TRADER)] = r.i32(); ints[2 * (o + R_TRADER) + 1] = r.i32()
   ints[2 * (o + R_ID)] = r.i32(); ints[2 * (o + R_ID) + 1] = r.i32()
+  if (r.version < TIME_KEYED) {
+    mixTime(ints[2 * (o + R_ID)], ints[2 * (o + R_ID) + 1], d[o + R_T])
+    ints[2 * (o + R_ID)] = hashOut[0]; ints[2 * (o + R_ID) + 1] = hashOut[1]
+  }
 }
 
 /**
@@ -214,6 +233,67 @@ function writeTable (w: Writer, arena: TableArena, off: number, k: number, liveF
     if (withAny) w.f64(latestAny(d, base))
     for (let j = 0; j < stride; j++) w.f64(d[base + j])
   })
+}
+
+/** A token's dedup keys of the slices inside the horizon. */
+function writeIds (w: Writer, dd: SlicedDedup, hd: number, liveFrom: number): void {
+  const slice = dd.sliceMs
+  w.f64(slice)
+  if (hd < 0) { w.u32(0); return }
+  let n = 0
+  const slices = dd.slices(hd)
+  for (let j = 0; j < slices; j++) if ((dd.sliceIndex(hd, j) + 1) * slice > liveFrom) n++
+  w.u32(n)
+  for (let j = 0; j < slices; j++) {
+    if ((dd.sliceIndex(hd, j) + 1) * slice <= liveFrom) continue
+    w.f64(dd.sliceIndex(hd, j) * slice)
+    w.u32(dd.sliceSize(hd, j))
+    dd.forEachKey(hd, j, (hi, lo) => { w.i32(hi); w.i32(lo) })
+  }
+}
+
+/** Version 4's ids into the token's (row at io) dedup handle, created on the first key. */
+function readIds (r: Reader, e: Engine, io: number): void {
+  const ours = e._dedup.sliceMs
+  const sliceMs = r.f64()
+  // at most a week: a damaged length must not make the overlap loop below run for ever
+  if (!(sliceMs > 0 && sliceMs <= 7 * 86_400_000 && Number.isInteger(sliceMs))) throw new VolumerError('BAD_SNAPSHOT', 'bad dedup slice length')
+  const slices = r.u32()
+  let count = 0
+  for (let j = 0; j < slices; j++) {
+    const start = r.f64()
+    const n = r.u32()
+    r.need(n * 8)
+    for (let i = 0; i < n; i++) {
+      const hi = r.i32(); const lo = r.i32()
+      if (hi === 0 && lo === 0) throw new VolumerError('BAD_SNAPSHOT', 'empty key in a table')
+      // each of our slices that [start, start + sliceMs) overlaps (one, when the lengths agree)
+      for (let t = start; t < start + sliceMs; t = (Math.floor(t / ours) + 1) * ours) addId(e, io, t, hi, lo)
+      count++
+    }
+  }
+  e._ti[io + TI_ID_SIZE] = count
+}
+
+/** Versions 2 and 3: id fingerprints with their blockTime, re-keyed with it. */
+function readIdsV3 (r: Reader, e: Engine, io: number): void {
+  const n = r.u32()
+  r.need(n * 16)
+  for (let i = 0; i < n; i++) {
+    const hi = r.i32(); const lo = r.i32()
+    if (hi === 0 && lo === 0) throw new VolumerError('BAD_SNAPSHOT', 'empty key in a table')
+    const t = r.f64()
+    mixTime(hi, lo, t)
+    addId(e, io, t, hashOut[0], hashOut[1])
+  }
+  e._ti[io + TI_ID_SIZE] = n
+}
+
+function addId (e: Engine, io: number, t: number, hi: number, lo: number): void {
+  const dd = e._dedup
+  let hd = e._ti[io + TI_ID_OFF]
+  if (hd < 0) { hd = dd.create(); e._ti[io + TI_ID_OFF] = hd }
+  e._ti[io + TI_ID_OFF] = dd.restoreKey(hd, t, hi, lo)
 }
 
 /** Reads a table into a new block of `arena`; returns its offset (-1: empty), k in arena.k, entries in arena.live. */
@@ -297,8 +377,8 @@ function readTokenState (r: Reader, e: Engine, tok: Token): void {
   const io = tok.row * TI_STRIDE
   const trOff = readTable(r, e._traderArena, true)
   e._ti[io + TI_TR_OFF] = trOff; tok.trK = e._traderArena.k; e._ti[io + TI_TR_SIZE] = e._traderArena.live
-  const idOff = readTable(r, e._idArena, false)
-  e._ti[io + TI_ID_OFF] = idOff; tok.idK = e._idArena.k; e._ti[io + TI_ID_SIZE] = e._idArena.live
+  if (r.version < TIME_KEYED) readIdsV3(r, e, io)
+  else readIds(r, e, io)
   const np = r.u32()
   if (np > 0) {
     tok.pending = []

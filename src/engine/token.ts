@@ -20,7 +20,7 @@ export function latestAny (v: Float64Array, base: number): number {
  */
 export const DQ_H = 0
 export const DQ_N = 1
-const DQ_K = 2
+export const DQ_K = 2
 const DQ_FIRST = 3
 // a new deque holds one bucket (16 bytes): most levels of most tokens never hold a second one
 const DQ_MIN_K = 2
@@ -133,16 +133,15 @@ export class Token {
   /** flat [blockTime, traderHi, traderLo, side, ...] of accepted swaps ahead of the clock */
   pending: number[] | null = null
   /**
-   * idK, trK and three flags in one small integer (see the accessors): every field of an object
-   * is 8 bytes on Node's default build, and these five were 40 of an idle token's 168.
+   * trK and three flags in one small integer (see the accessors): every field of an object
+   * is 8 bytes on Node's default build, and these (with the dedup table's k, gone with
+   * dedup-slices.ts) were 40 of an idle token's 168.
    */
   #bits = 0
   /** fingerprint of the numbers the last drain reported (valid when `reported`) */
   repHi = 0
   repLo = 0
 
-  get idK (): number { return this.#bits & K_MASK }
-  set idK (k: number) { this.#bits = (this.#bits & ~K_MASK) | k }
   get trK (): number { return (this.#bits >> TR_K_SHIFT) & K_MASK }
   set trK (k: number) { this.#bits = (this.#bits & ~(K_MASK << TR_K_SHIFT)) | (k << TR_K_SHIFT) }
   /** in the engine's list of tokens to report at the next drain */
@@ -183,9 +182,9 @@ export const TV_FOLDED = 6
 
 /**
  * A bucketed token's tables, TI_STRIDE int32s per `row` in the engine's Int32Array (`_ti`): the
- * dedup table (id fingerprint → blockTime) in the id TableArena and the trader table
- * (fingerprint → TR_* times) in the trader TableArena, each as its offset (-1: none) and entry
- * count; their k are the Token's `idK` and `trK`. Object fields until 12-06: 32 bytes of every
+ * dedup sets' handle in the engine's SlicedDedup (dedup-slices.ts; -1: none) and the number of
+ * ids added, and the trader table (fingerprint → TR_* times) in the trader TableArena as its
+ * offset (-1: none) and entry count, its k the Token's `trK`. Object fields until 12-06: 32 bytes of every
  * token, raw ones included, which have no tables.
  */
 export const TI_ID_OFF = 0

@@ -36,7 +36,7 @@ export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
   return {
     swapsIn: new Counter({ name: 'volumer_processor_swaps_in_total', help: 'Swap records consumed from the swaps topic', registers: r }),
     counted: new Counter({ name: 'volumer_processor_swaps_counted_total', help: 'Swaps accepted into the statistics', registers: r }),
-    duplicates: new Counter({ name: 'volumer_processor_duplicates_total', help: 'Swaps ignored because their id was already counted within the horizon', registers: r }),
+    duplicates: new Counter({ name: 'volumer_processor_duplicates_total', help: 'Swaps ignored because their id and blockTime were already counted within the horizon', registers: r }),
     late: new Counter({ name: 'volumer_processor_late_total', help: 'Swaps ignored because their blockTime is older than every window', registers: r }),
     dlq,
     statsOut: new Counter({ name: 'volumer_processor_stats_updates_total', help: 'Stats records produced (updates and tombstones)', registers: r }),

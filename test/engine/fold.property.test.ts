@@ -62,6 +62,7 @@ function opsFor (list: string): fc.Arbitrary<Op[]> {
       { weight: 10, arbitrary: fc.constant({ kind: 'fresh' as const }) },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('exactDuplicate' as const), pick: fc.nat() }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuseId' as const), pick: fc.nat() }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuseIdAndTime' as const), pick: fc.nat() }) },
     ),
   })
   const advance: fc.Arbitrary<AdvanceRecipe> = fc.oneof(

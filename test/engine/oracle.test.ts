@@ -59,9 +59,11 @@ describe('oracle', () => {
       expect(o.ingest(swap({ blockTime: 11_500 }))).to.equal(O_COUNTED) // exactly T + skew
       expect(o.ingest(swap({ blockTime: 11_501 }))).to.equal(O_FUTURE)
       expect(o.ingest({ ...first })).to.equal(O_DUPLICATE)
-      expect(o.ingest({ ...first, blockTime: 9000 })).to.equal(O_DUPLICATE) // same id, other content
+      expect(o.ingest({ ...first, trader: 'other', logIndex: 99 })).to.equal(O_DUPLICATE) // same id and blockTime, other content
+      expect(o.ingest({ ...first, blockTime: 9000 })).to.equal(O_COUNTED) // same id, another blockTime (SPEC 3 since 12-07)
+      expect(o.ingest({ ...first, blockTime: 9000 })).to.equal(O_DUPLICATE) // …which is now counted
       expect(o.ingest({ ...first, token: 'B' })).to.equal(O_COUNTED) // same id under another token
-      expect(o.counters).to.deep.equal({ counted: 3, duplicates: 2, late: 1, future: 1 })
+      expect(o.counters).to.deep.equal({ counted: 4, duplicates: 3, late: 1, future: 1 })
     })
   })
 
@@ -154,10 +156,12 @@ describe('oracle', () => {
       o.ingest(swap({ blockTime: 10_000 }))
       o.advance(12_000) // horizon 4 000: a is below it, the token stays
       expect(o.ingest({ ...a, blockTime: 11_000 })).to.equal(O_COUNTED)
-      expect(o.ingest({ ...a, blockTime: 11_500 })).to.equal(O_DUPLICATE)
+      expect(o.ingest({ ...a, blockTime: 11_000 })).to.equal(O_DUPLICATE)
+      // the same id with yet another blockTime is another swap (SPEC 3 since 12-07)
+      expect(o.ingest({ ...a, blockTime: 11_500 })).to.equal(O_COUNTED)
       const s = o.stats('eth', 'A') as StatsObject
       expect(s.firstSeenAt).to.equal(iso(2500))
-      expect(s.windows['10s'].txns).to.equal(2)
+      expect(s.windows['10s'].txns).to.equal(3)
     })
 
     it('sums extreme magnitudes exactly', () => {

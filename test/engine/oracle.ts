@@ -79,7 +79,8 @@ export class Oracle {
     if (swap.blockTime < hs) { this.counters.late++; return O_LATE }
     const key = swap.chain + ':' + swap.token
     let st = this.#tokens.get(key)
-    if (st !== undefined && st.kept.some((k) => k.swap.id === swap.id && k.swap.blockTime >= hs)) {
+    // SPEC 3: a duplicate repeats the id AND the blockTime of a swap counted within the horizon
+    if (st !== undefined && st.kept.some((k) => k.swap.id === swap.id && k.swap.blockTime === swap.blockTime && k.swap.blockTime >= hs)) {
       this.counters.duplicates++
       return O_DUPLICATE
     }
@@ -177,10 +178,11 @@ function windowStats (inWindow: Kept[], from: number, to: number): WindowStats {
   let open: Swap | null = null; let close: Swap | null = null
   let high: number | null = null; let low: number | null = null
   for (const { swap, amount, amountUsd } of inWindow) {
-    // The contract counts a swap once per distinct id. Dedup makes a second copy impossible
-    // inside any window (the first copy would be below the horizon); the oracle checks it.
-    if (ids.has(swap.id)) throw new Error('oracle invariant: two accepted copies of ' + swap.id + ' in one window')
-    ids.add(swap.id)
+    // The contract counts a swap once per distinct (id, blockTime). Dedup makes a second copy
+    // impossible inside any window (the first copy would be below the horizon); the oracle checks it.
+    const idKey = swap.id + '@' + swap.blockTime
+    if (ids.has(idKey)) throw new Error('oracle invariant: two accepted copies of ' + idKey + ' in one window')
+    ids.add(idKey)
     volumeUsd += amountUsd; volume += amount
     traders.add(swap.trader)
     if (swap.side === 0) { buys++; buyVolumeUsd += amountUsd; buyVolume += amount; buyers.add(swap.trader) } else { sells++; sellVolumeUsd += amountUsd; sellVolume += amount; sellers.add(swap.trader) }

@@ -52,6 +52,7 @@ export type IdRecipe =
   | { kind: 'fresh' }
   | { kind: 'exactDuplicate', pick: number } // the same swap again
   | { kind: 'reuseId', pick: number } // an earlier swap's id, new content and maybe another token
+  | { kind: 'reuseIdAndTime', pick: number } // an earlier swap's id and blockTime, new content and maybe another token
 
 export interface IngestOp {
   op: 'ingest'
@@ -101,6 +102,7 @@ const idRecipe: fc.Arbitrary<IdRecipe> = fc.oneof(
   { weight: 14, arbitrary: fc.constant({ kind: 'fresh' as const }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('exactDuplicate' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuseId' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuseIdAndTime' as const), pick: fc.nat() }) },
 )
 
 export const ingestOp: fc.Arbitrary<IngestOp> = fc.record({

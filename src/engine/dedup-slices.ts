@@ -1,0 +1,260 @@
+import { grown } from './grow.js'
+
+/**
+ * Dedup state sliced by time (SPEC 3 since 12-07: a duplicate repeats the id AND the blockTime
+ * of a counted swap, so the swaps of one blockTime can be looked up among those of its time
+ * slice only). Per token, one small open-addressing set of 64-bit keys per hour of blockTime
+ * (`sliceMs`, default `DEFAULT_SLICE_MS`); a key is the id's fingerprint mixed with the blockTime (hash64.ts mixTime).
+ *
+ * Why: the per-token table this replaces kept a blockTime beside every key (16 bytes) to
+ * expire entries one by one, and was rebuilt into room for 8× its live entries; with ×1.5
+ * array growth and freed blocks of other sizes, 96 bytes of dedup state per swap held (bench:day,
+ * 1 h, 1,000 tokens). Here an entry is its 8-byte key and nothing else: a slice's set is freed
+ * whole once the slice has left the horizon, so no entry needs a time of its own, and a set
+ * only grows (no expired entries to skip), at load 3/8–3/4.
+ *
+ * A false duplicate needs two different (id, blockTime) pairs of one token and one slice with
+ * equal 64-bit keys: with `n` swaps in a token's slice, probability ≈ n²/2⁶⁵ (a token with 1 M
+ * swaps in an hour: 3·10⁻⁸ per hour).
+ *
+ * Layout, all in two typed arrays (no object per token or slice, see hash64.ts on why):
+ * - `keys`: set blocks of 2^k slots, a slot is two int32s (hi, lo), (0, 0) empty; offsets are
+ *   slot numbers; free blocks per k, linked through their first int.
+ * - `h`: a token's *handle*, a block of 2^hk int32s: [n, hk, then n × (slice, off, k, size)],
+ *   slices in ascending order. The token's TI_ID_OFF is its handle's offset (-1: none).
+ */
+export const DEFAULT_SLICE_MS = 3_600_000
+
+const H_N = 0
+const H_K = 1
+const H_FIRST = 2
+const E_SLICE = 0
+const E_OFF = 1
+const E_K = 2
+const E_SIZE = 3
+const E_W = 4
+const MIN_HK = 3 // 8 ints: the header and one slice
+const MIN_K = 1 // 2 slots
+
+export class SlicedDedup {
+  /** the slice length, ms */
+  readonly sliceMs: number
+  keys = new Int32Array(1 << 17)
+  h = new Int32Array(1 << 12)
+  #top = 0
+  #htop = 0
+  readonly #free: number[] = []
+  readonly #hfree: number[] = []
+
+  constructor (sliceMs = DEFAULT_SLICE_MS) { this.sliceMs = sliceMs }
+
+  // ───────── blocks ─────────
+
+  #alloc (k: number): number {
+    const n = 1 << k
+    const head = this.#free[k]
+    if (head !== undefined && head >= 0) {
+      this.#free[k] = this.keys[2 * head]
+      const keys = this.keys
+      for (let i = 2 * head, end = 2 * (head + n); i < end; i++) keys[i] = 0
+      return head
+    }
+    const off = this.#top
+    if (2 * (off + n) > this.keys.length) this.keys = grown(this.keys, 2 * off, 2 * (off + n))
+    this.#top = off + n
+    return off
+  }
+
+  #release (off: number, k: number): void {
+    const head = this.#free[k]
+    this.keys[2 * off] = head === undefined ? -1 : head
+    this.#free[k] = off
+  }
+
+  #halloc (hk: number): number {
+    const head = this.#hfree[hk]
+    if (head !== undefined && head >= 0) { this.#hfree[hk] = this.h[head]; return head }
+    const off = this.#htop
+    const n = 1 << hk
+    if (off + n > this.h.length) this.h = grown(this.h, off, off + n)
+    this.#htop = off + n
+    return off
+  }
+
+  #hrelease (hd: number): void {
+    const hk = this.h[hd + H_K]
+    const head = this.#hfree[hk]
+    this.h[hd] = head === undefined ? -1 : head
+    this.#hfree[hk] = hd
+  }
+
+  // ───────── sets ─────────
+
+  /** Is the key in the set of 2^k slots at off? */
+  #has (off: number, k: number, hi: number, lo: number): boolean {
+    const keys = this.keys
+    const mask = (1 << k) - 1
+    let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
+    for (;;) {
+      const s = 2 * (off + i)
+      const khi = keys[s]; const klo = keys[s + 1]
+      if (khi === hi && klo === lo) return true
+      if (khi === 0 && klo === 0) return false
+      i = (i + 1) & mask
+    }
+  }
+
+  /** Puts a key known to be absent into a set with room for it. */
+  #put (off: number, k: number, hi: number, lo: number): void {
+    const keys = this.keys
+    const mask = (1 << k) - 1
+    let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask
+    while (keys[2 * (off + i)] !== 0 || keys[2 * (off + i) + 1] !== 0) i = (i + 1) & mask
+    keys[2 * (off + i)] = hi
+    keys[2 * (off + i) + 1] = lo
+  }
+
+  /** The set at off moved into a block twice its size; returns the new offset. */
+  #grow (off: number, k: number): number {
+    const to = this.#alloc(k + 1)
+    const keys = this.keys
+    for (let i = off, end = off + (1 << k); i < end; i++) {
+      const hi = keys[2 * i]; const lo = keys[2 * i + 1]
+      if (hi !== 0 || lo !== 0) this.#put(to, k + 1, hi, lo)
+    }
+    this.#release(off, k)
+    return to
+  }
+
+  // ───────── a token's handle ─────────
+
+  /** A token's empty handle. */
+  create (): number {
+    const hd = this.#halloc(MIN_HK)
+    this.h[hd + H_N] = 0
+    this.h[hd + H_K] = MIN_HK
+    return hd
+  }
+
+  /** Frees a token's sets and handle. */
+  free (hd: number): void {
+    const h = this.h
+    const n = h[hd + H_N]
+    for (let j = 0; j < n; j++) {
+      const e = hd + H_FIRST + j * E_W
+      this.#release(h[e + E_OFF], h[e + E_K])
+    }
+    this.#hrelease(hd)
+  }
+
+  /**
+   * Adds the key of a swap at blockTime t (not LATE) to the token's handle hd. Returns -1 when
+   * it was there (a duplicate), else the handle's offset, which may have moved. Slices that
+   * have left the horizon are freed whenever a slice is added.
+   */
+  add (hd: number, t: number, hi: number, lo: number, horizonStart: number): number {
+    const slice = Math.floor(t / this.sliceMs)
+    let h = this.h
+    let n = h[hd + H_N]
+    // newest first: most swaps land in the newest slice
+    let j = n - 1
+    while (j >= 0 && h[hd + H_FIRST + j * E_W + E_SLICE] > slice) j--
+    if (j >= 0 && h[hd + H_FIRST + j * E_W + E_SLICE] === slice) {
+      const e = hd + H_FIRST + j * E_W
+      let off = h[e + E_OFF]
+      let k = h[e + E_K]
+      if (this.#has(off, k, hi, lo)) return -1
+      const size = h[e + E_SIZE] + 1
+      // load ≤ 3/4: linear probing's misses (most lookups: a new swap) stay short
+      if (size * 4 > 3 << k) { off = this.#grow(off, k); k++; h[e + E_OFF] = off; h[e + E_K] = k }
+      this.#put(off, k, hi, lo)
+      h[e + E_SIZE] = size
+      return hd
+    }
+    // a new slice, after position j: drop the expired ones first
+    const gone = this.#expiredCount(hd, horizonStart)
+    if (gone > 0) { hd = this.#dropFirst(hd, gone); h = this.h; n -= gone; j -= gone }
+    if (H_FIRST + (n + 1) * E_W > 1 << h[hd + H_K]) { hd = this.#growHandle(hd); h = this.h }
+    const at = hd + H_FIRST + (j + 1) * E_W
+    h.copyWithin(at + E_W, at, hd + H_FIRST + n * E_W)
+    const off = this.#alloc(MIN_K)
+    h = this.h
+    this.#put(off, MIN_K, hi, lo)
+    h[at + E_SLICE] = slice; h[at + E_OFF] = off; h[at + E_K] = MIN_K; h[at + E_SIZE] = 1
+    h[hd + H_N] = n + 1
+    return hd
+  }
+
+  /** How many of the handle's first slices end at or before horizonStart? */
+  #expiredCount (hd: number, horizonStart: number): number {
+    const h = this.h
+    const n = h[hd + H_N]
+    let m = 0
+    while (m < n && (h[hd + H_FIRST + m * E_W + E_SLICE] + 1) * this.sliceMs <= horizonStart) m++
+    return m
+  }
+
+  #dropFirst (hd: number, m: number): number {
+    const h = this.h
+    const n = h[hd + H_N]
+    for (let j = 0; j < m; j++) {
+      const e = hd + H_FIRST + j * E_W
+      this.#release(h[e + E_OFF], h[e + E_K])
+    }
+    h.copyWithin(hd + H_FIRST, hd + H_FIRST + m * E_W, hd + H_FIRST + n * E_W)
+    h[hd + H_N] = n - m
+    return hd
+  }
+
+  /** Frees the slices that have left the horizon (a snapshot or a memory report calls it). */
+  expire (hd: number, horizonStart: number): void {
+    const m = this.#expiredCount(hd, horizonStart)
+    if (m > 0) this.#dropFirst(hd, m)
+  }
+
+  #growHandle (hd: number): number {
+    const hk = this.h[hd + H_K]
+    const to = this.#halloc(hk + 1)
+    const h = this.h
+    h.copyWithin(to, hd, hd + (1 << hk))
+    h[to + H_K] = hk + 1
+    this.#hrelease(hd)
+    return to
+  }
+
+  // ───────── reading (snapshots, memory report) ─────────
+
+  slices (hd: number): number { return this.h[hd + H_N] }
+  sliceIndex (hd: number, j: number): number { return this.h[hd + H_FIRST + j * E_W + E_SLICE] }
+  sliceSize (hd: number, j: number): number { return this.h[hd + H_FIRST + j * E_W + E_SIZE] }
+
+  /** Calls fn with each key of the handle's j-th slice. */
+  forEachKey (hd: number, j: number, fn: (hi: number, lo: number) => void): void {
+    const e = hd + H_FIRST + j * E_W
+    const off = this.h[e + E_OFF]
+    const keys = this.keys
+    for (let i = off, end = off + (1 << this.h[e + E_K]); i < end; i++) {
+      if (keys[2 * i] !== 0 || keys[2 * i + 1] !== 0) fn(keys[2 * i], keys[2 * i + 1])
+    }
+  }
+
+  /**
+   * Adds a key read from a snapshot to the slice of `t` (no duplicate check: a snapshot holds
+   * each key once). Returns the handle's offset, which may have moved.
+   */
+  restoreKey (hd: number, t: number, hi: number, lo: number): number {
+    // `add` with a horizon of -Infinity expires nothing; the restored state is inside the horizon
+    const r = this.add(hd, t, hi, lo, -Infinity)
+    return r < 0 ? hd : r
+  }
+
+  /** Bytes of the handle's sets (slots) and of the handle itself. */
+  blockBytes (hd: number): number {
+    const h = this.h
+    let b = (1 << h[hd + H_K]) * 4
+    for (let j = 0; j < h[hd + H_N]; j++) b += (1 << h[hd + H_FIRST + j * E_W + E_K]) * 8
+    return b
+  }
+
+  get capacityBytes (): number { return this.keys.byteLength + this.h.byteLength }
+}
