@@ -48,10 +48,15 @@ export function toBatches (messages: NativeMessage[], keep: (key: string) => boo
 }
 
 /**
- * A group member on librdkafka with the cooperative-sticky assignor. librdkafka serves rebalance
- * callbacks from inside consume(); the callback here chains the processor's async onRevoke /
- * onAssign and only then calls incrementalUnassign / incrementalAssign, and poll() waits for that
- * chain before returning, so records of a revoked partition are never handed out.
+ * A group member on librdkafka with the cooperative-sticky assignor. librdkafka raises rebalance
+ * events inside consume(), but the binding hands them to JavaScript through its own uv_async
+ * dispatcher: the callback can run after consume()'s result, while the application is between
+ * polls (in the middle of a transaction). So the callback only queues the event; poll() runs
+ * queued events (the owner's async onRevoke / onAssign, then incrementalUnassign /
+ * incrementalAssign) before and after consume(), and nowhere else. The owner's partitions thus
+ * change only inside poll() and close(), as the GroupConsumer interface promises, and records of
+ * a revoked partition are never handed out. librdkafka waits for the incremental (un)assign, so
+ * holding an event until the next poll only delays the rebalance by the time between polls.
  */
 export class KafkaGroupConsumer implements GroupConsumer {
   readonly #native: NativeConsumer
@@ -59,7 +64,9 @@ export class KafkaGroupConsumer implements GroupConsumer {
   readonly #metadata: GroupMetadata
   #assigned = new Map<string, TopicPartition>()
   #positions = new Map<string, number>()
-  #rebalancing: Promise<void> = Promise.resolve()
+  /** rebalance events from librdkafka, run in order by the next poll() (see the class comment) */
+  #queued: Array<{ err: NativeError, tps: TopicPartition[] }> = []
+  #settling = false
   #error: LogError | null = null
   #closing = false
   #closed = false
@@ -84,10 +91,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
       if (err.code === ERR_REVOKE_PARTITIONS) this.#native.incrementalUnassign(tps)
       return
     }
-    const previous = this.#rebalancing
-    this.#rebalancing = previous.then(() => this.#rebalance(err, tps)).catch(e => {
-      this.#error ??= fromKafkaError(e, 'rebalance')
-    })
+    this.#queued.push({ err, tps })
   }
 
   async #rebalance (err: NativeError, tps: TopicPartition[]): Promise<void> {
@@ -156,13 +160,22 @@ export class KafkaGroupConsumer implements GroupConsumer {
     return toBatches(messages, k => this.#assigned.has(k), (k, next) => this.#positions.set(k, next))
   }
 
-  /** waits for rebalance callbacks, including ones queued while waiting */
+  /** runs queued rebalance events, including ones queued meanwhile */
   async #settle (): Promise<void> {
-    let current: Promise<void>
-    do {
-      current = this.#rebalancing
-      await current
-    } while (current !== this.#rebalancing)
+    // not re-entrant: an owner's callback that polled would run events out of order
+    if (this.#settling) return
+    this.#settling = true
+    try {
+      for (let ev = this.#queued.shift(); ev !== undefined; ev = this.#queued.shift()) {
+        try {
+          await this.#rebalance(ev.err, ev.tps)
+        } catch (e) {
+          this.#error ??= fromKafkaError(e, 'rebalance')
+        }
+      }
+    } finally {
+      this.#settling = false
+    }
   }
 
   #throwPending (): void {
@@ -188,9 +201,14 @@ export class KafkaGroupConsumer implements GroupConsumer {
   }
 
   seek (tpo: TopicPartitionOffset): void {
-    this.#positions.set(tpKey(tpo.topic, tpo.partition), tpo.offset)
+    const k = tpKey(tpo.topic, tpo.partition)
+    if (!this.#assigned.has(k)) throw new LogError('LOG_ERROR', `seek: ${k} is not assigned to this consumer`)
+    this.#positions.set(k, tpo.offset)
     this.#native.seek({ topic: tpo.topic, partition: tpo.partition, offset: tpo.offset }, 0, err => {
-      if (err !== null && err !== undefined) this.#error ??= fromKafkaError(err, 'seek')
+      if (err === null || err === undefined) return
+      // the next poll() throws it: a partition whose seek failed would go on from where it was,
+      // past records its owner has not processed. Retriable: the owner rebuilds what it owns.
+      if (this.#assigned.has(k)) this.#error ??= new LogError('LOG_ERROR', `seek ${k} to ${tpo.offset}: ${fromKafkaError(err, 'seek').message}`, { cause: err, retriable: true })
     })
   }
 

@@ -143,6 +143,8 @@ export class KafkaLog implements Log {
       'transaction.timeout.ms': timeout,
       // librdkafka requires message.timeout.ms <= transaction.timeout.ms
       'message.timeout.ms': timeout,
+      ...(options.maxMessageBytes !== undefined ? { 'message.max.bytes': options.maxMessageBytes } : {}),
+      ...(options.maxBatchBytes !== undefined ? { 'batch.size': options.maxBatchBytes } : {}),
     }), PRODUCER_TOPIC_CONFIG)
     this.#watch(native, 'producer ' + options.transactionalId)
     return this.#track(await KafkaTransactionalProducer.create(native, options.transactionalId))

@@ -112,6 +112,18 @@ export interface GroupConsumer {
 export interface TransactionalProducerOptions {
   /** stable per processor instance slot; a newer producer with the same id fences the older */
   readonly transactionalId: string
+  /**
+   * largest record (bytes) it may send; give the largest max.message.bytes of the topics it
+   * writes. Kafka adapter: librdkafka's message.max.bytes, else its default 1,000,000 refuses
+   * larger records locally whatever the topic allows. The in-process log has no limit.
+   */
+  readonly maxMessageBytes?: number
+  /**
+   * largest batch of records for one partition (bytes); give the smallest max.message.bytes of
+   * the topics it writes, since the broker checks a whole batch against it. Kafka adapter:
+   * librdkafka's batch.size (default 1,000,000); a single larger record still goes alone.
+   */
+  readonly maxBatchBytes?: number
 }
 
 /**

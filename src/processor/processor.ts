@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { COUNTED, DUPLICATE, LATE, DEFAULT_WINDOWS, type Engine, type WindowSpec } from '../engine/index.js'
-import type { Log, LogAdmin, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset, TopicDescription } from '../log/log.js'
+import type { Log, LogAdmin, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset, TopicDescription, PartitionBatch } from '../log/log.js'
 import type { CheckpointStore } from '../store/checkpoint-store.js'
 import {
   createSwapDecoder, createStatsEncoder, createStateChangeEncoder, createStateChangeDecoder,
@@ -106,6 +106,44 @@ const MAX_FENCES_PER_MINUTE = 3
 /** FULL rewrites of DELTA tokens per partition and cycle once a checkpoint is overdue */
 const REWRITES_PER_CYCLE = 2000
 
+/**
+ * librdkafka's message.max.bytes default, and the state record limit when the topic does not
+ * say (Kafka's own broker default is 1,048,588)
+ */
+const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
+/**
+ * Room under a topic's max.message.bytes for what the broker counts besides the value: the
+ * record batch header (61 bytes), the record's framing, its key and headers.
+ */
+const RECORD_FRAMING_BYTES = 4096
+/** an Avro bytes item's length prefix (a zig-zag varint: 5 bytes reach 2 GiB) */
+const AVRO_BYTES_PREFIX = 5
+
+/** a topic's max.message.bytes as described by the log, or undefined */
+function maxMessageBytes (d: TopicDescription | undefined): number | undefined {
+  const v = Number(d?.configs['max.message.bytes'])
+  return Number.isFinite(v) && v > 0 ? v : undefined
+}
+
+/**
+ * Splits one token's DELTA (the input values it counted in a cycle) into groups whose encoded
+ * record stays under `limit` bytes: a hot token's cycle can hold 20,000 swaps, megabytes.
+ * Replay applies the parts in order at the same clock, which is what one record would do.
+ */
+export function splitDelta (values: readonly Uint8Array[], limit: number): Uint8Array[][] {
+  const parts: Uint8Array[][] = []
+  let part: Uint8Array[] = []
+  let bytes = 0
+  for (const v of values) {
+    const size = v.byteLength + AVRO_BYTES_PREFIX
+    if (part.length > 0 && bytes + size > limit) { parts.push(part); part = []; bytes = 0 }
+    part.push(v)
+    bytes += size
+  }
+  if (part.length > 0) parts.push(part)
+  return parts
+}
+
 export interface Processor {
   /** runs until `stop()`; rejects on a fatal error (the caller exits, a supervisor restarts) */
   run (): Promise<void>
@@ -140,6 +178,13 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   const checkpointIntervalMs = opts.checkpointIntervalMs ?? 60_000
   const frozenAfterMs = opts.frozenAfterMs ?? 2250
   let fullAfterMs = opts.fullAfterMs ?? 3_600_000
+  /** largest state record value the broker accepts, from the state topic's max.message.bytes */
+  let stateRecordLimit = DEFAULT_MAX_MESSAGE_BYTES - RECORD_FRAMING_BYTES
+  /** the producer's message.max.bytes: the largest max.message.bytes of the topics it writes */
+  let producerMaxBytes = DEFAULT_MAX_MESSAGE_BYTES
+  /** the producer's batch.size: the broker checks a whole batch against the topic's limit */
+  let producerBatchBytes = DEFAULT_MAX_MESSAGE_BYTES
+  let oversizeWarnedAt = -Infinity
   // wall and CPU time when the last poll returned (rebalance callbacks run inside poll): a slow
   // cycle burns CPU as its wall time passes, a frozen process does not
   let pollWall = performance.now()
@@ -151,6 +196,15 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   }
 
   const tasks = new Map<number, PartitionTask>()
+  /** partitions onRevoke is handing over: not rebuilt if its last commit fails */
+  let leaving: Set<number> | undefined
+  /**
+   * The engines hold records no transaction has committed (the last cycle was carried, or
+   * skipped after a freeze): a checkpoint now would store them under the committed offset.
+   */
+  let uncommitted = false
+  /** transactions refused by a rebalance whose records wait in `carried` (logged when they settle) */
+  let refusedPending = 0
   let consumer: GroupConsumer | undefined
   let producer: TransactionalProducer | undefined
   let admin: LogAdmin | undefined
@@ -267,12 +321,22 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     const mine = partitions.filter((tp) => tp.topic === topics.swaps && tasks.has(tp.partition))
     if (mine.length === 0) return
     if (!info.lost) {
+      // a failed commit here rebuilds only the partitions that stay: the ones leaving are
+      // dropped below, and their next owner resumes from the last commit
+      leaving = new Set(mine.map((tp) => tp.partition))
       try {
         await commitCycle()
       } catch (err) {
         logger.warn({ err }, 'could not commit before handing partitions over; the next owner resumes from the last commit')
+      } finally {
+        leaving = undefined
       }
-      await Promise.all(mine.map(async (tp) => await checkpoint(tasks.get(tp.partition)!, true)))
+      if (!uncommitted) {
+        await Promise.all(mine.map(async (tp) => {
+          const task = tasks.get(tp.partition)
+          if (task !== undefined) await checkpoint(task, true)
+        }))
+      }
     }
     for (const tp of mine) { tasks.delete(tp.partition); m.lag.remove(String(tp.partition)) }
     m.assignedPartitions.set(tasks.size)
@@ -329,7 +393,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // Woken after a freeze: the group may have given our partitions away, and the broker does
     // not reliably refuse a zombie's transaction (seen in the zombie test). Hear from the group
     // first; the cycle is committed after that poll if the partitions are still ours.
-    if (frozen()) { noticeFreeze('before the commit', performance.now() - pollWall); return false }
+    if (frozen()) { noticeFreeze('before the commit', performance.now() - pollWall); uncommitted = true; return false }
     const t0 = performance.now()
     const now = clock.now()
     const out: ProduceRecord[] = []
@@ -352,8 +416,33 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       // every swap of the open cycle was ingested at this clock: DELTAs replay at it
       const ingestClock = engine.now
       const full = now - task.baseAt >= fullAfterMs
-      const writeFull = (key: string, chain: string, token: string): void => {
+      const writeDelta = (key: string, swaps: Uint8Array[]): void => {
+        for (const part of splitDelta(swaps, stateRecordLimit - 64)) {
+          out.push({
+            topic: topics.state,
+            partition: task.partition,
+            key: Buffer.from(key),
+            value: stateEncoder.encode({ version: STATE_VERSION, partition: task.partition, tokenState: EMPTY, clock: ingestClock, swaps: part })
+          })
+          changes++
+        }
+        task.deltaKeys.add(key)
+      }
+      /** false when the token's state is larger than a record may be */
+      const writeFull = (key: string, chain: string, token: string): boolean => {
         const snap = engine.snapshotToken(chain, token)
+        if (snap !== undefined && snap.byteLength + 64 > stateRecordLimit) {
+          // Too large for one record: the token stays a DELTA token (its swaps of this cycle,
+          // if any, are written as DELTAs) and a checkpoint of the partition is taken right
+          // after this commit; a stored checkpoint is what makes DELTAs safe from compaction.
+          task.lastCheckpointAt = -Infinity
+          if (now - oversizeWarnedAt > 60_000) {
+            oversizeWarnedAt = now
+            logger.warn({ partition: task.partition, key, bytes: snap.byteLength, limit: stateRecordLimit },
+              'token state larger than a state record may be: kept as DELTAs until the next checkpoint')
+          }
+          return false
+        }
         out.push({
           topic: topics.state,
           partition: task.partition,
@@ -362,6 +451,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         })
         task.deltaKeys.delete(key)
         changes++
+        return true
       }
       engine.advance(now)
       engine.drain((key, value) => {
@@ -377,15 +467,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         const swaps = task.deltas.get(key)
         // changed by a restore's replay only: the changelog holds that already
         if (swaps === undefined) return
-        if (full) { writeFull(key, chain, token); return }
-        out.push({
-          topic: topics.state,
-          partition: task.partition,
-          key: Buffer.from(key),
-          value: stateEncoder.encode({ version: STATE_VERSION, partition: task.partition, tokenState: EMPTY, clock: ingestClock, swaps })
-        })
-        task.deltaKeys.add(key)
-        changes++
+        if (full && writeFull(key, chain, token)) return
+        writeDelta(key, swaps)
       })
       task.deltas.clear()
       if (full && task.deltaKeys.size > 0) {
@@ -401,8 +484,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       for (const r of task.dlq) out.push(r)
       spans.push([task, from, out.length])
     }
-    const advanced = offsets.some((o) => { const t = tasks.get(o.partition)!; return t.position >= 0 && o.offset > t.committed })
-    if (out.length === 0 && !advanced) { cycleStart = now; pendingRecords = 0; return false }
+    const advanced = spans.some(([t], i) => t.position >= 0 && offsets[i].offset > t.committed)
+    if (out.length === 0 && !advanced) { cycleStart = now; pendingRecords = 0; uncommitted = false; return false }
     const p = producer!
     const tc = performance.now()
     let stage: 'produce' | 'offsets' | 'commit' = 'produce'
@@ -420,6 +503,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       await p.commit()
     } catch (err) {
       m.aborts.inc()
+      uncommitted = true
       let abortErr: unknown
       try { await p.abort() } catch (e) { abortErr = e }
       for (const task of tasks.values()) { task.dlq = []; task.deltas.clear() }
@@ -438,10 +522,31 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         // hold up the rebalance (and a takeover) for as long as that restore takes.
         for (const [task, from, to] of spans) task.carried = out.slice(from, to)
         m.rebalanceCarries.inc()
+        refusedPending++
         logger.info({ err }, 'transaction refused by a rebalance; its records go with the next one')
+        // A new producer for them: after this refusal librdkafka purges the records still
+        // queued (an abortable error) while others are in flight, and the sequence numbers it
+        // then gives the same partitions leave a gap; the broker refuses the next transaction's
+        // records as out of order ("skipped sequence numbers", 5 of 7 carries in issue #23's
+        // runs) and the partitions were rebuilt after all. InitProducerId of the new producer
+        // (same transactional id) starts a new epoch whose sequences begin at 0.
+        try {
+          await replaceProducer()
+        } catch (e) {
+          logger.warn({ err: e }, 'no new producer after a refused transaction; rebuilding partitions from the committed state')
+          for (const task of tasks.values()) task.carried = []
+          await replaceProducer()
+          await rebuildAll()
+          return false
+        }
         // the next attempt after the next poll has run the rebalance's callbacks, a cycle on
         cycleStart = now
         return false
+      }
+      for (const task of tasks.values()) task.carried = []
+      if (refusedPending > 0) {
+        logger.warn({ err, refused: refusedPending }, 'a transaction with carried records failed')
+        refusedPending = 0
       }
       if (abortErr !== undefined) {
         // the producer's transaction state is unknown: a new producer (same id) starts clean
@@ -453,7 +558,12 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       await rebuildAll()
       return false
     }
+    uncommitted = false
     const committedMs = performance.now() - tc
+    if (refusedPending > 0) {
+      logger.info({ refused: refusedPending, records: spans.reduce((n, [task]) => n + task.carried.length, 0) }, 'carried records committed')
+      refusedPending = 0
+    }
     m.commitSeconds.observe(committedMs / 1000)
     // ms: begin → committed, so a reader of the log can tell when the transaction began
     logger.debug({ ms: Number(committedMs.toFixed(1)), records: out.length, partitions: offsets.length }, 'transaction committed')
@@ -462,7 +572,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     m.statsOut.inc(stats)
     m.changelogOut.inc(changes)
     // committed (and checkpointable) only once records of its own were processed and committed
-    for (const o of offsets) { const t = tasks.get(o.partition)!; if (t.position >= 0) t.committed = o.offset }
+    for (let i = 0; i < spans.length; i++) { const t = spans[i][0]; if (t.position >= 0) t.committed = offsets[i].offset }
     let tokens = 0
     for (const task of tasks.values()) {
       const c = task.engine.counters
@@ -503,14 +613,25 @@ export function createProcessor (opts: ProcessorOptions): Processor {
 
   async function replaceProducer (): Promise<void> {
     try { await producer?.close() } catch { /* fenced producers may refuse even to close */ }
-    producer = await log.createTransactionalProducer({ transactionalId: opts.transactionalId })
+    producer = await log.createTransactionalProducer({ transactionalId: opts.transactionalId, maxMessageBytes: producerMaxBytes, maxBatchBytes: producerBatchBytes })
   }
 
-  /** After an aborted transaction: every owned partition back to its committed state. */
+  /**
+   * After an aborted transaction: every owned partition back to its committed state. Only
+   * partitions the consumer still has and that are not being handed over (onRevoke): a seek of
+   * any other fails inside librdkafka (Erroneous state, Outdated).
+   */
   async function rebuildAll (): Promise<void> {
-    const parts = [...tasks.keys()]
+    // every assigned partition, also one whose onAssign failed (it has no task yet)
+    const parts = consumer!.assignment().filter((tp) => tp.topic === topics.swaps && leaving?.has(tp.partition) !== true).map((tp) => tp.partition)
+    if (refusedPending > 0) {
+      logger.warn({ refused: refusedPending }, 'a transaction with carried records failed')
+      refusedPending = 0
+    }
+    // the others' engines are ahead of their commits too: dropped, never checkpointed
     tasks.clear()
     const committed = await onAssign(parts.map((partition) => ({ topic: topics.swaps, partition })))
+    uncommitted = false
     const at = new Map(committed.map((c) => [c.partition, c.offset]))
     // no committed offset yet: back to the start (the log resets to its earliest offset)
     for (const partition of parts) consumer!.seek({ topic: topics.swaps, partition, offset: at.get(partition) ?? 0 })
@@ -604,8 +725,15 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     stateEncoder = await createStateChangeEncoder(opts.registry, topics.state + '-value')
     swapDecoder = createSwapDecoder({ registry: opts.registry })
     admin ??= await log.createAdmin()
-    const [stateTopic] = await admin.describeTopics([topics.state])
+    const described = await admin.describeTopics([topics.state, topics.stats, topics.dlq])
+    const stateTopic = described.find((d) => d.name === topics.state)
     fullAfterMs = capFullAfter(fullAfterMs, stateTopic)
+    // librdkafka refuses (locally, before the broker sees it) a record larger than its
+    // message.max.bytes, 1,000,000 by default, whatever the topic allows
+    stateRecordLimit = (maxMessageBytes(stateTopic) ?? DEFAULT_MAX_MESSAGE_BYTES) - RECORD_FRAMING_BYTES
+    const limits = described.map((d) => maxMessageBytes(d) ?? DEFAULT_MAX_MESSAGE_BYTES)
+    producerMaxBytes = Math.max(DEFAULT_MAX_MESSAGE_BYTES, ...limits)
+    producerBatchBytes = Math.min(DEFAULT_MAX_MESSAGE_BYTES, ...limits.map((l) => l - RECORD_FRAMING_BYTES))
     if (opts.standby === true) {
       partitionCount = stateTopic?.partitions ?? 0
       standby = new StandbyReplicas({
@@ -617,14 +745,25 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         onCount: (n) => m.standbyPartitions.set(n)
       })
     }
-    producer = await log.createTransactionalProducer({ transactionalId: opts.transactionalId })
+    producer = await log.createTransactionalProducer({ transactionalId: opts.transactionalId, maxMessageBytes: producerMaxBytes, maxBatchBytes: producerBatchBytes })
     consumer = await log.createConsumer({ groupId, topics: [topics.swaps], onAssign, onRevoke, autoOffsetReset: 'earliest' })
     logger.info({ groupId, transactionalId: opts.transactionalId, cycleMs }, 'processor started')
     cycleStart = clock.now()
     try {
       while (!stopping) {
         const wait = Math.max(1, cycleMs - (clock.now() - cycleStart))
-        const batches = await consumer.poll(maxRecords, Math.min(wait, cycleMs))
+        let batches: PartitionBatch[]
+        try {
+          batches = await consumer.poll(maxRecords, Math.min(wait, cycleMs))
+        } catch (err) {
+          // a seek that failed, a rebalance callback that did: the group is fine, this member's
+          // view of its partitions is not; a rebuild from the committed state is (a fatal error,
+          // or a rebuild that fails too, still ends the run)
+          if (!isVolumerError(err) || !err.retriable || (err as { fatal?: boolean }).fatal === true) throw err
+          logger.warn({ err }, 'consumer error; rebuilding partitions from the committed state')
+          await rebuildAll()
+          continue
+        }
         pollWall = performance.now()
         pollCpu = cpuMs()
         for (const batch of batches) {
@@ -641,7 +780,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         }
       }
       await commitCycle()
-      for (const task of tasks.values()) await checkpoint(task, true)
+      if (!uncommitted) for (const task of tasks.values()) await checkpoint(task, true)
     } finally {
       try { await consumer.close() } catch (err) { logger.warn({ err }, 'consumer close failed') }
       try { await producer.close() } catch (err) { logger.warn({ err }, 'producer close failed') }

@@ -104,13 +104,16 @@ describe('processor processes on Kafka: repeated SIGKILLs', function () {
     await input.close()
     await Promise.all(procs.map(async (p) => await p.waitReady(120_000)))
     await cluster.waitCaughtUp(300_000)
+    // every exit so far was a SIGKILL of this test: a processor must not exit on its own
+    // (issue #23: code 1 during a rebalance, a revoked task read by a commit, a seek refused)
+    const ownExits = fleet.all.filter((p) => !p.alive() && !p.killed).map((p) => `${p.instanceId} exited with ${p.child.exitCode}: ${p.tail(4)}`)
     const fenced = procs.flatMap((p) => p.problems()).length
     for (const p of procs) expect(await p.stop(), `${p.instanceId} exit code`).to.equal(0)
 
     const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
     const stats = await checkStatsAgainstOracle(cluster, oracle)
     const dlq = await checkDlq(cluster, inputs, now, input.encoder)
-    console.log(`      ${kills.length} SIGKILLs (${kills.filter((k) => k.alive && k.signal === 'SIGKILL').length} ended a live process; ${kills.filter((k) => k.atSent < inputs.length).length} while producing, ${kills.filter((k) => k.partitions > 0 && k.transactions > 0).length} of a processor owning partitions and committing); ${inputs.length} inputs; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records ${JSON.stringify(dlq.reasons)}; ${fenced} warnings in the last processors' logs; ${fleet.all.reduce((n, p) => n + p.rebalanceCarries, 0)} transactions refused by a rebalance carried into the next`)
+    console.log(`      ${kills.length} SIGKILLs (${kills.filter((k) => k.alive && k.signal === 'SIGKILL').length} ended a live process; ${kills.filter((k) => k.atSent < inputs.length).length} while producing, ${kills.filter((k) => k.partitions > 0 && k.transactions > 0).length} of a processor owning partitions and committing); ${inputs.length} inputs; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records ${JSON.stringify(dlq.reasons)}; ${fenced} warnings in the last processors' logs; ${fleet.all.reduce((n, p) => n + p.rebalanceCarries, 0)} transactions refused by a rebalance carried into the next (committed with it ${fleet.all.reduce((n, p) => n + p.carriesCommitted, 0)}, failed ${fleet.all.reduce((n, p) => n + p.carriesFailed, 0)})`)
     // kills that count: a live incarnation that owned partitions and had committed (so it had
     // restored them), ended by the SIGKILL itself; and every kill was followed by a restart
     const effective = kills.filter((k) => k.alive && k.signal === 'SIGKILL' && k.partitions > 0 && k.transactions > 0)
@@ -118,6 +121,7 @@ describe('processor processes on Kafka: repeated SIGKILLs', function () {
     expect(effective.length, 'kills of a live processor owning partitions and committing').to.be.at.least(KILLS)
     expect(fleet.all.length, 'processes started: 2 + one restart per kill').to.equal(2 + kills.length)
     expect(fleet.all.filter((p) => p.restores > 0).length, 'incarnations that restored partitions').to.be.at.least(effective.length)
+    expect(ownExits, 'processors that exited on their own').to.deep.equal([])
     expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
     expect(stats.tokens).to.equal(oracle.tokenKeys().length)
     expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])

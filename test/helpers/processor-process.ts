@@ -45,6 +45,11 @@ export class ProcessorProcess {
   restores = 0
   /** transactions a rebalance refused whose records went with the next one */
   rebalanceCarries = 0
+  /** ...of which the next transaction committed them, or failed (and the partitions were rebuilt) */
+  carriesCommitted = 0
+  carriesFailed = 0
+  /** true once the test has SIGKILLed it: any other exit before stop() is the process's own */
+  killed = false
 
   constructor (cluster: TestCluster, opts: ProcessorProcessOptions) {
     this.instanceId = opts.instanceId
@@ -102,6 +107,8 @@ export class ProcessorProcess {
     }
     if (l.msg === 'partitions revoked' && Array.isArray(l.partitions)) for (const p of l.partitions as number[]) this.owned.delete(p)
     if (l.msg === 'transaction refused by a rebalance; its records go with the next one') this.rebalanceCarries++
+    if (l.msg === 'carried records committed') this.carriesCommitted++
+    if (l.msg === 'a transaction with carried records failed') this.carriesFailed++
     for (const f of this.#listeners) f(l)
   }
 
@@ -157,6 +164,7 @@ export class ProcessorProcess {
   signal (sig: NodeJS.Signals): void { if (this.alive()) this.child.kill(sig) }
 
   async kill (): Promise<void> {
+    this.killed = true
     this.signal('SIGKILL')
     await this.exited
   }
