@@ -125,7 +125,7 @@ function configFrom (values: Values, positionals: string[]): ProduceConfig {
   // --tokens is a count with --generate and a metadata file otherwise (only as a flag: the
   // env var VOLUMER_PRODUCE_TOKENS stays the generator's count)
   const tokensFile = !generate && typeof values.tokens === 'string' ? values.tokens : undefined
-  if (tokensFile !== undefined && (replay !== undefined || positionals.length > 0)) throw new UsageError('--tokens FILE sends token metadata; it cannot be combined with swap input')
+  if (tokensFile !== undefined && (replay !== undefined || positionals.length > 0)) throw new UsageError('--tokens FILE sends token metadata; it cannot be combined with swap input (--tokens N, the number of generated tokens, only applies with --generate)')
   if (tokensFile === '' || tokensFile === '-') throw new UsageError('--tokens needs a file of token metadata')
   const mode = generate ? 'generate' : replay !== undefined ? 'replay' : tokensFile !== undefined ? 'tokens' : 'file'
   if (replay === '-' || replay === '') throw new UsageError('--replay needs a file (it is read twice: once for its time range, once to send)')
