@@ -61,6 +61,10 @@ export const ERROR_CODES = [
   'TOO_MANY_SUBSCRIPTIONS',
   'NOT_SUBSCRIBED',
   'SLOW_CONSUMER',
+  // token metadata (the `tokens` topic, src/token; also INVALID_JSON … OVERSIZE_RECORD above)
+  'BAD_DECIMALS',
+  'BAD_URL',
+  'KEY_MISMATCH',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { createEdgeServer } from '../edge/edge-server.js'
 import { createLogStatsFeed } from '../edge/log-stats-feed.js'
+import { createLogTokenFeed } from '../edge/log-token-feed.js'
 import type { Log } from '../log/log.js'
 import type { SchemaRegistry } from '../codec/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
@@ -16,7 +17,8 @@ import { EXIT_OK } from './cli-error.js'
 
 export const EDGE_HELP = `Usage: volumer edge [options]
 
-Tails the compacted stats topic from the beginning and serves every token over HTTP (/v1/...)
+Tails the compacted stats and tokens topics from the beginning and serves every token, with its
+name and symbol when the tokens topic has them, over HTTP (/v1/...)
 and a WebSocket push feed (/v1/ws), plus the dashboard at /. Ready (/readyz) once caught up.
 Run as many as you like: each holds every token.
 
@@ -67,6 +69,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
   const server = await orCloseOpened(createEdgeServer({
     ...limits,
     port, host, feed, logger, metricsRegistry,
+    tokens: createLogTokenFeed({ log, registry, topic: conn.topicPrefix + 'tokens', logger }),
     windows: windows.map((w) => w.name),
     staticDir: existsSync(DASHBOARD_DIR) ? DASHBOARD_DIR : undefined
   }), [log, registry])

@@ -3,7 +3,9 @@ import type { Readable } from 'node:stream'
 import { VolumerError } from '../errors.js'
 import type { Log, Producer } from '../log/log.js'
 import { LogError } from '../log/log-errors.js'
-import { createSwapEncoder, swapToRecord, type SchemaRegistry, type SwapRecord } from '../codec/index.js'
+import { createSwapEncoder, createTokenMetaEncoder, swapToRecord, tokenMetaToJson, type SchemaRegistry, type SwapRecord } from '../codec/index.js'
+import { isTokenReject, tokenKey, type TokenMeta } from '../token/token-meta.js'
+import { tokenMetaFromLine } from '../token/token-lines.js'
 import { readNdjsonBatches, swapFromLine, type NdjsonLine } from '../swap/ndjson-lines.js'
 import { isSwapReject } from '../swap/swap-reject.js'
 import { createPacer, createReplayTimeline, createSwapGenerator, DEFAULT_CHAINS, swapRecordToJson } from '../generator/index.js'
@@ -15,6 +17,7 @@ import { UsageError, EXIT_OK } from './cli-error.js'
 export const PRODUCE_HELP = `Usage: volumer produce [options] [FILE|-]
        volumer produce --generate [--rate N] [--tokens N] [--dup-rate F] [--disorder S] [--duration D | --count N] [--seed N]
        volumer produce --replay FILE [--speed F]
+       volumer produce --tokens FILE
 
 Sends swaps to <prefix>swaps, keyed chain:token, as Avro in the Confluent wire format (schema
 registered under <prefix>swaps-value). Three sources:
@@ -23,6 +26,9 @@ registered under <prefix>swaps-value). Three sources:
   --generate   the built-in generator (docs/produce.md): Zipf token activity over several chains,
                price random walks, bots, bursts, duplicates and block disorder, paced at --rate
   --replay F   an NDJSON file (or .gz) with blockTimes shifted so its last swap lands at "now"
+  --tokens F   not swaps: token metadata (NDJSON {chain,token,symbol,name,decimals,logoUrl?},
+               or .gz) to <prefix>tokens, Avro under <prefix>tokens-value; without --generate
+               (where --tokens N is the number of generated tokens)
 Progress goes to stderr every --report-every and a summary at the end. SIGINT/SIGTERM stop
 cleanly: what was sent is flushed first.
 
@@ -81,7 +87,7 @@ const FLAGS = {
 type Values = Record<string, string | boolean | string[] | undefined>
 
 interface ProduceConfig {
-  readonly mode: 'file' | 'generate' | 'replay'
+  readonly mode: 'file' | 'generate' | 'replay' | 'tokens'
   readonly input: string
   readonly encoding: 'avro' | 'json' | 'raw'
   readonly toStdout: boolean
@@ -116,13 +122,18 @@ function configFrom (values: Values, positionals: string[]): ProduceConfig {
   if ((generate || replay !== undefined) && positionals.length > 0) {
     throw new UsageError(`an input file ("${positionals[0]}") cannot be combined with ${generate ? '--generate' : '--replay'}`)
   }
-  const mode = generate ? 'generate' : replay !== undefined ? 'replay' : 'file'
+  // --tokens is a count with --generate and a metadata file otherwise (only as a flag: the
+  // env var VOLUMER_PRODUCE_TOKENS stays the generator's count)
+  const tokensFile = !generate && typeof values.tokens === 'string' ? values.tokens : undefined
+  if (tokensFile !== undefined && (replay !== undefined || positionals.length > 0)) throw new UsageError('--tokens FILE sends token metadata; it cannot be combined with swap input (--tokens N, the number of generated tokens, only applies with --generate)')
+  if (tokensFile === '' || tokensFile === '-') throw new UsageError('--tokens needs a file of token metadata')
+  const mode = generate ? 'generate' : replay !== undefined ? 'replay' : tokensFile !== undefined ? 'tokens' : 'file'
   if (replay === '-' || replay === '') throw new UsageError('--replay needs a file (it is read twice: once for its time range, once to send)')
   if (values.raw === true && mode !== 'file') throw new UsageError('--raw only applies to FILE input')
   if (values.raw === true && values.json === true) throw new UsageError('--raw and --json exclude each other')
   const toStdout = values.stdout === true
   if (toStdout && values.raw === true) throw new UsageError('--stdout writes canonical JSON; --raw does not apply')
-  const genOnly = ['rate', 'tokens', 'chains', 'zipf', 'dup-rate', 'disorder', 'bursts', 'seed', 'duration', 'count', 'start']
+  const genOnly = ['rate', 'chains', 'zipf', 'dup-rate', 'disorder', 'bursts', 'seed', 'duration', 'count', 'start']
   if (mode !== 'generate') for (const f of genOnly) if (typeof values[f] === 'string') throw new UsageError(`--${f} only applies with --generate`)
   for (const f of ['speed', 'id-suffix']) if (mode !== 'replay' && typeof values[f] === 'string') throw new UsageError(`--${f} only applies with --replay`)
   if (typeof values.duration === 'string' && typeof values.count === 'string') throw new UsageError('--duration and --count exclude each other')
@@ -139,13 +150,13 @@ function configFrom (values: Values, positionals: string[]): ProduceConfig {
   if (speed === 0) throw new UsageError('--speed: must be > 0')
   const config: ProduceConfig = Object.freeze({
     mode,
-    input: replay ?? positionals[0] ?? '-',
+    input: replay ?? tokensFile ?? positionals[0] ?? '-',
     encoding: values.raw === true ? 'raw' : values.json === true || toStdout ? 'json' : 'avro',
     toStdout,
     lingerMs: durationFlag('linger', env(values, 'linger') ?? '5ms'),
     reportEveryMs: durationFlag('report-every', env(values, 'report-every') ?? '5s'),
     rate: numberFlag('rate', env(values, 'rate') ?? '1000', 0, 10_000_000),
-    tokens: intFlag('tokens', env(values, 'tokens') ?? '1000', 1, 10_000_000),
+    tokens: intFlag('tokens', (mode === 'tokens' ? undefined : env(values, 'tokens')) ?? '1000', 1, 10_000_000),
     chains,
     zipf: numberFlag('zipf', env(values, 'zipf') ?? '1.1', 0.01, 5),
     dupRate: numberFlag('dup-rate', env(values, 'dup-rate') ?? '0', 0, 0.99),
@@ -339,9 +350,14 @@ export async function produceCommand (argv: string[]): Promise<number> {
       sink = stdoutSink()
     } else {
       log = await connectLog(conn, logger, stopper.abort.signal)
-      await checkTopic(log, conn.topicPrefix + 'swaps')
+      const topic = conn.topicPrefix + (config.mode === 'tokens' ? 'tokens' : 'swaps')
+      await checkTopic(log, topic)
       if (config.encoding === 'avro') registry = await connectRegistry(conn, logger, stopper.abort.signal)
-      sink = kafkaSink(await log.createProducer({ lingerMs: config.lingerMs }), conn.topicPrefix + 'swaps')
+      sink = kafkaSink(await log.createProducer({ lingerMs: config.lingerMs }), topic)
+    }
+    if (config.mode === 'tokens') {
+      await runTokens(config, sink, await tokenEncoderFor(config, registry, conn), stopper)
+      return EXIT_OK
     }
     const encode = await encoderFor(config, registry, conn)
     if (config.mode === 'generate') await runGenerate(config, sink, encode, stopper)
@@ -494,6 +510,35 @@ async function runFile (config: ProduceConfig, sink: Sink, encode: Encode, stopp
   }
   await sink.flush()
   process.stderr.write(progress.summary(now(), 'file', ''))
+}
+
+// ---------------------------------------------------------------------------------------------
+// --tokens FILE: token metadata to the compacted `tokens` topic, keyed chain:token
+
+async function tokenEncoderFor (config: ProduceConfig, registry: SchemaRegistry | undefined, conn: Connections): Promise<(m: TokenMeta) => Buffer | string> {
+  if (config.encoding === 'avro' && registry !== undefined) {
+    const encoder = await createTokenMetaEncoder(registry, conn.topicPrefix + 'tokens-value')
+    return (m) => encoder.encode(m)
+  }
+  return tokenMetaToJson
+}
+
+async function runTokens (config: ProduceConfig, sink: Sink, encode: (m: TokenMeta) => Buffer | string, stopper: Stopper): Promise<void> {
+  const progress = new Progress(now(), config.reportEveryMs)
+  for await (const batch of lines(config.input, stopper)) {
+    for (const line of batch) {
+      progress.read()
+      const meta = tokenMetaFromLine(line)
+      if (isTokenReject(meta)) { progress.skip(line.lineNo, meta.code, meta.message); continue }
+      const key = tokenKey(meta)
+      const value = encode(meta)
+      if (!sink.send(key, value)) await resend(sink, key, value)
+      progress.sentOne(key)
+    }
+    progress.tick(now(), '')
+  }
+  await sink.flush()
+  process.stderr.write(progress.summary(now(), 'tokens', ''))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ import { createPgliteCheckpointStore } from '../store/pglite-checkpoint-store.js
 import { createProcessor } from '../processor/processor.js'
 import { createProcessorMetrics } from '../processor/processor-metrics.js'
 import { createLogStatsFeed } from '../edge/log-stats-feed.js'
+import { createLogTokenFeed } from '../edge/log-token-feed.js'
+import { loadTokenFile, tokenFileFor } from './token-file.js'
 import { createSwapGenerator, createReplayTimeline, createPacer } from '../generator/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { parseSwapJson } from '../swap/parse-swap.js'
@@ -36,6 +38,8 @@ generator or a replay. Ctrl-C stops it cleanly; running it again restores from i
   --data DIR             where checkpoints live (VOLUMER_DATA; default ./data)
   --rate N               generated swaps per second (VOLUMER_RATE; default 200)
   --tokens N             tokens the generator trades (VOLUMER_TOKENS; default 2000)
+  --tokens FILE          with --replay: token metadata (NDJSON, names and symbols) to load first;
+                         default samples/ethereum-mainnet-tokens.ndjson when replaying the shipped sample
   --dup-rate F           share of duplicate swaps (default 0.02)
   --disorder MS          how far blocks may arrive out of order, ms (default 3000)
   --replay FILE          replay NDJSON swaps (.ndjson, or .ndjson.gz, e.g. samples/*.ndjson.gz), times shifted to now
@@ -69,7 +73,9 @@ export async function runCommand (argv: string[]): Promise<number> {
     host: hostFlag('host', resolve(values, 'host', 'VOLUMER_HOST') ?? '127.0.0.1'),
     data: resolvePath(resolve(values, 'data', 'VOLUMER_DATA') ?? 'data'),
     rate: numberFlag('rate', resolve(values, 'rate', 'VOLUMER_RATE') ?? '200', 0, 1_000_000),
-    tokens: intFlag('tokens', resolve(values, 'tokens', 'VOLUMER_TOKENS') ?? '2000', 1, 10_000_000),
+    // with --replay, --tokens names a metadata file; the generator's count applies otherwise
+    tokens: intFlag('tokens', (typeof values.replay === 'string' ? undefined : resolve(values, 'tokens', 'VOLUMER_TOKENS')) ?? '2000', 1, 10_000_000),
+    tokensFile: tokenFileFor(typeof values.replay === 'string' ? values.replay : undefined, typeof values.replay === 'string' && typeof values.tokens === 'string' ? values.tokens : undefined),
     dupRate: numberFlag('dup-rate', typeof values['dup-rate'] === 'string' ? values['dup-rate'] : '0.02', 0, 0.99),
     disorderMs: intFlag('disorder', typeof values.disorder === 'string' ? values.disorder : '3000', 0, 3_600_000),
     replay: typeof values.replay === 'string' ? values.replay : undefined,
@@ -79,6 +85,7 @@ export async function runCommand (argv: string[]): Promise<number> {
     edgeLimits: edgeLimitsFrom(values)
   })
   if (config.replay !== undefined && !existsSync(config.replay)) throw new UsageError(`--replay: no such file ${config.replay}`)
+  if (config.tokensFile !== undefined && !existsSync(config.tokensFile)) throw new UsageError(`--tokens: no such file ${config.tokensFile}`)
   const logger = createLogger(resolve(values, 'log-level', 'VOLUMER_LOG_LEVEL'), 'volumer')
 
   // one `volumer run` per data folder: a second would fight over the checkpoints
@@ -101,6 +108,7 @@ export async function runCommand (argv: string[]): Promise<number> {
   await applyTopology(admin, resolveTopology(doc, { environment: 'local' }))
   await admin.close()
   const registry = await createInProcessSchemaRegistry()
+  if (config.tokensFile !== undefined) await loadTokenFile(log, registry, 'tokens', config.tokensFile, logger)
   const store = await createPgliteCheckpointStore({ dataDir: join(config.data, 'pglite') })
 
   const processor = createProcessor({
@@ -124,6 +132,7 @@ export async function runCommand (argv: string[]): Promise<number> {
       port: config.port,
       host: config.host,
       feed: createLogStatsFeed({ log, registry, topic: DEFAULT_TOPICS.stats, logger }),
+      tokens: createLogTokenFeed({ log, registry, topic: 'tokens', logger }),
       logger: logger.child({ component: 'edge' }),
       metricsRegistry,
       windows: config.windows.map((w) => w.name),

@@ -7,3 +7,5 @@ export { createStatsEncoder, createStatsDecoder, createStateChangeEncoder, creat
 export { createStatsRecordDecoder, checkStatsBody, readStatsBody, STATS_CANONICAL_SCHEMA, EncodedStats, type StatsDecoder } from './stats-decoder.js'
 export { loadSchemaText, valueSubject, SCHEMA_NAMES, type SchemaName } from './schema-files.js'
 export { readSchemaId, writeHeader, MAGIC_BYTE, HEADER_BYTES } from './wire-format.js'
+export { createJsonOrAvroDecoder, type JsonOrAvroDecoder, type JsonOrAvroDecoderOptions } from './json-or-avro-decoder.js'
+export { createTokenMetaDecoder, createTokenMetaEncoder, tokenMetaToJson, type TokenMetaDecoder, type TokenMetaEncoder } from './token-codec.js'

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
  * The Avro schemas in schemas/ at the repository root (src/codec -> ../../schemas; the same
  * relative path holds from dist/codec after a build).
  */
-export const SCHEMA_NAMES = ['swap', 'stats', 'state-changelog'] as const
+export const SCHEMA_NAMES = ['swap', 'stats', 'state-changelog', 'token'] as const
 export type SchemaName = (typeof SCHEMA_NAMES)[number]
 
 const dir = fileURLToPath(new URL('../../schemas/', import.meta.url))

@@ -12,6 +12,9 @@ export interface EdgeMetrics {
   wsDropped: (reason: string) => void
   wsError: (code: string) => void
   feedRecords: { inc: (n?: number) => void }
+  tokenRecords: { inc: (n?: number) => void }
+  /** a `tokens` record skipped as invalid (its reject code) */
+  tokenRejected: (code: string) => void
   /** an HTTP connection closed with a response unread, or by the process cap on unread bytes */
   httpClosed: (reason: string) => void
 }
@@ -69,6 +72,8 @@ export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): Edge
   new Gauge({ name: 'volumer_edge_http_pending_bytes', help: 'bytes of HTTP response bodies waiting for slow readers (capped by maxPendingBytes)', registers, collect () { this.set(gauges.httpPendingBytes?.() ?? 0) } })
   new Gauge({ name: 'volumer_edge_ws_buffered_bytes', help: 'bytes buffered for all WebSocket clients, as last seen (capped by maxBufferedTotalBytes)', registers, collect () { this.set(gauges.wsBufferedBytes?.() ?? 0) } })
   const feedRecords = new Counter({ name: 'volumer_edge_feed_records_total', help: 'stats records applied from the feed', registers })
+  const tokenRecords = new Counter({ name: 'volumer_edge_token_records_total', help: 'token metadata records applied from the tokens topic', registers })
+  const tokenRejected = new Counter({ name: 'volumer_edge_token_records_rejected_total', help: 'tokens records skipped as invalid, by reason code (docs/errors.md)', labelNames: ['code'] as const, registers })
   new Gauge({ name: 'volumer_edge_tokens', help: 'tokens held', registers, collect () { this.set(gauges.tokens()) } })
   new Gauge({ name: 'volumer_edge_ws_clients', help: 'open WebSocket connections', registers, collect () { this.set(gauges.wsClients()) } })
   new Gauge({ name: 'volumer_edge_ws_subscriptions', help: 'live WebSocket subscriptions', registers, collect () { this.set(gauges.wsSubscriptions()) } })
@@ -102,6 +107,8 @@ export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): Edge
       h.inc()
     },
     feedRecords,
+    tokenRecords,
+    tokenRejected (code) { tokenRejected.labels(code).inc() },
     httpClosed (reason) { httpClosed.labels(reason).inc() }
   }
 }

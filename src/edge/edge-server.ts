@@ -11,6 +11,10 @@ import { parseQuery, pickEncoding } from './http-query.js'
 import { openApiDocument } from './openapi.js'
 import { createStaticFiles, type StaticFiles } from './static-files.js'
 import type { StatsFeed } from './stats-feed.js'
+import { getSearch } from './search-api.js'
+import { createTokenDirectory } from './token-directory.js'
+import type { TokenFeed } from './token-feed.js'
+import { createTokenSearch } from './token-search.js'
 import { createStatsStore, type StatsStore } from './stats-store.js'
 import { createTopCache, type CachedAnswer } from './top-cache.js'
 import { mountWsEcho } from './ws-echo.js'
@@ -26,6 +30,10 @@ export interface EdgeServerOptions {
   /** interface to bind (default 127.0.0.1; "0.0.0.0" for all) */
   host?: string
   feed: StatsFeed
+  /** the `tokens` topic (names, symbols); none = tokens are served without them */
+  tokens?: TokenFeed
+  /** the window /v1/search ranks by volumeUsd (default 24h) */
+  searchWindow?: string
   logger?: Logger
   /** registry the edge's metrics go to and /metrics serves (default: a new one) */
   metricsRegistry?: Registry
@@ -123,6 +131,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     maxPayloadLength = 64 * 1024,
     idleTimeoutSeconds = 120,
     topCacheBytes = 16 * 1024 * 1024,
+    searchWindow = '24h',
     now = Date.now
   } = options
   assertNativeUws()
@@ -139,7 +148,9 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   if (!Number.isSafeInteger(topCacheBytes) || topCacheBytes < 0) throw new VolumerError('BAD_CONFIG', 'topCacheBytes must be a non-negative integer')
   const logger = parentLogger.child({ component: 'edge' })
   const store = createStatsStore({ maxIndexes })
-  const ctx: ApiContext = { store, windows: new Set(windows) }
+  const names = createTokenDirectory()
+  const search = createTokenSearch(store, names, { window: searchWindow })
+  const ctx: ApiContext = { store, windows: new Set(windows), names }
   let ready = false
   const metrics = createEdgeMetrics(metricsRegistry, {
     tokens: () => store.size,
@@ -155,8 +166,15 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   store.onChange(topCache.invalidate)
   const hub = createWsHub(ctx, wsOpts, now, metrics, logger)
   store.onChange(hub.onStoreChange)
+  // new metadata changes what answers that show the token say, not where it ranks: drop the
+  // cached /v1/top answers it is a row of, and push to its token and ranked subscribers
+  names.onChange(key => {
+    if (store.get(key) === undefined) return
+    topCache.invalidate(key, null)
+    hub.onStoreChange(key, null)
+  })
   const statics: StaticFiles | null = staticDir === undefined ? null : createStaticFiles(staticDir)
-  const openapi = JSON.stringify(openApiDocument(windows))
+  const openapi = JSON.stringify(openApiDocument(windows, searchWindow))
   const openapiEtag = etagOf(openapi)
 
   // ── writing responses ──
@@ -335,6 +353,10 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
           if (!ready) throw notReady()
           sendApi(res, rc, getTokens(ctx, parseQuery(rawQuery)))
           return
+        case 'search':
+          if (!ready) throw notReady()
+          sendApi(res, rc, getSearch(search, searchWindow, parseQuery(rawQuery)))
+          return
         case 'top': {
           if (!ready) throw notReady()
           const q = parseQuery(rawQuery)
@@ -377,6 +399,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
       case '/openapi.json': return 'openapi'
       case '/v1/top': return 'top'
       case '/v1/tokens': return 'tokens'
+      case '/v1/search': return 'search'
       case '/v1/ws': return 'ws'
     }
     if (path.startsWith('/v1/tokens/')) return 'token'
@@ -442,10 +465,11 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   let resolveCaughtUp!: () => void
   const caughtUp = new Promise<void>(resolve => { resolveCaughtUp = resolve })
   let closed = false
-  await feed.start((key, value, json) => {
-    metrics.feedRecords.inc()
-    store.apply(key, value, json)
-  }, () => {
+  // ready once caught up with both topics: a node's first answers already carry the names
+  let statsCaughtUp = false
+  let tokensCaughtUp = options.tokens === undefined
+  const onCaughtUp = (): void => {
+    if (!statsCaughtUp || !tokensCaughtUp) return
     ready = true
     logger.info({ tokens: store.size }, 'caught up with the stats feed')
     resolveCaughtUp()
@@ -453,7 +477,17 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     // of it at once; lookups are served from the text meanwhile
     const warm = (): void => { if (!closed && store.warm(2000) > 0) setImmediate(warm) }
     setImmediate(warm)
-  })
+  }
+  if (options.tokens !== undefined) {
+    await options.tokens.start((key, meta) => {
+      metrics.tokenRecords.inc()
+      names.apply(key, meta)
+    }, () => { tokensCaughtUp = true; onCaughtUp() }, code => metrics.tokenRejected(code))
+  }
+  await feed.start((key, value, json) => {
+    metrics.feedRecords.inc()
+    store.apply(key, value, json)
+  }, () => { statsCaughtUp = true; onCaughtUp() })
 
   let listenSocket: uWS.us_listen_socket
   try {
@@ -467,6 +501,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     // the feed is already delivering: left running it kept the caller's process busy forever
     closed = true
     await feed.close()
+    await options.tokens?.close()
     throw err
   }
   const boundPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket)
@@ -488,6 +523,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
       closed = true
       clearInterval(timer)
       await feed.close()
+      await options.tokens?.close()
       uWS.us_listen_socket_close(listenSocket)
       hub.closeAll()
       // uWS has no "close everything" in this version: the listen socket is closed and every

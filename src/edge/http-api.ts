@@ -4,6 +4,7 @@ import { clip, decodeComponent, parseIntParam, splitList } from './http-query.js
 import { TOKEN_STATS, RANK_STATS, isRankStat, rankValueJson, type RankStat } from './rank-value.js'
 import type { RankedRow } from './rank-index.js'
 import { entryJson, type StatsStore, type TokenEntry } from './stats-store.js'
+import { labelled, type TokenDirectory } from './token-directory.js'
 
 /**
  * The /v1 resources as pure functions of the store and the parsed request: no uWS here, so the
@@ -43,6 +44,12 @@ export interface ApiContext {
   store: StatsStore
   /** window names the processor is configured with (the store adds any it sees) */
   windows: ReadonlySet<string>
+  /** token metadata from the `tokens` topic; absent = no names are served */
+  names?: TokenDirectory
+}
+
+function labelOf (ctx: ApiContext, key: string): ReturnType<TokenDirectory['get']> {
+  return ctx.names?.get(key)
 }
 
 function isKnownWindow (ctx: ApiContext, w: string): boolean {
@@ -78,8 +85,10 @@ export function getToken (ctx: ApiContext, chainRaw: string, tokenRaw: string, q
   const windows = parseWindowFilter(ctx, q)
   const entry = ctx.store.get(chain + ':' + token)
   if (entry === undefined) throw new VolumerError('NOT_FOUND', `no statistics for token ${clip(chain)}:${clip(token)}`)
-  if (windows === null) return { status: 200, body: entryJson(entry), entry }
-  return { status: 200, body: filteredJson(entry.stats, windows) }
+  const label = labelOf(ctx, entry.key)
+  // the entry's cached ETag and compressed bodies are of its stats text alone
+  if (windows === null) return label === undefined ? { status: 200, body: entryJson(entry), entry } : { status: 200, body: labelled(entryJson(entry), label) }
+  return { status: 200, body: labelled(filteredJson(entry.stats, windows), label) }
 }
 
 /** GET /v1/tokens?ids=chain:token,… — found tokens in request order, plus the ids not found */
@@ -96,7 +105,7 @@ export function getTokens (ctx: ApiContext, q: Map<string, string>): ApiResult {
     if (id.indexOf(':') <= 0) throw new VolumerError('BAD_PARAM', `id "${clip(id)}" is not of the form chain:token`)
     const entry = ctx.store.get(id)
     if (entry === undefined) missing.push(id)
-    else parts.push(windows === null ? entryJson(entry) : filteredJson(entry.stats, windows))
+    else parts.push(labelled(windows === null ? entryJson(entry) : filteredJson(entry.stats, windows), labelOf(ctx, id)))
   }
   // concatenated, not re-serialised: each token's JSON is cached per update
   return { status: 200, body: '{"tokens":[' + parts.join(',') + '],"missing":' + JSON.stringify(missing) + '}' }
@@ -151,16 +160,20 @@ export function topRows (ctx: ApiContext, p: TopParams): Array<RankedRow<TokenEn
 
 /**
  * One ranked row as JSON:
- * {"rank":1,"chain":"…","token":"…","value":"123.4","lastPrice":…,"lastTradeAt":"…","asOf":"…","window":{…}|null}
- * `window` holds the stats of the requested window (null for lastPrice without a window).
+ * {"rank":1,"chain":"…","token":"…","symbol":"…","name":"…","value":"123.4","lastPrice":…,"lastTradeAt":"…","asOf":"…","window":{…}|null}
+ * `window` holds the stats of the requested window (null for lastPrice without a window);
+ * `symbol` and `name` only when the token has metadata.
  */
-export function rowJson (p: TopParams, row: RankedRow<TokenEntry>, rank: number): string {
+export function rowJson (p: TopParams, row: RankedRow<TokenEntry>, rank: number, names?: TokenDirectory): string {
   const s = row.entry.stats
   const w = p.window === null ? null : (s.windows[p.window] ?? null)
+  const meta = names?.get(row.entry.key)?.meta
   return JSON.stringify({
     rank,
     chain: s.chain,
     token: s.token,
+    symbol: meta?.symbol,
+    name: meta?.name,
     value: rankValueJson(row.value),
     lastPrice: s.lastPrice,
     lastTradeAt: s.lastTradeAt,
@@ -169,9 +182,9 @@ export function rowJson (p: TopParams, row: RankedRow<TokenEntry>, rank: number)
   })
 }
 
-export function topBody (p: TopParams, rows: Array<RankedRow<TokenEntry>>, extra = ''): string {
+export function topBody (p: TopParams, rows: Array<RankedRow<TokenEntry>>, extra = '', names?: TokenDirectory): string {
   const items: string[] = new Array(rows.length)
-  for (let i = 0; i < rows.length; i++) items[i] = rowJson(p, rows[i], i + 1)
+  for (let i = 0; i < rows.length; i++) items[i] = rowJson(p, rows[i], i + 1, names)
   return '{' + extra + '"stat":' + JSON.stringify(p.stat) + ',"window":' + JSON.stringify(p.window) +
     ',"order":"' + (p.descending ? 'desc' : 'asc') + '","chain":' + JSON.stringify(p.chain) +
     ',"limit":' + p.limit + ',"items":[' + items.join(',') + ']}'
@@ -180,5 +193,5 @@ export function topBody (p: TopParams, rows: Array<RankedRow<TokenEntry>>, extra
 /** GET /v1/top?stat=volumeUsd&window=5m&limit=50&order=desc[&chain=…] */
 export function getTop (ctx: ApiContext, q: Map<string, string>): ApiResult {
   const p = parseTopParams(ctx, name => q.get(name))
-  return { status: 200, body: topBody(p, topRows(ctx, p)) }
+  return { status: 200, body: topBody(p, topRows(ctx, p), '', ctx.names) }
 }

@@ -1,5 +1,6 @@
 import { RANK_STATS } from './rank-value.js'
 import { DEFAULT_TOP_LIMIT, MAX_IDS, MAX_TOP_LIMIT } from './http-api.js'
+import { DEFAULT_SEARCH_LIMIT, MAX_QUERY_LENGTH, MAX_SEARCH_LIMIT } from './token-search.js'
 
 /**
  * The OpenAPI 3.1 document served at GET /openapi.json. test/edge/openapi.test.ts validates real
@@ -11,6 +12,8 @@ const price = { type: ['number', 'null'] }
 const time = { type: 'string', description: 'ISO 8601 UTC with milliseconds' }
 const timeOrNull = { type: ['string', 'null'], description: 'ISO 8601 UTC with milliseconds' }
 const count = { type: 'integer', minimum: 0 }
+const symbol = { type: 'string', maxLength: 64, description: 'from the tokens topic; absent when the token has no metadata' }
+const tokenName = { type: 'string', maxLength: 256, description: 'from the tokens topic; absent when the token has no metadata' }
 
 const errorResponse = (description: string): object => ({
   description,
@@ -25,7 +28,7 @@ const windowsParam = {
   schema: { type: 'string' }
 }
 
-export function openApiDocument (windows: readonly string[]): object {
+export function openApiDocument (windows: readonly string[], searchWindow = '24h'): object {
   return {
     openapi: '3.1.0',
     info: {
@@ -80,6 +83,21 @@ export function openApiDocument (windows: readonly string[]): object {
           ],
           responses: {
             200: { description: 'ranked rows; null values always last; order=asc is the exact reverse of order=desc for non-null values', content: { 'application/json': { schema: { $ref: '#/components/schemas/TopResponse' } } } },
+            400: errorResponse('BAD_PARAM'),
+            503: errorResponse('NOT_READY')
+          }
+        }
+      },
+      '/v1/search': {
+        get: {
+          operationId: 'search',
+          summary: `Tokens whose symbol, name (or a word of it) or address starts with q, case-insensitive, by ${searchWindow} volumeUsd`,
+          parameters: [
+            { name: 'q', in: 'query', required: true, description: `1 to ${MAX_QUERY_LENGTH} characters after trimming`, schema: { type: 'string', minLength: 1, maxLength: MAX_QUERY_LENGTH } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_SEARCH_LIMIT, default: DEFAULT_SEARCH_LIMIT } }
+          ],
+          responses: {
+            200: { description: `matches, highest ${searchWindow} volumeUsd first; tokens without a value in that window follow, by chain:token`, content: { 'application/json': { schema: { $ref: '#/components/schemas/SearchResponse' } } } },
             400: errorResponse('BAD_PARAM'),
             503: errorResponse('NOT_READY')
           }
@@ -160,6 +178,8 @@ export function openApiDocument (windows: readonly string[]): object {
           properties: {
             chain: { type: 'string' },
             token: { type: 'string' },
+            symbol,
+            name: tokenName,
             asOf: time,
             lastPrice: price,
             lastTradeAt: timeOrNull,
@@ -184,6 +204,8 @@ export function openApiDocument (windows: readonly string[]): object {
             rank: { type: 'integer', minimum: 1 },
             chain: { type: 'string' },
             token: { type: 'string' },
+            symbol,
+            name: tokenName,
             value: { type: ['string', 'number', 'null'], description: 'decimal string for volume stats, number otherwise, null when the window has no such value' },
             lastPrice: price,
             lastTradeAt: timeOrNull,
@@ -202,6 +224,32 @@ export function openApiDocument (windows: readonly string[]): object {
             chain: { type: ['string', 'null'] },
             limit: { type: 'integer', minimum: 1, maximum: MAX_TOP_LIMIT },
             items: { type: 'array', items: { $ref: '#/components/schemas/TopItem' } }
+          }
+        },
+        SearchItem: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['chain', 'token', 'symbol', 'name', 'decimals', 'logoUrl', 'volumeUsd', 'lastPrice'],
+          properties: {
+            chain: { type: 'string' },
+            token: { type: 'string' },
+            symbol: { type: ['string', 'null'] },
+            name: { type: ['string', 'null'] },
+            decimals: { type: ['integer', 'null'], minimum: 0, maximum: 255 },
+            logoUrl: { type: ['string', 'null'] },
+            volumeUsd: { oneOf: [decimal, { type: 'null' }] },
+            lastPrice: price
+          }
+        },
+        SearchResponse: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['q', 'window', 'limit', 'items'],
+          properties: {
+            q: { type: 'string', description: 'the query as matched: trimmed, lower-case' },
+            window: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_SEARCH_LIMIT },
+            items: { type: 'array', maxItems: MAX_SEARCH_LIMIT, items: { $ref: '#/components/schemas/SearchItem' } }
           }
         },
         Health: {

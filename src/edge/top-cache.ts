@@ -86,7 +86,7 @@ export function createTopCache (ctx: ApiContext, maxBytes: number): TopCache {
       const hit = answers.get(key)
       if (hit !== undefined) return hit
       const rows = topRows(ctx, p)
-      const body = Buffer.from(topBody(p, rows))
+      const body = Buffer.from(topBody(p, rows, '', ctx.names))
       const members = new Set<string>()
       for (const r of rows) members.add(r.entry.key)
       const edge = rows.length < p.limit ? undefined : rows[rows.length - 1].value

@@ -4,6 +4,7 @@ import { ByteBudget } from './byte-budget.js'
 import type { EdgeMetrics } from './edge-metrics.js'
 import { MAX_IDS, parseTopParams, type ApiContext, type TopParams } from './http-api.js'
 import { entryJson, type TokenEntry } from './stats-store.js'
+import { labelled } from './token-directory.js'
 import { createRankedLists, isSoleList, topId, type TopGroup } from './ws-ranked-lists.js'
 
 /**
@@ -219,7 +220,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     if (sub.kind === 'token') {
       const entry = ctx.store.get(sub.key)
       return '{"type":"' + type + '","sub":' + JSON.stringify(sub.id) + ',"seq":' + sub.seq +
-        ',"rev":' + (entry === undefined ? 0 : entry.rev) + ',"data":' + (entry === undefined ? 'null' : entryJson(entry)) + '}'
+        ',"rev":' + (entry === undefined ? 0 : entry.rev) + ',"data":' + (entry === undefined ? 'null' : labelled(entryJson(entry), ctx.names?.get(sub.key))) + '}'
     }
     return '{"type":"' + type + '","sub":' + JSON.stringify(sub.id) + ',"seq":' + sub.seq + ',"data":' + sub.group.body + '}'
   }

@@ -55,7 +55,7 @@ export function createRankedLists<S> (ctx: ApiContext, opts: { maxSoleRankedList
     const members = new Set<string>()
     for (const r of rows) members.add(r.entry.key)
     g.members = members
-    g.body = topBody(g.params, rows)
+    g.body = topBody(g.params, rows, '', ctx.names)
     g.dirty = false
   }
 

@@ -1,11 +1,11 @@
 /**
  * A small JSON Schema (2020-12 subset) validator for the OpenAPI test: type (incl. lists),
  * enum, required, properties, additionalProperties (bool or schema), items, oneOf, $ref into
- * the document, minimum, maximum, pattern. Returns the list of problems (empty = valid).
+ * the document, minimum, maximum, pattern, minLength, maxLength, maxItems. Returns the list of problems (empty = valid).
  * Unknown keywords fail loudly so the document cannot drift into what this checker ignores.
  */
 const KNOWN = new Set(['type', 'enum', 'required', 'properties', 'additionalProperties', 'items', 'oneOf', '$ref',
-  'minimum', 'maximum', 'pattern', 'description', 'default', 'examples'])
+  'minimum', 'maximum', 'pattern', 'minLength', 'maxLength', 'maxItems', 'description', 'default', 'examples'])
 
 function typeOf (v: unknown): string {
   if (v === null) return 'null'
@@ -38,6 +38,11 @@ export function validate (doc: any, schema: any, value: unknown, path = '$'): st
     if (schema.maximum !== undefined && value > schema.maximum) errs.push(`${path}: above maximum`)
   }
   if (typeof value === 'string' && schema.pattern !== undefined && !new RegExp(schema.pattern as string, 'u').test(value)) errs.push(`${path}: ${JSON.stringify(value)} does not match ${String(schema.pattern)}`)
+  if (typeof value === 'string') {
+    if (schema.minLength !== undefined && value.length < schema.minLength) errs.push(`${path}: shorter than ${String(schema.minLength)}`)
+    if (schema.maxLength !== undefined && value.length > schema.maxLength) errs.push(`${path}: longer than ${String(schema.maxLength)}`)
+  }
+  if (Array.isArray(value) && schema.maxItems !== undefined && value.length > schema.maxItems) errs.push(`${path}: more than ${String(schema.maxItems)} items`)
   if (Array.isArray(value) && schema.items !== undefined) value.forEach((v, i) => errs.push(...validate(doc, schema.items, v, `${path}[${i}]`)))
   if (typeOf(value) === 'object') {
     const o = value as Record<string, unknown>

@@ -221,7 +221,8 @@ describe('volumer produce (Kafka)', function () {
         [['--generate', '--dup-rate', '1.5'], /--dup-rate: expected a number from 0 to 0.99/],
         [['--generate', '--chains', 'ethereum,doge'], /--chains: unknown chain "doge"/],
         [['--generate', '--count', '5', '--duration', '1s'], /--duration and --count exclude each other/],
-        [['--tokens', '5', 'file.ndjson'], /--tokens only applies with --generate/],
+        // without --generate, --tokens names a metadata file (docs/produce.md): not with swap input
+        [['--tokens', '5', 'file.ndjson'], /--tokens FILE sends token metadata; .*--tokens N, the number of generated tokens, only applies with --generate/],
         [['--generate', '--replay', 'x'], /exclude each other/],
         [['--replay', '-'], /--replay needs a file/],
         [['--generate', '--disorder', 'soon'], /--disorder/],
