@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mkdir -p .run
 set -a; eval "$(scripts/services.sh env 2>/dev/null)" || true; set +a
 
-UNIT='test/*.test.ts test/{swap,engine,cli,log,store,codec,registry,processor,generator,edge,redpanda}/**/*.test.ts'
+UNIT='test/*.test.ts test/{swap,token,engine,cli,log,store,codec,registry,processor,generator,edge,redpanda}/**/*.test.ts'
 suites=("unit|$UNIT")
 if [ "${1:-}" != "--unit" ]; then
   suites+=("integration|test/integration/**/*.test.ts" "e2e|test/e2e/**/*.test.ts")
