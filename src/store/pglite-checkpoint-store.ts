@@ -15,8 +15,13 @@ export interface PgliteCheckpointStoreOptions extends CheckpointStoreOptions {
  * CheckpointStore on PGlite (Postgres compiled to WASM, in process): the embedded mode's
  * store, and the unit tests'. Same SQL and migrations as the Postgres adapter.
  */
+/** Opens PGlite (Postgres in WASM) at dataDir, or in memory without one. */
+export async function openPglite (dataDir?: string): Promise<PGlite> {
+  return await PGlite.create(dataDir)
+}
+
 export async function createPgliteCheckpointStore (opts: PgliteCheckpointStoreOptions = {}): Promise<CheckpointStore> {
-  const db = opts.db ?? await PGlite.create(opts.dataDir)
+  const db = opts.db ?? await openPglite(opts.dataDir)
   const owned = opts.db === undefined
   const session: SqlSession = {
     ...runner(db),
