@@ -8,6 +8,8 @@
  *   BENCH_SOAK_RATE=1000 BENCH_SOAK_TOKENS=2000 BENCH_SOAK_WS=3 BENCH_SOAK_HTTP=2
  *   BENCH_SOAK_ARGS="--windows 1m,5m"      extra `volumer run` flags
  *   BENCH_SOAK_RESULTS=soak.json           results file, relative to bench/results (or absolute)
+ *   BENCH_SOAK_TABLE=bench/results/soak.json   only print that file's samples as the README's
+ *                                          markdown table (the run prints it at its end too)
  *
  * Per minute: RSS of the server (/proc), V8 heap used and external memory and the event-loop
  * delay p99 (its /metrics), engine state held (swaps in the horizon, from the processor's
@@ -87,6 +89,17 @@ async function waitForPort (child: ChildProcess, out: string[]): Promise<number>
     await sleep(100)
   }
   throw new Error('volumer run did not start in 60 s: ' + out.join(''))
+}
+
+/** the per-minute curve as a markdown table (the README's) */
+function markdownTable (samples: Array<Record<string, number>>): string {
+  const head = '| minute | RSS MB | heap MB | external MB | data dir MB (tables / WAL) | last checkpoint MB | /healthz p50 / p99 / max ms | event loop p99 ms | swaps counted | load1 |\n|---|---|---|---|---|---|---|---|---|---|\n'
+  return head + samples.map((x) => `| ${x.minute} | ${x.rssMB} | ${x.heapUsedMB} | ${x.externalMB} | ${x.dataDirMB} (${x.tablesMB} / ${x.walMB}) | ${x.lastCheckpointMB} | ${x.healthzP50ms} / ${x.healthzP99ms} / ${x.healthzMaxMs} | ${x.eventLoopP99ms} | ${x.swapsCounted} | ${x.load1} |`).join('\n') + '\n'
+}
+
+if (process.env.BENCH_SOAK_TABLE !== undefined) {
+  process.stdout.write(markdownTable((JSON.parse(readFileSync(process.env.BENCH_SOAK_TABLE, 'utf8')) as { samples: Array<Record<string, number>> }).samples))
+  process.exit(0)
 }
 
 const data = mkdtempSync(join(tmpdir(), 'volumer-soak-'))
@@ -217,6 +230,7 @@ try {
     at: new Date().toISOString(),
   }
   console.log(JSON.stringify(result.summary))
+  process.stdout.write(markdownTable(samples))
   const file = process.env.BENCH_SOAK_RESULTS ?? 'soak.json'
   const outDir = fileURLToPath(new URL('./results/', import.meta.url))
   mkdirSync(outDir, { recursive: true })
