@@ -9,13 +9,15 @@ const TOPOLOGY_FILE = new URL('../../topology/topics.json', import.meta.url)
  * (swaps 7 days, the state changelog compacted only after 6 h) would only grow the heap: at
  * 1,000 swaps/s that held every swap and every changelog record of the run (measured: RSS up
  * ~150 MB/min, see docs/operations.md). Here the log keeps what the one processor can still
- * read: swaps for a few minutes (it reads them within a cycle; a restart starts from the
- * checkpoints anyway) and changelog records compacted after two minutes. The processor caps
+ * read: swaps for a few minutes and never before the processor's committed offset (it reads
+ * them within a cycle; a restart starts from the checkpoints anyway) and changelog records compacted after two minutes. The processor caps
  * its DELTA records' age at half that lag (capFullAfter) and checkpoints every 10 s, so a
  * restore always finds the FULL records it needs.
  */
 export const EMBEDDED_TOPIC_CONFIGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  [DEFAULT_TOPICS.swaps]: { 'retention.ms': '300000' },
+  // never past what the processor has committed: one that has fallen behind (an overloaded
+  // machine) holds more in memory instead of skipping swaps
+  [DEFAULT_TOPICS.swaps]: { 'retention.ms': '300000', 'volumer.retention.keep.uncommitted': 'true' },
   [DEFAULT_TOPICS.dlq]: { 'retention.ms': '3600000' },
   [DEFAULT_TOPICS.state]: { 'min.compaction.lag.ms': '120000', 'delete.retention.ms': '120000' },
   [DEFAULT_TOPICS.stats]: { 'delete.retention.ms': '120000' },

@@ -41,4 +41,34 @@ describe('embedded topology (volumer run)', () => {
     console.log(`      held after ${sent} records each: swaps ${swaps}, changelog ${state}`)
     await log.close()
   })
+
+  it('never drops swaps its processor has not committed yet, however long it lags', async function () {
+    this.timeout(60_000)
+    let now = 1_700_000_000_000
+    const log = createMemoryLog({ now: () => now, sessionTimeoutMs: 3_600_000 })
+    const admin = await log.createAdmin()
+    await applyTopology(admin, embeddedTopology(1))
+    await admin.close()
+    const producer = await log.createProducer()
+    const send = (n: number): void => { for (let i = 0; i < n; i++) producer.send({ topic: DEFAULT_TOPICS.swaps, key: Buffer.from('chain:' + (i % 50)), value: Buffer.alloc(100) }) }
+    send(1000)
+    // the processor has read and committed the first 500 and then falls behind
+    const consumer = await log.createConsumer({ groupId: 'volumer', topics: [DEFAULT_TOPICS.swaps] })
+    await consumer.poll(10, 50)
+    const tx = await log.createTransactionalProducer({ transactionalId: 'embedded' })
+    await tx.begin()
+    await tx.sendOffsets([{ topic: DEFAULT_TOPICS.swaps, partition: 0, offset: 500 }], consumer.groupMetadata())
+    await tx.commit()
+    for (let s = 0; s < 20 * 60; s++) { now += 1000; send(100) }
+    await producer.flush()
+    const held = log.storedRecords(DEFAULT_TOPICS.swaps)
+    expect(held, 'swaps from the committed offset on').to.be.at.least(1000 - 500 + 20 * 60 * 100)
+    const reader = await log.createReader({ partitions: [{ topic: DEFAULT_TOPICS.swaps, partition: 0, from: 500 }] })
+    const first = (await reader.poll(1, 0)).flatMap((b) => b.records)[0]
+    expect(first?.offset, 'the processor reads on from where it committed').to.equal(500)
+    await reader.close()
+    await consumer.close()
+    await log.close()
+  })
 })
+
