@@ -96,6 +96,9 @@ export async function runCommand (argv: string[]): Promise<number> {
   // on a worker thread: PGlite runs each query synchronously on its caller's thread, and a
   // checkpoint save there stalled HTTP and WebSocket answers for as long as it took
   const store = createPgliteWorkerCheckpointStore({ dataDir: join(config.data, 'pglite'), logger: logger.child({ component: 'store' }) })
+  // wait for PGlite here (as when it opened on this thread): the URL printed below then means
+  // the checkpoints can be read, not that the store is still starting (seconds on a busy box)
+  await store.migrate()
 
   const processor = createProcessor({
     log, store, registry, logger: logger.child({ component: 'processor' }),
