@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node
 import { join, resolve as resolvePath } from 'node:path'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { createMemoryLog } from '../log/memory-log.js'
-import { resolveTopology } from '../topology/topology-spec.js'
+import { embeddedTopology } from './embedded-topology.js'
 import { applyTopology } from '../topology/topology.js'
 import { createInProcessSchemaRegistry, createSwapEncoder, swapToRecord, type SwapRecord } from '../codec/index.js'
-import { createPgliteCheckpointStore } from '../store/pglite-checkpoint-store.js'
+import { createPgliteWorkerCheckpointStore } from '../store/pglite-worker-checkpoint-store.js'
 import { createProcessor } from '../processor/processor.js'
 import { createProcessorMetrics } from '../processor/processor-metrics.js'
 import { createLogStatsFeed } from '../edge/log-stats-feed.js'
@@ -24,8 +24,6 @@ import { EDGE_LIMIT_FLAGS, EDGE_LIMITS_HELP, edgeLimitsFrom } from './edge-limit
 import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
 import { UsageError, EXIT_OK } from './cli-error.js'
 import { isVolumerError } from '../errors.js'
-
-const TOPOLOGY_FILE = new URL('../../topology/topics.json', import.meta.url)
 
 export const RUN_HELP = `Usage: volumer run [options]
 
@@ -102,14 +100,17 @@ export async function runCommand (argv: string[]): Promise<number> {
   const metricsRegistry = new Registry()
   collectDefaultMetrics({ register: metricsRegistry, prefix: 'volumer_' })
   const log = createMemoryLog()
-  const doc = JSON.parse(readFileSync(TOPOLOGY_FILE, 'utf8')) as { topics: Record<string, { partitions: number }> }
-  for (const t of Object.values(doc.topics)) if (t.partitions > 1) t.partitions = config.partitions
   const admin = await log.createAdmin()
-  await applyTopology(admin, resolveTopology(doc, { environment: 'local' }))
+  await applyTopology(admin, embeddedTopology(config.partitions))
   await admin.close()
   const registry = await createInProcessSchemaRegistry()
   if (config.tokensFile !== undefined) await loadTokenFile(log, registry, 'tokens', config.tokensFile, logger)
-  const store = await createPgliteCheckpointStore({ dataDir: join(config.data, 'pglite') })
+  // on a worker thread: PGlite runs each query synchronously on its caller's thread, and a
+  // checkpoint save there stalled HTTP and WebSocket answers for as long as it took
+  const store = createPgliteWorkerCheckpointStore({ dataDir: join(config.data, 'pglite'), logger: logger.child({ component: 'store' }) })
+  // wait for PGlite here (as when it opened on this thread): the URL printed below then means
+  // the checkpoints can be read, not that the store is still starting (seconds on a busy box)
+  await store.migrate()
 
   const processor = createProcessor({
     log, store, registry, logger: logger.child({ component: 'processor' }),
@@ -118,6 +119,9 @@ export async function runCommand (argv: string[]): Promise<number> {
     windows: config.windows,
     cycleMs: 100,
     checkpointIntervalMs: 10_000,
+    // half the embedded changelog's compaction lag (embedded-topology.ts): DELTA records
+    // never outlive it, and the processor has no reason to warn that it capped them
+    fullAfterMs: 60_000,
     reportAllOnRestore: true
   })
   const running = processor.run()

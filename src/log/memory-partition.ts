@@ -36,6 +36,12 @@ export interface PartitionPolicy {
   readonly deleteRetentionMs: number
   /** records older than this are deleted from the head (retention.ms); -1 keeps all */
   readonly retentionMs: number
+  /**
+   * retention never deletes what a consumer group has not committed yet (the in-process log's
+   * own config `volumer.retention.keep.uncommitted`; Kafka has no such thing): the embedded
+   * mode's short retention must not drop swaps its processor, fallen behind, has yet to read
+   */
+  readonly keepUncommitted?: boolean
 }
 
 export interface ReadResult {
@@ -127,11 +133,11 @@ export class MemoryPartition {
   }
 
   /** lazily applies compaction and retention; called after appends */
-  maintain (policy: PartitionPolicy, now: number): void {
+  maintain (policy: PartitionPolicy, now: number, committedFloor?: () => number): void {
     if (policy.compact && this.#records.length >= this.#compactAt) this.compact(policy, now)
     if (policy.retentionMs >= 0 && this.#sinceRetention >= RETENTION_EVERY) {
       this.#sinceRetention = 0
-      this.applyRetention(policy.retentionMs, now)
+      this.applyRetention(policy.retentionMs, now, policy.keepUncommitted === true && committedFloor !== undefined ? committedFloor() : Infinity)
     }
   }
 
@@ -175,13 +181,13 @@ export class MemoryPartition {
     this.#records = kept
   }
 
-  /** deletes records older than `retentionMs` from the head, never past the LSO */
-  applyRetention (retentionMs: number, now: number): void {
+  /** deletes records older than `retentionMs` from the head, never past the LSO nor `floor` */
+  applyRetention (retentionMs: number, now: number, floor = Infinity): void {
     const edge = now - retentionMs
     const lso = this.lastStableOffset()
     const all = this.#records
     let n = 0
-    while (n < all.length && all[n].timestamp < edge && all[n].offset < lso) n++
+    while (n < all.length && all[n].timestamp < edge && all[n].offset < lso && all[n].offset < floor) n++
     if (n === 0) return
     this.#startOffset = n < all.length ? all[n].offset : Math.min(lso, this.#nextOffset)
     this.#records = all.slice(n)

@@ -50,6 +50,7 @@ export function policyOf (configs: Readonly<Record<string, string>>): PartitionP
     deleteRetentionMs: num('delete.retention.ms', DAY_MS),
     // a compacted-only topic keeps everything that compaction keeps
     retentionMs: cleanup.includes('delete') ? num('retention.ms', 7 * DAY_MS) : -1,
+    keepUncommitted: configs['volumer.retention.keep.uncommitted'] === 'true',
   }
 }
 
@@ -174,12 +175,22 @@ export class MemoryStore {
     const part = t.partitions[p]
     const headers: Headers | undefined = record.headers
     part.append(record.key, record.value, record.timestamp ?? this.now(), headers, txn)
-    if (txn === null) part.maintain(t.policy, this.now())
+    if (txn === null) part.maintain(t.policy, this.now(), () => this.#committedFloor(part))
     return part
   }
 
   maintain (part: MemoryPartition): void {
-    part.maintain(this.topic(part.topic).policy, this.now())
+    part.maintain(this.topic(part.topic).policy, this.now(), () => this.#committedFloor(part))
+  }
+
+  /** the lowest offset a group has committed on the partition (groups that never did: none) */
+  #committedFloor (part: MemoryPartition): number {
+    let floor = Infinity
+    for (const g of this.groups.values()) {
+      const c = g.committed(part.topic, part.partition)
+      if (c >= 0) floor = Math.min(floor, c)
+    }
+    return floor
   }
 
   /**

@@ -46,8 +46,13 @@ export interface CheckpointStore {
 
 /** Options both adapters share. */
 export interface CheckpointStoreOptions {
-  /** checkpoints kept per (group, partition); default 3 (one good one even if the newest is bad) */
+  /**
+   * checkpoints kept per (group, partition); default 2. A restore reads only the newest, and a
+   * read in flight keeps the row it reads alive until it ends (MVCC), even when a save prunes it
+   * meanwhile. The one older checkpoint is an operator's fallback (delete a bad newest one and
+   * restart); every extra one costs a whole partition state on disk.
+   */
   keep?: number
 }
 
-export const DEFAULT_KEEP = 3
+export const DEFAULT_KEEP = 2

@@ -33,6 +33,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE volumer_checkpoints ALTER COLUMN state SET STORAGE EXTERNAL;
     `,
   },
+  {
+    version: 2,
+    name: 'checkpoints-autovacuum',
+    // Each save prunes a whole partition state (thousands of TOAST chunks). The store vacuums
+    // after each save; these make autovacuum (Postgres only: PGlite has none) do the same soon
+    // where the store's own VACUUM is not allowed (a role that does not own the table):
+    // a handful of dead rows or a few MB of dead chunks are worth a vacuum here.
+    sql: `
+      ALTER TABLE volumer_checkpoints SET (
+        autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 4,
+        toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 2000
+      );
+    `,
+  },
 ]
 
 // any constant unique to Volumer: serialises concurrent migrate() calls across processes

@@ -80,6 +80,11 @@ export function createPostgresCheckpointStore (opts: PostgresCheckpointStoreOpti
 
   return createSqlCheckpointStore(opts.wrapSession?.(session) ?? session, {
     keep: opts.keep,
+    // autovacuum would get there too, but only after its naptime and thresholds (migration 2
+    // lowers those for roles that may not vacuum); SKIP_LOCKED: a processor whose peer is
+    // vacuuming right now leaves it to that one instead of waiting
+    reclaim: ['VACUUM (SKIP_LOCKED) volumer_checkpoints'],
+    onReclaimError: (err) => log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'checkpoint store: vacuum after a save failed; autovacuum or the next save will reclaim the space'),
     mapError (err, what) {
       const e = err as { message?: string, code?: string }
       if (isConnectionError(err)) {

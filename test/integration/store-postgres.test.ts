@@ -17,6 +17,9 @@ import pg from 'pg'
 import { createPostgresCheckpointStore } from '../../src/store/postgres-checkpoint-store.js'
 import type { Checkpoint, CheckpointStore } from '../../src/store/checkpoint-store.js'
 import { VolumerError } from '../../src/errors.js'
+import { DEFAULT_KEEP } from '../../src/store/checkpoint-store.js'
+import { MIGRATIONS } from '../../src/store/migrations.js'
+import { saveRounds } from '../helpers/checkpoint-growth.js'
 
 const run = promisify(execFile)
 const SCRIPT = new URL('../../scripts/postgres.sh', import.meta.url).pathname
@@ -87,7 +90,7 @@ describe('checkpoint store (Postgres, real server)', function () {
     const versions = await c.query('SELECT version FROM volumer_schema_migrations')
     await c.end()
     expect(n.rows[0].n).to.equal(2)
-    expect(versions.rows.length).to.equal(1)
+    expect(versions.rows.length).to.equal(MIGRATIONS.length)
   })
 
   it('survives a Postgres restart: saves fail retriably during the outage, the next one succeeds', async () => {
@@ -122,6 +125,37 @@ describe('checkpoint store (Postgres, real server)', function () {
     }
     expect(failures).to.be.at.most(1)
     expect((await store.latest('volumer', 6))!.inputOffset).to.equal(1)
+  })
+
+  it('issue #20/#19: after many saves only the newest checkpoints remain and the table stops growing', async () => {
+    // the default keep, as a processor runs; a group of its own (other cases use 'volumer')
+    const own = createPostgresCheckpointStore({ url })
+    const c = new pg.Client(url)
+    await c.connect()
+    try {
+      const PARTITIONS = 4
+      const BYTES = 512 * 1024
+      const ROUNDS = 40
+      const at: Record<number, { table: number, wal: number }> = {}
+      await saveRounds(own, {
+        group: 'growth', partitions: PARTITIONS, rounds: ROUNDS, bytes: BYTES,
+        measure: async (round) => {
+          if (round !== 10 && round !== ROUNDS) return
+          const r = await c.query("SELECT pg_total_relation_size('volumer_checkpoints') AS t, (SELECT sum(size) FROM pg_ls_waldir()) AS w")
+          at[round] = { table: Number(r.rows[0].t), wal: Number(r.rows[0].w) }
+        },
+      })
+      const rows = await c.query("SELECT partition, count(*)::int AS n FROM volumer_checkpoints WHERE group_id = 'growth' GROUP BY partition ORDER BY partition")
+      expect(rows.rows.map((r: { n: number }) => r.n)).to.deep.equal(Array(PARTITIONS).fill(DEFAULT_KEEP))
+      console.log(`      after 10 / ${ROUNDS} rounds of ${PARTITIONS} × ${BYTES / 1024} KiB: table ${at[10].table} / ${at[ROUNDS].table} B, WAL ${at[10].wal} / ${at[ROUNDS].wal} B (written ${ROUNDS * PARTITIONS * BYTES} B)`)
+      const live = PARTITIONS * BYTES
+      expect(at[ROUNDS].table, 'table bytes').to.be.at.most((DEFAULT_KEEP + 2) * live * 1.25 + 2 * 1024 * 1024)
+      expect(at[ROUNDS].table, 'table bytes stop growing').to.be.at.most(at[10].table * 1.1)
+    } finally {
+      await c.query("DELETE FROM volumer_checkpoints WHERE group_id = 'growth'")
+      await c.end()
+      await own.close()
+    }
   })
 
   it('20 MB state: save and load times, stored size', async () => {
