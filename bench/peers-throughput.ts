@@ -49,6 +49,11 @@ export interface ThroughputRun {
   /** Volumer only: from its /metrics */
   transactions?: number
   meanCommitMs?: number
+  /** Volumer only: 12 when nothing moved during the run */
+  partitionRestores?: number
+  rebalanceCarries?: number
+  /** Volumer only: warn/error messages among its last 200 log lines, with counts */
+  warnings?: Record<string, number>
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100
@@ -82,7 +87,17 @@ async function startVolumer (cluster: Awaited<ReturnType<typeof createTestCluste
       const m = await p.metrics()
       const v = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(m)?.[1] ?? NaN)
       const n = v('volumer_processor_commit_duration_seconds_count')
-      return { transactions: n, meanCommitMs: Number((v('volumer_processor_commit_duration_seconds_sum') / n * 1000).toFixed(1)) }
+      // what an outlier run needs explained: partitions restored more than once (a rebalance under
+      // load), transactions carried over, and the warnings among the last 200 log lines
+      const warnings: Record<string, number> = {}
+      for (const l of p.lines) if (l.level >= 40) warnings[l.msg] = (warnings[l.msg] ?? 0) + 1
+      return {
+        transactions: n,
+        meanCommitMs: Number((v('volumer_processor_commit_duration_seconds_sum') / n * 1000).toFixed(1)),
+        partitionRestores: p.restores,
+        rebalanceCarries: p.rebalanceCarries,
+        warnings
+      }
     },
     cleanup: () => {}
   }
