@@ -44,12 +44,23 @@ import { BROKERS, PG_URL } from '../test/helpers/cluster.js'
 import { REPO_ROOT } from '../test/helpers/sample-data.js'
 import { throughputRun, type ThroughputRun } from './peers-throughput.js'
 
+/** a positive integer from the environment, or exit 2 saying which variable is wrong */
+function count (name: string, dflt: number): number {
+  const raw = process.env[name]
+  const n = raw === undefined ? dflt : Number(raw)
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${name}: expected a positive integer, got "${String(raw)}"`)
+    process.exit(2)
+  }
+  return n
+}
+
 const PEERS = resolve(process.env.PEERS_BENCH_DIR ?? join(REPO_ROOT, '..', 'shared', 'peers'))
-const RUNS = Math.max(1, Number(process.env.PEERS_BENCH_RUNS ?? 3))
+const RUNS = count('PEERS_BENCH_RUNS', 3)
 const ONLY = process.env.PEERS_BENCH_ONLY
-const SWAPS = Number(process.env.PEERS_BENCH_SWAPS ?? 500_000)
-const TOKENS = Number(process.env.PEERS_BENCH_TOKENS ?? 50_000)
-const LINES = Number(process.env.PEERS_BENCH_LINES ?? 1_150_000)
+const SWAPS = count('PEERS_BENCH_SWAPS', 500_000)
+const TOKENS = count('PEERS_BENCH_TOKENS', 50_000)
+const LINES = count('PEERS_BENCH_LINES', 1_150_000)
 const JAVA_OPTS = (process.env.PEERS_BENCH_JAVA_OPTS ?? '-Xms1g -Xmx1g').split(' ').filter((a) => a !== '')
 const PEER_ARGS = (process.env.PEERS_BENCH_PEER_ARGS ?? '--threads 1').split(' ').filter((a) => a !== '')
 const DUCKDB_REQ = process.env.PEERS_BENCH_DUCKDB ?? 'duckdb'
