@@ -10,6 +10,7 @@ import { orCloseOpened } from '../close-on-failure.js'
 import { createLogger } from './logger.js'
 import { sessionWithFailpoint, storeWithFailpoint, testFailpointFrom } from '../store/test-failpoint.js'
 import { EXIT_OK, EXIT_FAILURE } from './cli-error.js'
+import { exitWhenHeld } from './exit-when-held.js'
 
 export const PROCESSOR_HELP = `Usage: volumer processor [options]
 
@@ -127,6 +128,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     await schemaRegistry.close().catch(() => {})
     await log.close().catch(() => {})
     await ops.close()
+    exitWhenHeld(code, logger)
   }
   return code
 }

@@ -86,16 +86,25 @@ export interface TopicConfigResult {
 }
 
 export class KafkaConfigClient {
-  readonly #host: string
-  readonly #port: number
+  readonly #brokers: ReadonlyArray<{ host: string, port: number }>
   readonly #clientId: string
   readonly #timeoutMs: number
   #correlation = 0
+  /** the broker that answered last: asked first next time */
+  #preferred = 0
 
-  constructor (broker: string, clientId: string, timeoutMs = 10_000) {
-    const i = broker.lastIndexOf(':')
-    this.#host = i < 0 ? broker : broker.slice(0, i)
-    this.#port = i < 0 ? 9092 : Number(broker.slice(i + 1))
+  /**
+   * brokers: the bootstrap list ("host:port,host:port"). Any broker answers DescribeConfigs and
+   * IncrementalAlterConfigs for a topic, so a request goes to each in turn until one answers:
+   * with only the first one, a processor could not start while that one node was down
+   * (issue #23, chaos test).
+   */
+  constructor (brokers: string, clientId: string, timeoutMs = 10_000) {
+    this.#brokers = brokers.split(',').map(b => b.trim()).filter(b => b !== '').map(b => {
+      const i = b.lastIndexOf(':')
+      return { host: i < 0 ? b : b.slice(0, i), port: i < 0 ? 9092 : Number(b.slice(i + 1)) }
+    })
+    if (this.#brokers.length === 0) throw new LogError('BAD_CONFIG', 'no broker to send config requests to')
     this.#clientId = clientId
     this.#timeoutMs = timeoutMs
   }
@@ -149,16 +158,39 @@ export class KafkaConfigClient {
     return new Writer().int16(apiKey).int16(version).int32(++this.#correlation).string(this.#clientId)
   }
 
+  /**
+   * Each broker in turn, starting with the one that answered last, until one answers; a
+   * connection that fails or times out moves on (both requests are idempotent: a SET of the same
+   * values, a read). Errors in an answer are not retried.
+   */
+  async #call (request: Writer): Promise<Reader> {
+    const failures: LogError[] = []
+    for (let k = 0; k < this.#brokers.length; k++) {
+      const at = (this.#preferred + k) % this.#brokers.length
+      try {
+        const r = await this.#callOne(this.#brokers[at], request)
+        this.#preferred = at
+        return r
+      } catch (err) {
+        if (!(err instanceof LogError) || err.code !== 'BROKER_UNAVAILABLE') throw err
+        failures.push(err)
+      }
+    }
+    if (failures.length === 1) throw failures[0]
+    throw new LogError('BROKER_UNAVAILABLE', `config request failed on every broker: ${failures.map(f => f.message).join('; ')}`,
+      { retriable: true, cause: failures[failures.length - 1] })
+  }
+
   /** one request on a fresh connection: topology runs rarely, simplicity beats pooling */
-  #call (request: Writer): Promise<Reader> {
+  #callOne ({ host, port }: { host: string, port: number }, request: Writer): Promise<Reader> {
     return new Promise<Reader>((resolve, reject) => {
-      const socket: Socket = connect({ host: this.#host, port: this.#port })
+      const socket: Socket = connect({ host, port })
       const chunks: Buffer[] = []
       let received = 0
       const fail = (err: unknown): void => {
         socket.destroy()
         reject(err instanceof LogError ? err : new LogError('BROKER_UNAVAILABLE',
-          `config request to ${this.#host}:${this.#port} failed: ${(err as Error).message}`, { retriable: true, cause: err }))
+          `config request to ${host}:${port} failed: ${(err as Error).message}`, { retriable: true, cause: err }))
       }
       socket.setTimeout(this.#timeoutMs, () => fail(new Error('timed out')))
       socket.on('error', fail)

@@ -178,8 +178,7 @@ export class KafkaLog implements Log {
 
   async createAdmin (): Promise<LogAdmin> {
     const native = this.#rd.AdminClient.create({ ...this.#base(), ...this.#options.rdkafka })
-    const first = this.#options.brokers.split(',')[0].trim()
-    return this.#track(new KafkaAdmin(this.#rd, native, new KafkaConfigClient(first, this.#options.clientId ?? 'volumer')))
+    return this.#track(new KafkaAdmin(this.#rd, native, new KafkaConfigClient(this.#options.brokers, this.#options.clientId ?? 'volumer')))
   }
 
   async close (): Promise<void> {

@@ -15,13 +15,33 @@ interface Entry {
   eof: number
 }
 
+/**
+ * librdkafka codes of a ListOffsets that a partition leader election explains: no leader known
+ * yet (Local: No such entry, -156), LEADER_NOT_AVAILABLE (5), NOT_LEADER_OR_FOLLOWER (6), or a
+ * dead broker's timeout (-185). The chaos test (issue #23) saw restores and checkpoints fail on
+ * them during every broker kill; a new leader is usually elected within a few seconds.
+ */
+const LEADER_MOVING = new Set([-156, 5, 6, -185])
+export const LIST_OFFSETS_RETRY_MS = [250, 500, 1000, 2000, 4000]
+
 /** low and end offsets of partitions, end = LSO under read_committed */
 export async function listOffsets (rd: NativeModule, admin: NativeAdmin, tps: readonly TopicPartition[],
-  isolation: IsolationLevel): Promise<Map<string, { low: number, high: number }>> {
+  isolation: IsolationLevel, retryMs: readonly number[] = LIST_OFFSETS_RETRY_MS): Promise<Map<string, { low: number, high: number }>> {
   const isolationLevel = isolation === 'read_committed' ? rd.IsolationLevel.READ_COMMITTED : rd.IsolationLevel.READ_UNCOMMITTED
-  const ask = (spec: unknown): Promise<Array<{ topic: string, partition: number, offset: number }>> =>
+  const askOnce = (spec: unknown): Promise<Array<{ topic: string, partition: number, offset: number }>> =>
     promised('list offsets', cb => admin.listOffsets(tps.map(tp => ({ topic: tp.topic, partition: tp.partition, offset: spec })),
       { timeout: 10_000, isolationLevel }, cb))
+  const ask = async (spec: unknown): Promise<Array<{ topic: string, partition: number, offset: number }>> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await askOnce(spec)
+      } catch (err) {
+        const code = ((err as { cause?: { code?: unknown } }).cause)?.code
+        if (attempt >= retryMs.length || typeof code !== 'number' || !LEADER_MOVING.has(code)) throw err
+        await new Promise(resolve => setTimeout(resolve, retryMs[attempt]))
+      }
+    }
+  }
   const [lows, highs] = await Promise.all([ask(rd.OffsetSpec.EARLIEST), ask(rd.OffsetSpec.LATEST)])
   const out = new Map<string, { low: number, high: number }>()
   for (const l of lows) out.set(tpKey(l.topic, l.partition), { low: l.offset, high: l.offset })

@@ -16,6 +16,7 @@ export interface ProcessorMetrics {
   cycleSeconds: Histogram
   checkpointSeconds: Histogram
   checkpointBytes: Gauge
+  checkpointFailures: Counter
   restoreSeconds: Histogram
   assignedPartitions: Gauge
   standbyPartitions: Gauge
@@ -47,6 +48,7 @@ export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
     cycleSeconds: new Histogram({ name: 'volumer_processor_cycle_duration_seconds', help: 'Time from the start of a cycle to its commit', buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5], registers: r }),
     checkpointSeconds: new Histogram({ name: 'volumer_processor_checkpoint_duration_seconds', help: 'Time to snapshot and store one partition checkpoint', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: r }),
     checkpointBytes: new Gauge({ name: 'volumer_processor_checkpoint_size_bytes', help: 'Size of the last stored checkpoint', registers: r }),
+    checkpointFailures: new Counter({ name: 'volumer_processor_checkpoint_failures_total', help: 'Partition checkpoints skipped or not stored (the changelog end offsets unreadable, e.g. a broker or partition leader down; or the checkpoint store failing); each is tried again at the next interval', registers: r }),
     restoreSeconds: new Histogram({ name: 'volumer_processor_restore_duration_seconds', help: 'Time from a partition\'s assignment until it is restored (checkpoint + changelog, and any wait for a previous owner\'s open transaction)', buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30], registers: r }),
     assignedPartitions: new Gauge({ name: 'volumer_processor_assigned_partitions', help: 'Input partitions this processor owns', registers: r }),
     standbyPartitions: new Gauge({ name: 'volumer_processor_standby_partitions', help: 'Partitions of which this processor keeps a standby copy (--standby): restored and following the state changelog, ready for a fast takeover', registers: r }),

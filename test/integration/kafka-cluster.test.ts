@@ -149,4 +149,33 @@ describe('three-broker KRaft cluster (scripts/kafka-cluster.sh)', function () {
       await admin.close()
     }
   })
+  it('topic configs are read and set while node 1, the first bootstrap broker, is down', async () => {
+    // issue #23's chaos test: a processor (re)starting while node 1 was down failed at start-up,
+    // describing the state topic's configs, with "config request to …:29092 failed: ECONNREFUSED"
+    const topic = `cluster-node1-down-${randomBytes(4).toString('hex')}`
+    const setup = await createKafkaLog({ brokers: bootstrap, clientId: 'volumer-cluster-node1-down' })
+    try {
+      const admin = await setup.createAdmin()
+      await admin.createTopics([{ name: topic, partitions: 3, replicationFactor: 3, configs: { 'retention.ms': '3600000' } }])
+      expect(bootstrap.split(',')[0]).to.match(/:29092$/)
+      killed = 1
+      must('stop', '1')
+      const down = await createKafkaLog({ brokers: bootstrap, clientId: 'volumer-cluster-node1-down' })
+      try {
+        const a = await down.createAdmin()
+        const [d] = await a.describeTopics([topic])
+        expect(d.configs['retention.ms']).to.equal('3600000')
+        await a.alterConfigs(topic, { 'retention.ms': '7200000' })
+        expect((await a.describeTopics([topic]))[0].configs['retention.ms']).to.equal('7200000')
+      } finally {
+        await down.close()
+      }
+      must('start', '1')
+      killed = undefined
+      must('wait')
+      await admin.deleteTopics([topic]).catch(() => {})
+    } finally {
+      await setup.close()
+    }
+  })
 })
