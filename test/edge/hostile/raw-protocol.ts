@@ -14,8 +14,12 @@ export interface RawResult {
   ms: number
 }
 
-/** writes `data` in one write (one packet on loopback) and collects until close or `waitMs` */
-export async function exchange (port: number, data: string | Buffer, waitMs = 1000, until?: (got: Buffer) => boolean): Promise<RawResult> {
+/**
+ * writes `data` in one write (one packet on loopback) and collects until close or `waitMs`;
+ * `afterHead`, when given, is written in a later packet once the server's response head (up to
+ * its blank line) has arrived, and `until` is only consulted after it
+ */
+export async function exchange (port: number, data: string | Buffer, waitMs = 1000, until?: (got: Buffer) => boolean, afterHead?: Buffer): Promise<RawResult> {
   return await new Promise(resolve => {
     const socket: Socket = connect(port, '127.0.0.1')
     const t0 = Date.now()
@@ -30,9 +34,11 @@ export async function exchange (port: number, data: string | Buffer, waitMs = 10
       resolve({ bytes, closed, ms: Date.now() - t0 })
     }
     const timer = setTimeout(finish, waitMs)
+    let sent = afterHead === undefined
     socket.on('data', d => {
       bytes = Buffer.concat([bytes, d])
-      if (until?.(bytes) === true) finish()
+      if (!sent && bytes.includes('\r\n\r\n')) { sent = true; socket.write(afterHead as Buffer) }
+      if (sent && until?.(bytes) === true) finish()
     })
     socket.on('close', () => { closed = true; finish() })
     socket.on('error', () => {})

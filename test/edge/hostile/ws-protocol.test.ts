@@ -68,32 +68,7 @@ describe('edge hostile clients: WebSocket protocol (issue #20 §2)', function ()
 
   async function afterUpgrade (send: Buffer, waitMs = 1000, until?: (b: Buffer) => boolean): Promise<RawResult> {
     // the handshake first, then the frame in a later packet (see the same-packet case below)
-    return await new Promise((resolve, reject) => {
-      import('node:net').then(({ connect }) => {
-        const s = connect(server.port, '127.0.0.1')
-        const t0 = Date.now()
-        let bytes = Buffer.alloc(0)
-        let sent = false
-        let closed = false
-        let done = false
-        const finish = (): void => {
-          if (done) return
-          done = true
-          clearTimeout(timer)
-          s.destroy()
-          resolve({ bytes, closed, ms: Date.now() - t0 })
-        }
-        const timer = setTimeout(finish, waitMs)
-        s.on('data', d => {
-          bytes = Buffer.concat([bytes, d])
-          if (!sent && bytes.includes('\r\n\r\n')) { sent = true; s.write(send) }
-          if (sent && until?.(bytes) === true) finish()
-        })
-        s.on('close', () => { closed = true; finish() })
-        s.on('error', () => {})
-        s.write(handshake('/v1/ws'))
-      }, reject)
-    })
+    return await exchange(server.port, handshake('/v1/ws'), waitMs, until, send)
   }
 
   const closeFrames = (r: RawResult): Array<number | null> => parseFrames(r.bytes).filter(f => f.opcode === OP_CLOSE).map(f => f.closeCode)
