@@ -197,20 +197,12 @@ cmd_status() {
 }
 
 stop_node() {
-  local n=$1 pid
+  local n=$1
   if ! running "$n"; then
     rm -f "$(pidfile "$n")"
     return 0
   fi
-  pid=$(cat "$(pidfile "$n")")
-  kill -TERM "$pid"
-  for _ in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$(pidfile "$n")"; say "node $n stopped"; return 0; }
-    sleep 0.5
-  done
-  say "node $n: no clean shutdown after 30 s; killing pid $pid"
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$(pidfile "$n")"
+  stop_pid "$(pidfile "$n")" 30 "node $n"
 }
 
 cmd_stop() {

@@ -182,16 +182,7 @@ cmd_stop() {
     say "not running"
     return 0
   fi
-  local pid
-  pid=$(cat "$PIDFILE")
-  kill -TERM "$pid"
-  for _ in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; say "stopped"; return 0; }
-    sleep 0.5
-  done
-  say "no clean shutdown after 30 s; killing pid $pid"
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
+  stop_pid "$PIDFILE" 30
 }
 
 cmd_reset() {

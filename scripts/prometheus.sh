@@ -158,16 +158,7 @@ cmd_stop() {
     say "not running"
     return 0
   fi
-  local pid i
-  pid=$(cat "$PIDFILE")
-  kill -TERM "$pid"
-  for ((i = 0; i < 150; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-  rm -f "$PIDFILE"
-  say "stopped"
+  stop_pid "$PIDFILE" 30
 }
 
 cmd_reset() {

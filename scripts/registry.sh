@@ -82,16 +82,7 @@ cmd_stop() {
     say "not running"
     return 0
   fi
-  local pid
-  pid=$(cat "$PIDFILE")
-  kill -TERM "$pid"
-  for _ in $(seq 1 30); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; say "stopped"; return 0; }
-    sleep 0.5
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  say "killed after 15 s"
+  stop_pid "$PIDFILE" 15
 }
 
 case "${1:-}" in

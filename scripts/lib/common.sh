@@ -40,3 +40,22 @@ log_tail() {
   tail -n "$n" "$file" >&2
   printf -- '-----\n' >&2
 }
+
+# stop_pid PIDFILE SECONDS [NAME] — SIGTERM the process PIDFILE names, SIGKILL it if it is still
+# alive after SECONDS, remove PIDFILE. The caller checks first that the process is running.
+stop_pid() {
+  local pidfile=$1 secs=$2 name=${3:-} pid deadline
+  pid=$(cat "$pidfile" 2>/dev/null) || { rm -f "$pidfile"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + secs))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge "$deadline" ]; then
+      say "${name:+$name: }no clean shutdown after ${secs} s; killing pid $pid"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$pidfile"
+  say "${name:+$name }stopped"
+}
