@@ -482,34 +482,38 @@ function rawKey (text: string): string | null {
   return null
 }
 
-async function runFile (config: ProduceConfig, sink: Sink, encode: Encode, stopper: Stopper): Promise<void> {
+/** what one input line becomes: a record to send, or the reason it is skipped */
+type LineOutcome = { key: string | null, value: Buffer | string } | { code: string, message: string }
+
+/** reads the input's lines, sends what `toSend` makes of each, counts skips; `what` names the summary */
+async function sendLines (config: ProduceConfig, sink: Sink, stopper: Stopper, what: 'file' | 'tokens', toSend: (line: NdjsonLine) => LineOutcome): Promise<void> {
   const progress = new Progress(now(), config.reportEveryMs)
   for await (const batch of lines(config.input, stopper)) {
     for (const line of batch) {
       progress.read()
-      if (config.encoding === 'raw') {
-        if (line.kind !== 'line') {
-          // the line reader kept no bytes of it (oversize) or they are not UTF-8 text
-          progress.skip(line.lineNo, line.kind === 'oversize' ? 'OVERSIZE_RECORD' : 'INVALID_JSON', `${line.bytes} bytes cannot be sent as a raw line`)
-          continue
-        }
-        const key = rawKey(line.text)
-        if (!sink.send(key, line.text)) await resend(sink, key, line.text)
-        progress.sentOne(key)
-        continue
-      }
-      const swap = swapFromLine(line)
-      if (isSwapReject(swap)) { progress.skip(line.lineNo, swap.code, swap.message); continue }
-      const record = swapToRecord(swap)
-      const key = keyOf(record)
-      const value = encode(record)
-      if (!sink.send(key, value)) await resend(sink, key, value)
-      progress.sentOne(key)
+      const out = toSend(line)
+      if ('code' in out) { progress.skip(line.lineNo, out.code, out.message); continue }
+      if (!sink.send(out.key, out.value)) await resend(sink, out.key, out.value)
+      progress.sentOne(out.key)
     }
     progress.tick(now(), '')
   }
   await sink.flush()
-  process.stderr.write(progress.summary(now(), 'file', ''))
+  process.stderr.write(progress.summary(now(), what, ''))
+}
+
+async function runFile (config: ProduceConfig, sink: Sink, encode: Encode, stopper: Stopper): Promise<void> {
+  await sendLines(config, sink, stopper, 'file', (line) => {
+    if (config.encoding === 'raw') {
+      // the line reader kept no bytes of it (oversize) or they are not UTF-8 text
+      if (line.kind !== 'line') return { code: line.kind === 'oversize' ? 'OVERSIZE_RECORD' : 'INVALID_JSON', message: `${line.bytes} bytes cannot be sent as a raw line` }
+      return { key: rawKey(line.text), value: line.text }
+    }
+    const swap = swapFromLine(line)
+    if (isSwapReject(swap)) return swap
+    const record = swapToRecord(swap)
+    return { key: keyOf(record), value: encode(record) }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,21 +528,10 @@ async function tokenEncoderFor (config: ProduceConfig, registry: SchemaRegistry 
 }
 
 async function runTokens (config: ProduceConfig, sink: Sink, encode: (m: TokenMeta) => Buffer | string, stopper: Stopper): Promise<void> {
-  const progress = new Progress(now(), config.reportEveryMs)
-  for await (const batch of lines(config.input, stopper)) {
-    for (const line of batch) {
-      progress.read()
-      const meta = tokenMetaFromLine(line)
-      if (isTokenReject(meta)) { progress.skip(line.lineNo, meta.code, meta.message); continue }
-      const key = tokenKey(meta)
-      const value = encode(meta)
-      if (!sink.send(key, value)) await resend(sink, key, value)
-      progress.sentOne(key)
-    }
-    progress.tick(now(), '')
-  }
-  await sink.flush()
-  process.stderr.write(progress.summary(now(), 'tokens', ''))
+  await sendLines(config, sink, stopper, 'tokens', (line) => {
+    const meta = tokenMetaFromLine(line)
+    return isTokenReject(meta) ? meta : { key: tokenKey(meta), value: encode(meta) }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
