@@ -28,6 +28,7 @@ expand() {
 # seconds one suite may take; the whole `make test` stays well under CI's limit
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
 passed=0; failed=0; skipped=0; rc=0
+report=""   # per-suite lines repeated at the end, where CI's tail of the output shows them
 for s in "${suites[@]}"; do
   name=${s%%|*}; globs=${s#*|}
   files=$(expand "$globs")
@@ -44,11 +45,20 @@ for s in "${suites[@]}"; do
   f=$(grep -Eo '[0-9]+ failing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   k=$(grep -Eo '[0-9]+ pending' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
+  report+="== $name: $p passed, $f failed, $k skipped, exit status $status"$'\n'
   if [ "$status" -ne 0 ]; then
     rc=1
-    [ "$f" -eq 0 ] && failed=$((failed + 1))   # crashed before reporting: count the suite as a failure
+    if [ "$f" -eq 0 ]; then
+      failed=$((failed + 1))   # crashed before reporting: count the suite as a failure
+      report+="   (no failing test reported: the mocha process itself failed; last lines of $log:)"$'\n'
+      report+="$(tail -n 15 "$log" | sed 's/\x1b\[[0-9;]*m//g; s/^/   | /')"$'\n'
+    else
+      # mocha's failure list (titles and first lines of each error) so a CI tail names the test
+      report+="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n '/^ *[0-9]* failing/,$p' | head -n 60 | sed 's/^/   | /')"$'\n'
+    fi
   fi
 done
 echo
+printf '%s' "$report"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $rc
