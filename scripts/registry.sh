@@ -28,7 +28,8 @@ LOG=$RUN/registry.log
 PIDFILE=$RUN/registry.pid
 CLI=$VOLUMER_ROOT/bin/volumer.js
 
-running() { pid_alive "$PIDFILE" "$CLI registry"; }
+# matched by name, not by path: a second clone sharing VOLUMER_RUN_DIR runs the same registry
+running() { pid_alive "$PIDFILE" "volumer.js registry"; }
 
 cmd_start() {
   if running; then
