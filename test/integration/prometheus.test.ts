@@ -81,7 +81,7 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
   const startedAt = Date.now()
 
   function script (...args: string[]): string {
-    const r = spawnSync(SCRIPT, args, { env, encoding: 'utf8', timeout: 60_000 })
+    const r = spawnSync(SCRIPT, args, { env, encoding: 'utf8', timeout: 90_000 })
     if (r.status !== 0) throw new Error(`scripts/prometheus.sh ${args.join(' ')} failed (${r.status}): ${r.stdout}${r.stderr}`)
     return r.stdout
   }
@@ -129,7 +129,31 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
     return r.length === 1 && r[0].value[1] === '1'
   }
 
+  /** what the set-up was doing, named in its error: a CI failure here printed only "before all" */
+  let step = 'start the test cluster'
+
+  /** Prometheus's log tail and each target's last scrape error, for a failed set-up */
+  async function diagnose (): Promise<string> {
+    const parts: string[] = []
+    try { parts.push(`prometheus.log (tail):\n${readFileSync(join(dir, 'prometheus', 'prometheus.log'), 'utf8').split('\n').slice(-25).join('\n')}`) } catch { parts.push('no prometheus.log') }
+    if (promUrl !== undefined) {
+      try {
+        const t = await api<{ activeTargets: Array<{ labels: Record<string, string>, health: string, lastError: string, scrapeUrl: string }> }>('/api/v1/targets')
+        for (const a of t.activeTargets) parts.push(`target ${a.labels.job}/${a.labels.instance} ${a.scrapeUrl}: ${a.health} ${a.lastError}`)
+      } catch (err) { parts.push(`/api/v1/targets: ${(err as Error).message}`) }
+    }
+    return parts.join('\n')
+  }
+
   before(async () => {
+    try {
+      await setUp()
+    } catch (err) {
+      throw new Error(`set-up failed at "${step}": ${(err as Error).message}\n${await diagnose()}`)
+    }
+  })
+
+  async function setUp (): Promise<void> {
     cluster = await createTestCluster({ name: 'prom', partitions: 3 })
     processors = new ProcessorFleet(cluster, { windows: WINDOWS, cycle: '100ms', checkpointInterval: '2s' })
     edges = new EdgeFleet(cluster, { windows: WINDOWS })
@@ -138,6 +162,7 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
     edge = edges.start('e1')
     dir = mkdtempSync(join(tmpdir(), 'volumer-prom-'))
     // the embedded mode, for the dashboard's "embedded" runtime series: slow generator, few tokens
+    step = 'start the embedded volumer run'
     const run = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'volumer.js'), 'run', '--port', '0', '--data', join(dir, 'embedded'),
       '--rate', '20', '--tokens', '50', '--log-level', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
     embedded = run
@@ -149,21 +174,26 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
       run.once('exit', code => reject(new Error(`volumer run exited (${String(code)}) before serving`)))
     })
     embeddedPort = Number(new URL(await dashboardUrl).port)
+    step = 'wait for two processors and an edge to be ready'
     await Promise.all([p1.waitReady(), p2.waitReady(), edge.waitReady()])
+    step = 'create the input producer'
     input = await createInputProducer(cluster, 5)
 
     const rules = join(dir, 'alerts.yml')
     writeFileSync(rules, shortRules())
     const port = await freePort()
-    env = { ...process.env, VOLUMER_PROM_DIR: join(dir, 'prometheus'), VOLUMER_PROM_PORT: String(port), VOLUMER_PROM_INTERVAL: INTERVAL, VOLUMER_PROM_RULES: rules }
+    env = { ...process.env, VOLUMER_PROM_DIR: join(dir, 'prometheus'), VOLUMER_PROM_PORT: String(port), VOLUMER_PROM_INTERVAL: INTERVAL, VOLUMER_PROM_RULES: rules, VOLUMER_PROM_WAIT_S: '60' }
+    step = 'scripts/prometheus.sh start'
     script('start')
     promUrl = `http://127.0.0.1:${port}`
+    step = 'write the file_sd targets'
     await setProcessorTargets()
     await setEdgeTargets()
     script('targets', 'volumer-run', `embedded=127.0.0.1:${embeddedPort}`)
     // file_sd changes reach the scrape manager within ~5 s
-    await waitUntil(async () => (await query('sum(up)'))[0]?.value[1] === '4', 'all four targets up', 60_000, 250)
-  })
+    step = 'wait for all four targets to be up'
+    await waitUntil(async () => (await query('sum(up)'))[0]?.value[1] === '4', 'all four targets up', 90_000, 250)
+  }
 
   after(async () => {
     await input?.close()
