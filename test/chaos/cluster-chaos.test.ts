@@ -99,7 +99,19 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
   it(`${PROCESSOR_KILLS}+ processor SIGKILLs, 3 broker SIGKILLs, 3 zombies, a Postgres restart and a kill at each checkpoint boundary: 0 mismatches, exact DLQ, no open transaction, edge = stats, no processor exits on its own`, async () => {
     const t0 = performance.now()
     const k = kafka!
-    cluster = await createTestCluster({ name: 'chaos', partitions: 12, brokers: k.bootstrap, pgUrl: pg!.url })
+    // replication 3, min.insync.replicas 2 (issue #23). Until 2026-12-07 21:30 UTC this test made
+    // its topics with the single broker's replication 1: a third of the partitions had no leader
+    // while a broker was down, and the restores reading them failed with -156
+    cluster = await createTestCluster({ name: 'chaos', partitions: 12, brokers: k.bootstrap, pgUrl: pg!.url, replicated: true })
+    const topicAdmin = await cluster.log.createAdmin()
+    try {
+      const described = await topicAdmin.describeTopics([cluster.topics.swaps, cluster.topics.state, cluster.topics.stats, cluster.topics.dlq, `${cluster.prefix}_schemas`])
+      expect(described.length).to.equal(5)
+      for (const d of described) {
+        expect(d.replicationFactor, `${d.name} replication`).to.equal(3)
+        if (!d.name.endsWith('_schemas')) expect(d.configs['min.insync.replicas'], `${d.name} min.insync.replicas`).to.equal('2')
+      }
+    } finally { await topicAdmin.close() }
     const c = cluster
     fleet = new ProcessorFleet(c, { windows: WINDOWS, checkpointInterval: '2s', sessionTimeout: `${SESSION_TIMEOUT_MS / 1000}s` })
     const f = fleet
