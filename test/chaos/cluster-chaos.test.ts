@@ -137,7 +137,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
         if (expectedExit.has(p) || stopping) return
         const fatal = p.lines.find((l) => l.msg === 'processor failed')
         const why = String((fatal?.err as { message?: string } | undefined)?.message ?? 'no "processor failed" line').replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT')
-        summary.unexpectedExits.push(`${id} (pid ${p.pid}) exited with ${code === null ? 'a signal' : `code ${code}`} at ${Math.round((performance.now() - t0) / 1000)} s: ${why}`)
+        summary.unexpectedExits.push(`${id} (pid ${p.pid}) exited with ${code === null ? String(p.exitSignal) : `code ${code}`} at ${Math.round((performance.now() - t0) / 1000)} s: ${why}`)
         summary.unexpectedExitReasons[why] = (summary.unexpectedExitReasons[why] ?? 0) + 1
         // the whole tail for the first exit of each kind, one line for the others
         console.log(`      UNEXPECTED EXIT ${summary.unexpectedExits.at(-1)!}${summary.unexpectedExitReasons[why] === 1 ? `; last lines:\n${p.tail(12)}` : ''}`)
