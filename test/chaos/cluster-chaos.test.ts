@@ -30,7 +30,7 @@ import { readAll } from '../helpers/log-fixture.js'
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js'
 import { ProcessorFleet, type LogLine, type ProcessorProcess } from '../helpers/processor-process.js'
 import { createRandom } from '../helpers/seeded-random.js'
-import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
+import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf, type Input } from '../helpers/swap-stream.js'
 
 const WINDOWS = '1m,5m,1h,24h'
 const SWAPS = Number(process.env.VOLUMER_CHAOS_SWAPS ?? 200_000)
@@ -65,6 +65,8 @@ interface Summary {
   edgeMismatches: number
   /** tokens whose stats record changed in 10 s after catch-up (windows expiring, no input) */
   statsChangedAfterCatchUp: number
+  /** duplicates of sent swaps produced while a failpoint waited with the stream used up */
+  refill: number
   openTransactions: string[]
   seconds: number
   load: number[]
@@ -122,7 +124,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     const summary: Summary = {
       swaps: SWAPS, inputs: inputs.length, processorKills: 0, killsOfOwners: 0, failpointKills: {}, brokerKills: [], zombies: 0, postgresRestarts: 0,
       unexpectedExits: [], unexpectedExitReasons: {}, tokens: 0, mismatches: 0, dlq: { records: 0, uncommitted: 0, reasons: {}, duplicates: 0, missing: 0, unexpected: 0 },
-      aborts: 0, edgeMismatches: 0, statsChangedAfterCatchUp: 0, openTransactions: [], seconds: 0, load: []
+      aborts: 0, edgeMismatches: 0, statsChangedAfterCatchUp: 0, refill: 0, openTransactions: [], seconds: 0, load: []
     }
     const loadNow = async (): Promise<number> => Number((await import('node:os')).loadavg()[0].toFixed(1))
 
@@ -191,6 +193,9 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
 
     /** true while a failpoint fault waits for its checkpoint: the producer trickles input meanwhile */
     let awaitingFailpoint = false
+    /** copies of valid swaps sent while a failpoint waited after the stream had run out */
+    const refill: Input[] = []
+    let refilled = 0
     const faults: Fault[] = [
       ...Array<Fault>(PROCESSOR_KILLS).fill('processor-kill'),
       'broker-coordinator', 'broker-leader', 'broker-coordinator',
@@ -264,6 +269,17 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
           // faults, would hold it back until this fault is done (a deadlock of the test's own
           // pacing, seen at 50 s in one run). Let it trickle input while the failpoint is awaited.
           awaitingFailpoint = true
+          // Once the whole stream is sent (the trickle can use it up), a checkpoint still needs
+          // input: exact copies of swaps already sent, which the engine counts once (duplicates)
+          // and the oracle is given too. Run 3 of this branch waited 300 s on a group at lag 0.
+          const refilling = setInterval(() => {
+            if (sent < inputs.length) return
+            const copies = inputs.slice(refilled, refilled + 500).filter((i) => i.kind === 'swap' && i.record.blockTime <= now)
+            refilled += 500
+            refill.push(...copies)
+            input.send(copies)
+            void input.producer.flush().catch(() => {})
+          }, 2000)
           let line: LogLine | undefined
           try {
             // An armed instance that exits before its failpoint is an exit of its own: recorded
@@ -281,7 +297,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
               if (attempt >= 3) throw new Error(`${p.instanceId}: armed ${attempt} times, exited each time before its failpoint`)
               await sleep(1000)
             }
-          } finally { awaitingFailpoint = false }
+          } finally { awaitingFailpoint = false; clearInterval(refilling) }
           summary.failpointKills[fault] = (summary.failpointKills[fault] ?? 0) + 1
           summary.processorKills++
           log(`processor ${p.instanceId} SIGKILLed itself at ${fault} (partition ${String(line.partition ?? '?')}${line.statement !== undefined ? `, after its ${String(line.statement)}` : ''})`)
@@ -356,7 +372,8 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     }, 'no open transaction', 60_000, 2000).catch(() => {})
     summary.openTransactions = open
 
-    const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
+    const oracle = oracleOf([...inputs, ...refill], parseWindowList(WINDOWS), now)
+    summary.refill = refill.length
     const stats = await checkStatsAgainstOracle(c, oracle)
     const dlq = await checkDlq(c, inputs, now, input.encoder)
     // read_uncommitted sees what aborted transactions wrote; read_committed (checkDlq) must not
@@ -366,7 +383,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     summary.dlq = { records: dlq.records, uncommitted: uncommitted.length, reasons: dlq.reasons, duplicates: dlq.duplicates.length, missing: dlq.missing.length, unexpected: dlq.unexpected.length }
     summary.seconds = Math.round((performance.now() - t0) / 1000)
     console.log(`      CHAOS SUMMARY ${JSON.stringify(summary)}`)
-    console.log(`      ${summary.processorKills} processor SIGKILLs (${summary.killsOfOwners} of a processor owning partitions and committing; ${JSON.stringify(summary.failpointKills)} by failpoint), ${summary.brokerKills.length} broker SIGKILLs (${summary.brokerKills.map((b) => `node ${b.node}, ${b.role}, back in ${(b.backMs / 1000).toFixed(1)} s`).join('; ')}), ${summary.zombies} zombies held ${ZOMBIE_HOLD_MS / 1000} s, ${summary.postgresRestarts} Postgres restart; ${inputs.length} inputs, ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records read_committed (${uncommitted.length} read_uncommitted) ${JSON.stringify(dlq.reasons)}; ${summary.aborts} aborted transactions in the last processors; stats records changed in 10 s after catch-up ${summary.statsChangedAfterCatchUp}; edge mismatches ${summary.edgeMismatches}${edgeMismatches.length > 0 ? ` (${edgeMismatches.slice(0, 2).join('; ')})` : ''}; open transactions ${open.length}; unexpected exits ${summary.unexpectedExits.length} ${JSON.stringify(summary.unexpectedExitReasons)}; ${summary.seconds} s; load ${summary.load.join(', ')}`)
+    console.log(`      ${summary.processorKills} processor SIGKILLs (${summary.killsOfOwners} of a processor owning partitions and committing; ${JSON.stringify(summary.failpointKills)} by failpoint), ${summary.brokerKills.length} broker SIGKILLs (${summary.brokerKills.map((b) => `node ${b.node}, ${b.role}, back in ${(b.backMs / 1000).toFixed(1)} s`).join('; ')}), ${summary.zombies} zombies held ${ZOMBIE_HOLD_MS / 1000} s, ${summary.postgresRestarts} Postgres restart; ${inputs.length} inputs (+${refill.length} refill copies), ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records read_committed (${uncommitted.length} read_uncommitted) ${JSON.stringify(dlq.reasons)}; ${summary.aborts} aborted transactions in the last processors; stats records changed in 10 s after catch-up ${summary.statsChangedAfterCatchUp}; edge mismatches ${summary.edgeMismatches}${edgeMismatches.length > 0 ? ` (${edgeMismatches.slice(0, 2).join('; ')})` : ''}; open transactions ${open.length}; unexpected exits ${summary.unexpectedExits.length} ${JSON.stringify(summary.unexpectedExitReasons)}; ${summary.seconds} s; load ${summary.load.join(', ')}`)
 
     expect(summary.unexpectedExits, 'processors that exited on their own').to.deep.equal([])
     expect(Object.values(exitCodes), `exit codes of a graceful stop ${JSON.stringify(exitCodes)}`).to.deep.equal(INSTANCES.map(() => 0))
