@@ -354,8 +354,8 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     // An edge on the same cluster must serve exactly the compacted stats topic. Only once the
     // processors stopped: until then every cycle advances the engines to the clock, and the 1m
     // and 5m windows of the stream's last swaps keep expiring (decay-only stats records), so a
-    // copy of the topic read once goes stale while the edge follows it (the likely cause of
-    // 2,000 and 1,993 edge "mismatches" in two runs; statsChangedAfterCatchUp counts it).
+    // copy of the topic read once can go stale while the edge follows it (a possible cause of
+    // 2,000 and 1,993 edge "mismatches" in two runs, not shown: statsChangedAfterCatchUp counts it).
     edges = new EdgeFleet(c, { windows: WINDOWS })
     const edge = edges.start('edge')
     await edge.waitReady(180_000)
