@@ -1,4 +1,4 @@
-import { promised } from './kafka-errors.js'
+import { promised, retryTransient } from './kafka-errors.js'
 import { LogError } from './log-errors.js'
 import { KafkaConfigClient } from './kafka-config-protocol.js'
 import { listOffsets } from './kafka-reader.js'
@@ -28,12 +28,12 @@ export class KafkaAdmin implements LogAdmin {
   }
 
   async describeTopics (names: readonly string[]): Promise<TopicDescription[]> {
-    const all = new Set(await promised<string[]>('list topics', cb => this.#native.listTopics({ timeout: ADMIN_TIMEOUT_MS }, cb)))
+    const all = new Set(await retryTransient(async () => await promised<string[]>('list topics', cb => this.#native.listTopics({ timeout: ADMIN_TIMEOUT_MS }, cb))))
     const present = names.filter(n => all.has(n))
     if (present.length === 0) return []
     const [described, configs] = await Promise.all([
-      promised<Array<{ name: string, partitions: Array<{ replicas: unknown[] }> }>>('describe topics',
-        cb => this.#native.describeTopics(present, { timeout: ADMIN_TIMEOUT_MS }, cb)),
+      retryTransient(async () => await promised<Array<{ name: string, partitions: Array<{ replicas: unknown[] }> }>>('describe topics',
+        cb => this.#native.describeTopics(present, { timeout: ADMIN_TIMEOUT_MS }, cb))),
       this.#configs.describeTopicConfigs(present),
     ])
     const configsOf = new Map(configs.map(c => [c.topic, c.configs]))
@@ -76,8 +76,8 @@ export class KafkaAdmin implements LogAdmin {
   }
 
   async offsets (topic: string, isolation: IsolationLevel = 'read_committed'): Promise<PartitionOffsets[]> {
-    const [d] = await promised<Array<{ partitions: Array<{ partition: number }> }>>('describe topic',
-      cb => this.#native.describeTopics([topic], { timeout: ADMIN_TIMEOUT_MS }, cb))
+    const [d] = await retryTransient(async () => await promised<Array<{ partitions: Array<{ partition: number }> }>>('describe topic',
+      cb => this.#native.describeTopics([topic], { timeout: ADMIN_TIMEOUT_MS }, cb)))
     const tps = d.partitions.map(p => ({ topic, partition: p.partition }))
     const got = await listOffsets(this.#rd, this.#native, tps, isolation)
     return tps.map(tp => ({ partition: tp.partition, ...got.get(topic + ':' + tp.partition)! }))

@@ -1,4 +1,4 @@
-import { fromKafkaError, promised } from './kafka-errors.js'
+import { fromKafkaError, promised, retryTransient } from './kafka-errors.js'
 import {
   ERR_ASSIGN_PARTITIONS, ERR_REVOKE_PARTITIONS, OFFSET_INVALID, type NativeConsumer, type NativeError, type NativeMessage,
   type NativeTopicPartition,
@@ -138,8 +138,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
   async #resolveStarts (tps: TopicPartition[], given: Map<string, number>): Promise<void> {
     const missing = tps.filter(tp => !given.has(tpKey(tp.topic, tp.partition)))
     if (missing.length === 0) return
-    const committed = await promised<NativeTopicPartition[]>('committed', cb =>
-      this.#native.committed(missing.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb))
+    const committed = await retryTransient(async () => await promised<NativeTopicPartition[]>('committed', cb =>
+      this.#native.committed(missing.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)))
     for (const c of committed) if (c.offset !== undefined && c.offset >= 0) given.set(tpKey(c.topic, c.partition), c.offset)
     for (const tp of missing) {
       const k = tpKey(tp.topic, tp.partition)
@@ -221,8 +221,9 @@ export class KafkaGroupConsumer implements GroupConsumer {
   }
 
   async committed (tps: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
-    const got = await promised<NativeTopicPartition[]>('committed',
-      cb => this.#native.committed(tps.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb))
+    // a timeout here is mostly the stable offset fetch waiting out a killed owner's transaction
+    const got = await retryTransient(async () => await promised<NativeTopicPartition[]>('committed',
+      cb => this.#native.committed(tps.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)))
     return got.map(g => ({ topic: g.topic, partition: g.partition, offset: g.offset === undefined || g.offset < 0 ? -1 : g.offset }))
   }
 

@@ -88,4 +88,27 @@ export function promised<T = void> (context: string, call: (cb: (err: any, value
   })
 }
 
+/**
+ * librdkafka codes a dead broker or a moving group coordinator explains: Timed out (-185),
+ * transport (-195), all brokers down (-187), COORDINATOR_LOAD_IN_PROGRESS (14),
+ * COORDINATOR_NOT_AVAILABLE (15), NOT_COORDINATOR (16). The chaos test (issue #23) saw `committed`
+ * and start-up `describe` calls fail on them while a broker was dead, and each failure ended the
+ * processor.
+ */
+const TRANSIENT = new Set([-185, -195, -187, 14, 15, 16])
+export const TRANSIENT_RETRY_MS = [500, 1000, 2000, 4000]
+
+/** `call` again after each delay of `retryMs` while it fails with a code of TRANSIENT */
+export async function retryTransient<T> (call: () => Promise<T>, retryMs: readonly number[] = TRANSIENT_RETRY_MS): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call()
+    } catch (err) {
+      const code = ((err as { cause?: { code?: unknown } }).cause)?.code
+      if (attempt >= retryMs.length || typeof code !== 'number' || !TRANSIENT.has(code)) throw err
+      await new Promise(resolve => setTimeout(resolve, retryMs[attempt]))
+    }
+  }
+}
+
 export const KAFKA_ERR = CODES

@@ -22,7 +22,10 @@ interface Entry {
  * them during every broker kill; a new leader is usually elected within a few seconds.
  */
 const LEADER_MOVING = new Set([-156, 5, 6, -185])
-export const LIST_OFFSETS_RETRY_MS = [250, 500, 1000, 2000, 4000]
+/** ~16 s: a killed broker's partitions move within broker.session.timeout.ms, but under load the chaos test saw longer */
+export const LIST_OFFSETS_RETRY_MS = [250, 500, 1000, 2000, 4000, 4000, 4000]
+/** codes that a stale metadata cache keeps answering until something refreshes it */
+const STALE_LEADER = new Set([-156, 5, 6])
 
 /** low and end offsets of partitions, end = LSO under read_committed */
 export async function listOffsets (rd: NativeModule, admin: NativeAdmin, tps: readonly TopicPartition[],
@@ -39,6 +42,11 @@ export async function listOffsets (rd: NativeModule, admin: NativeAdmin, tps: re
         const code = ((err as { cause?: { code?: unknown } }).cause)?.code
         if (attempt >= retryMs.length || typeof code !== 'number' || !LEADER_MOVING.has(code)) throw err
         await new Promise(resolve => setTimeout(resolve, retryMs[attempt]))
+        // librdkafka finds a ListOffsets' leaders in its metadata cache and fails a partition
+        // whose cached leader is -1 or a broker it does not know (-156), without asking for
+        // metadata again: a reader created while a broker was dead failed every retry in the
+        // chaos test. Any metadata response updates the cache; listTopics asks for one.
+        if (STALE_LEADER.has(code)) await promised('refresh metadata', cb => admin.listTopics({ timeout: 5000 }, cb)).catch(() => {})
       }
     }
   }

@@ -273,7 +273,10 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     }
     const offsetsWaitSeconds = (performance.now() - t0) / 1000
     const startAt = new Map(committed.map((c) => [c.partition, c.offset]))
-    await Promise.all(mine.map(async (tp) => {
+    // allSettled, not all: when one restore fails, the processor fails and closes its clients;
+    // siblings still restoring would outlive that close (their readers kept the process alive
+    // in the chaos test, issue #23). Every restore ends first, then the first failure is thrown.
+    const settled = await Promise.allSettled(mine.map(async (tp) => {
       const { loaded, seconds: checkpointSeconds } = await loading.get(tp.partition)!
       const restored = await replayChangelog(ctx, tp.partition, loaded)
       // from the assignment: what the partition's readers waited for
@@ -311,6 +314,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         changelogRecords: restored.changelogRecords
       }, 'partition restored')
     }))
+    const failed = settled.find((r) => r.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
     m.assignedPartitions.set(tasks.size)
     followOthers()
     resolveReady()

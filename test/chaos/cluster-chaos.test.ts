@@ -28,9 +28,9 @@ import { readStatsTopic, waitTokensEqual } from '../helpers/edge-checks.js'
 import { openKafkaCluster, type KafkaClusterControl } from '../helpers/kafka-cluster-control.js'
 import { readAll } from '../helpers/log-fixture.js'
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js'
-import { ProcessorFleet, type ProcessorProcess } from '../helpers/processor-process.js'
+import { ProcessorFleet, type LogLine, type ProcessorProcess } from '../helpers/processor-process.js'
 import { createRandom } from '../helpers/seeded-random.js'
-import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
+import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf, type Input } from '../helpers/swap-stream.js'
 
 const WINDOWS = '1m,5m,1h,24h'
 const SWAPS = Number(process.env.VOLUMER_CHAOS_SWAPS ?? 200_000)
@@ -63,6 +63,10 @@ interface Summary {
   dlq: { records: number, uncommitted: number, reasons: Record<string, number>, duplicates: number, missing: number, unexpected: number }
   aborts: number
   edgeMismatches: number
+  /** tokens whose stats record changed in 10 s after catch-up (windows expiring, no input) */
+  statsChangedAfterCatchUp: number
+  /** duplicates of sent swaps produced while a failpoint waited with the stream used up */
+  refill: number
   openTransactions: string[]
   seconds: number
   load: number[]
@@ -97,7 +101,19 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
   it(`${PROCESSOR_KILLS}+ processor SIGKILLs, 3 broker SIGKILLs, 3 zombies, a Postgres restart and a kill at each checkpoint boundary: 0 mismatches, exact DLQ, no open transaction, edge = stats, no processor exits on its own`, async () => {
     const t0 = performance.now()
     const k = kafka!
-    cluster = await createTestCluster({ name: 'chaos', partitions: 12, brokers: k.bootstrap, pgUrl: pg!.url })
+    // replication 3, min.insync.replicas 2 (issue #23). Until 2026-12-07 21:30 UTC this test made
+    // its topics with the single broker's replication 1: a third of the partitions had no leader
+    // while a broker was down, and the restores reading them failed with -156
+    cluster = await createTestCluster({ name: 'chaos', partitions: 12, brokers: k.bootstrap, pgUrl: pg!.url, replicated: true })
+    const topicAdmin = await cluster.log.createAdmin()
+    try {
+      const described = await topicAdmin.describeTopics([cluster.topics.swaps, cluster.topics.state, cluster.topics.stats, cluster.topics.dlq, `${cluster.prefix}_schemas`])
+      expect(described.length).to.equal(5)
+      for (const d of described) {
+        expect(d.replicationFactor, `${d.name} replication`).to.equal(3)
+        if (!d.name.endsWith('_schemas')) expect(d.configs['min.insync.replicas'], `${d.name} min.insync.replicas`).to.equal('2')
+      }
+    } finally { await topicAdmin.close() }
     const c = cluster
     fleet = new ProcessorFleet(c, { windows: WINDOWS, checkpointInterval: '2s', sessionTimeout: `${SESSION_TIMEOUT_MS / 1000}s` })
     const f = fleet
@@ -108,7 +124,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     const summary: Summary = {
       swaps: SWAPS, inputs: inputs.length, processorKills: 0, killsOfOwners: 0, failpointKills: {}, brokerKills: [], zombies: 0, postgresRestarts: 0,
       unexpectedExits: [], unexpectedExitReasons: {}, tokens: 0, mismatches: 0, dlq: { records: 0, uncommitted: 0, reasons: {}, duplicates: 0, missing: 0, unexpected: 0 },
-      aborts: 0, edgeMismatches: 0, openTransactions: [], seconds: 0, load: []
+      aborts: 0, edgeMismatches: 0, statsChangedAfterCatchUp: 0, refill: 0, openTransactions: [], seconds: 0, load: []
     }
     const loadNow = async (): Promise<number> => Number((await import('node:os')).loadavg()[0].toFixed(1))
 
@@ -116,17 +132,20 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     // instance is restarted so the run goes on: the assertion at the end reports them all.
     const expectedExit = new Set<ProcessorProcess>()
     const procs = new Map<string, ProcessorProcess>()
+    const noteExit = (id: string, p: ProcessorProcess, code: number | null, what: string): void => {
+      const fatal = p.lines.find((l) => l.msg === 'processor failed')
+      const why = String((fatal?.err as { message?: string } | undefined)?.message ?? 'no "processor failed" line').replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT')
+      summary.unexpectedExits.push(`${id}${what} (pid ${p.pid}) exited with ${code === null ? String(p.exitSignal) : `code ${code}`} at ${Math.round((performance.now() - t0) / 1000)} s: ${why}`)
+      summary.unexpectedExitReasons[why] = (summary.unexpectedExitReasons[why] ?? 0) + 1
+      // the whole tail for the first exit of each kind, one line for the others
+      console.log(`      UNEXPECTED EXIT ${summary.unexpectedExits.at(-1)!}${summary.unexpectedExitReasons[why] === 1 ? `; last lines:\n${p.tail(12)}` : ''}`)
+    }
     const start = (id: string, env?: Record<string, string>): ProcessorProcess => {
       const p = f.start(id, env === undefined ? {} : { env })
       procs.set(id, p)
       void p.exited.then(async (code) => {
         if (expectedExit.has(p) || stopping) return
-        const fatal = p.lines.find((l) => l.msg === 'processor failed')
-        const why = String((fatal?.err as { message?: string } | undefined)?.message ?? 'no "processor failed" line').replace(/127\.0\.0\.1:\d+/g, 'HOST:PORT')
-        summary.unexpectedExits.push(`${id} (pid ${p.pid}) exited with ${code === null ? 'a signal' : `code ${code}`} at ${Math.round((performance.now() - t0) / 1000)} s: ${why}`)
-        summary.unexpectedExitReasons[why] = (summary.unexpectedExitReasons[why] ?? 0) + 1
-        // the whole tail for the first exit of each kind, one line for the others
-        console.log(`      UNEXPECTED EXIT ${summary.unexpectedExits.at(-1)!}${summary.unexpectedExitReasons[why] === 1 ? `; last lines:\n${p.tail(12)}` : ''}`)
+        noteExit(id, p, code, '')
         // as a supervisor would: start it again, a second later
         await sleep(1000)
         if (procs.get(id) === p && !stopping) start(id)
@@ -172,6 +191,11 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
       await p.kill()
     }
 
+    /** true while a failpoint fault waits for its checkpoint: the producer trickles input meanwhile */
+    let awaitingFailpoint = false
+    /** copies of valid swaps sent while a failpoint waited after the stream had run out */
+    const refill: Input[] = []
+    let refilled = 0
     const faults: Fault[] = [
       ...Array<Fault>(PROCESSOR_KILLS).fill('processor-kill'),
       'broker-coordinator', 'broker-leader', 'broker-coordinator',
@@ -241,11 +265,39 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
           // the victim restarts armed; its second checkpoint save kills it at the boundary
           const p = await victim()
           await killProcessor(p)
-          const armed = start(p.instanceId, { VOLUMER_TEST_FAILPOINT: `${fault}@2` })
-          expectedExit.add(armed)
-          const line = await armed.nextLine((l) => l.msg === 'test failpoint: SIGKILL', 300_000)
-          const code = await armed.exited
-          expect(code, `${p.instanceId} killed by its failpoint`).to.equal(null)
+          // A checkpoint follows a commit, and a commit needs input: the producer, paced by the
+          // faults, would hold it back until this fault is done (a deadlock of the test's own
+          // pacing, seen at 50 s in one run). Let it trickle input while the failpoint is awaited.
+          awaitingFailpoint = true
+          // Once the whole stream is sent (the trickle can use it up), a checkpoint still needs
+          // input: exact copies of swaps already sent, which the engine counts once (duplicates)
+          // and the oracle is given too. Run 3 of this branch waited 300 s on a group at lag 0.
+          const refilling = setInterval(() => {
+            if (sent < inputs.length) return
+            const copies = inputs.slice(refilled, refilled + 500).filter((i) => i.kind === 'swap' && i.record.blockTime <= now)
+            refilled += 500
+            refill.push(...copies)
+            input.send(copies)
+            void input.producer.flush().catch(() => {})
+          }, 2000)
+          let line: LogLine | undefined
+          try {
+            // An armed instance that exits before its failpoint is an exit of its own: recorded
+            // like any other, and the instance is armed again (in one run the wait outlived it by
+            // 300 s, since nothing restarts an instance the test expects to die)
+            for (let attempt = 1; line === undefined; attempt++) {
+              const armed = start(p.instanceId, { VOLUMER_TEST_FAILPOINT: `${fault}@2` })
+              expectedExit.add(armed)
+              const fired = armed.nextLine((l) => l.msg === 'test failpoint: SIGKILL', 300_000)
+              fired.catch(() => {}) // its timeout still rejects the race below while the process lives
+              line = await Promise.race([fired, armed.exited.then(() => undefined)])
+              const code = await armed.exited
+              if (line !== undefined) { expect(code, `${p.instanceId} killed by its failpoint`).to.equal(null); break }
+              noteExit(p.instanceId, armed, code, ' (armed with a failpoint)')
+              if (attempt >= 3) throw new Error(`${p.instanceId}: armed ${attempt} times, exited each time before its failpoint`)
+              await sleep(1000)
+            }
+          } finally { awaitingFailpoint = false; clearInterval(refilling) }
           summary.failpointKills[fault] = (summary.failpointKills[fault] ?? 0) + 1
           summary.processorKills++
           log(`processor ${p.instanceId} SIGKILLed itself at ${fault} (partition ${String(line.partition ?? '?')}${line.statement !== undefined ? `, after its ${String(line.statement)}` : ''})`)
@@ -260,9 +312,12 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     const chunk = Math.ceil(inputs.length / CHUNKS)
     let done = 0
     let sent = 0
+    const TRICKLE_MS = 2000
+    let lastSend = 0
     const producing = (async () => {
       for (let j = 0; sent < inputs.length; j++) {
-        while (done < Math.floor(j * faults.length / CHUNKS)) await sleep(50)
+        while (done < Math.floor(j * faults.length / CHUNKS) && !(awaitingFailpoint && performance.now() - lastSend > TRICKLE_MS)) await sleep(50)
+        lastSend = performance.now()
         input.send(inputs.slice(sent, sent + chunk))
         sent = Math.min(inputs.length, sent + chunk)
         await input.producer.flush()
@@ -285,18 +340,28 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     summary.load.push(await loadNow())
     for (const p of procs.values()) summary.aborts += await p.metric('volumer_processor_aborts_total').catch(() => 0)
 
-    // an edge on the same cluster must serve exactly the compacted stats topic
+    // evidence for the edge check below: how many tokens' stats still change after catch-up
+    const before = await readStatsTopic(c)
+    await sleep(10_000)
+    const later = await readStatsTopic(c)
+    summary.statsChangedAfterCatchUp = [...later].filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(before.get(k))).length
+
+    stopping = true
+    clearInterval(watchdog)
+    const exitCodes: Record<string, number | null> = {}
+    for (const p of procs.values()) { expectedExit.add(p); exitCodes[p.instanceId] = await p.stop(60_000) }
+
+    // An edge on the same cluster must serve exactly the compacted stats topic. Only once the
+    // processors stopped: until then every cycle advances the engines to the clock, and the 1m
+    // and 5m windows of the stream's last swaps keep expiring (decay-only stats records), so a
+    // copy of the topic read once can go stale while the edge follows it (a possible cause of
+    // 2,000 and 1,993 edge "mismatches" in two runs, not shown: statsChangedAfterCatchUp counts it).
     edges = new EdgeFleet(c, { windows: WINDOWS })
     const edge = edges.start('edge')
     await edge.waitReady(180_000)
     const topic = await readStatsTopic(c)
     const edgeMismatches = await waitTokensEqual(edge, topic, 180_000)
     summary.edgeMismatches = edgeMismatches.length
-
-    stopping = true
-    clearInterval(watchdog)
-    const exitCodes: Record<string, number | null> = {}
-    for (const p of procs.values()) { expectedExit.add(p); exitCodes[p.instanceId] = await p.stop(60_000) }
 
     // no transaction of this group left open once its processors stopped (aborts and commits complete)
     let open: string[] = []
@@ -307,7 +372,8 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     }, 'no open transaction', 60_000, 2000).catch(() => {})
     summary.openTransactions = open
 
-    const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
+    const oracle = oracleOf([...inputs, ...refill], parseWindowList(WINDOWS), now)
+    summary.refill = refill.length
     const stats = await checkStatsAgainstOracle(c, oracle)
     const dlq = await checkDlq(c, inputs, now, input.encoder)
     // read_uncommitted sees what aborted transactions wrote; read_committed (checkDlq) must not
@@ -317,7 +383,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     summary.dlq = { records: dlq.records, uncommitted: uncommitted.length, reasons: dlq.reasons, duplicates: dlq.duplicates.length, missing: dlq.missing.length, unexpected: dlq.unexpected.length }
     summary.seconds = Math.round((performance.now() - t0) / 1000)
     console.log(`      CHAOS SUMMARY ${JSON.stringify(summary)}`)
-    console.log(`      ${summary.processorKills} processor SIGKILLs (${summary.killsOfOwners} of a processor owning partitions and committing; ${JSON.stringify(summary.failpointKills)} by failpoint), ${summary.brokerKills.length} broker SIGKILLs (${summary.brokerKills.map((b) => `node ${b.node}, ${b.role}, back in ${(b.backMs / 1000).toFixed(1)} s`).join('; ')}), ${summary.zombies} zombies held ${ZOMBIE_HOLD_MS / 1000} s, ${summary.postgresRestarts} Postgres restart; ${inputs.length} inputs, ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records read_committed (${uncommitted.length} read_uncommitted) ${JSON.stringify(dlq.reasons)}; ${summary.aborts} aborted transactions in the last processors; edge mismatches ${summary.edgeMismatches}; open transactions ${open.length}; unexpected exits ${summary.unexpectedExits.length} ${JSON.stringify(summary.unexpectedExitReasons)}; ${summary.seconds} s; load ${summary.load.join(', ')}`)
+    console.log(`      ${summary.processorKills} processor SIGKILLs (${summary.killsOfOwners} of a processor owning partitions and committing; ${JSON.stringify(summary.failpointKills)} by failpoint), ${summary.brokerKills.length} broker SIGKILLs (${summary.brokerKills.map((b) => `node ${b.node}, ${b.role}, back in ${(b.backMs / 1000).toFixed(1)} s`).join('; ')}), ${summary.zombies} zombies held ${ZOMBIE_HOLD_MS / 1000} s, ${summary.postgresRestarts} Postgres restart; ${inputs.length} inputs (+${refill.length} refill copies), ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records read_committed (${uncommitted.length} read_uncommitted) ${JSON.stringify(dlq.reasons)}; ${summary.aborts} aborted transactions in the last processors; stats records changed in 10 s after catch-up ${summary.statsChangedAfterCatchUp}; edge mismatches ${summary.edgeMismatches}${edgeMismatches.length > 0 ? ` (${edgeMismatches.slice(0, 2).join('; ')})` : ''}; open transactions ${open.length}; unexpected exits ${summary.unexpectedExits.length} ${JSON.stringify(summary.unexpectedExitReasons)}; ${summary.seconds} s; load ${summary.load.join(', ')}`)
 
     expect(summary.unexpectedExits, 'processors that exited on their own').to.deep.equal([])
     expect(Object.values(exitCodes), `exit codes of a graceful stop ${JSON.stringify(exitCodes)}`).to.deep.equal(INSTANCES.map(() => 0))

@@ -60,7 +60,11 @@ export function kafkaJsAdmin (brokers: string): KafkaJsAdmin {
   return new KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR } }).admin()
 }
 
-export async function createTestCluster (opts: { name: string, partitions?: number, pgUrl?: string, brokers?: string }): Promise<TestCluster> {
+/**
+ * `replicated`: the topics (and the registry's) with replication 3 and min.insync.replicas 2 (the
+ * topology's "production" environment), for the three-broker cluster; else replication 1.
+ */
+export async function createTestCluster (opts: { name: string, partitions?: number, pgUrl?: string, brokers?: string, replicated?: boolean }): Promise<TestCluster> {
   const pgUrl = opts.pgUrl ?? PG_URL
   const brokers = opts.brokers ?? BROKERS
   const partitions = opts.partitions ?? 12
@@ -68,8 +72,8 @@ export async function createTestCluster (opts: { name: string, partitions?: numb
   const group = prefix + 'processor'
   const topics = prefixedTopics(prefix)
   const log = await createKafkaLog({ brokers, clientId: 'volumer-test' })
-  await applyTestTopology(log, prefix, partitions)
-  const server: RegistryServer = await createRegistryServer({ port: 0, storage: await createLogSchemaStorage({ log, topic: prefix + '_schemas' }) })
+  await applyTestTopology(log, prefix, partitions, opts.replicated === true ? 'production' : 'local')
+  const server: RegistryServer = await createRegistryServer({ port: 0, storage: await createLogSchemaStorage({ log, topic: prefix + '_schemas', replicationFactor: opts.replicated === true ? 3 : 1 }) })
   const registry = createHttpSchemaRegistry({ url: server.url })
   const admin = kafkaJsAdmin(brokers)
   await admin.connect()

@@ -5,11 +5,15 @@ import { resolveTopology } from '../../src/topology/topology-spec.js'
 import { applyTopology } from '../../src/topology/topology.js'
 import { REPO_ROOT, readSampleLines } from './sample-data.js'
 
-/** Creates Volumer's topics (topology/topics.json, environment "local") with a name prefix. */
-export async function applyTestTopology (log: Log, prefix = '', partitions?: number): Promise<void> {
+/**
+ * Creates Volumer's topics (topology/topics.json) with a name prefix, in environment "local"
+ * (replication 1) unless told otherwise: a multi-broker cluster takes "production" (replication 3,
+ * min.insync.replicas 2).
+ */
+export async function applyTestTopology (log: Log, prefix = '', partitions?: number, environment = 'local'): Promise<void> {
   const doc = JSON.parse(readFileSync(join(REPO_ROOT, 'topology', 'topics.json'), 'utf8')) as { topics: Record<string, { partitions: number }> }
   if (partitions !== undefined) for (const t of Object.values(doc.topics)) t.partitions = t.partitions === 1 ? 1 : partitions
-  const topology = resolveTopology(doc, { environment: 'local', prefix })
+  const topology = resolveTopology(doc, { environment, prefix })
   const admin = await log.createAdmin()
   try { await applyTopology(admin, topology) } finally { await admin.close() }
 }

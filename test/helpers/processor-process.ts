@@ -50,6 +50,8 @@ export class ProcessorProcess {
   carriesFailed = 0
   /** true once the test has SIGKILLed it: any other exit before stop() is the process's own */
   killed = false
+  /** the signal that ended it (SIGKILL, SIGSEGV, SIGABRT...), once exited by one */
+  exitSignal: NodeJS.Signals | null = null
 
   constructor (cluster: TestCluster, opts: ProcessorProcessOptions) {
     this.instanceId = opts.instanceId
@@ -76,7 +78,7 @@ export class ProcessorProcess {
     if (opts.standby === true) args.push('--standby')
     if (opts.maxCycleRecords !== undefined) args.push('--max-cycle-records', String(opts.maxCycleRecords))
     this.child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] })
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(signal !== null ? null : code)))
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => { this.exitSignal = signal; resolve(signal !== null ? null : code) }))
     let buf = ''
     this.child.stderr!.setEncoding('utf8')
     this.child.stderr!.on('data', (chunk: string) => {
