@@ -20,8 +20,9 @@
  * Processors run with the CLI's defaults (cycle 100ms, checkpoints every 60s, session timeout
  * 3s, the default windows and standby setting); connection flags are passed explicitly from the
  * environment (VOLUMER_KAFKA_BROKERS, VOLUMER_PG_URL) so the CLI's defaults do not matter.
- * The processors inherit the environment: VOLUMER_STANDBY=true|false or VOLUMER_SESSION_TIMEOUT
- * set for the bench compares another configuration (recorded in processorFlags).
+ * The processors inherit the environment: VOLUMER_STANDBY=true|false, VOLUMER_SESSION_TIMEOUT or
+ * VOLUMER_TRANSACTION_TIMEOUT set for the bench compares another configuration (recorded in
+ * processorFlags).
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -56,7 +57,7 @@ const DEFAULTS = { windows: WINDOWS, cycle: '100ms', checkpointInterval: '60s', 
 const result: Record<string, unknown> = {
   bench: 'steady', node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(),
   mode: { hours: HOURS, tokens: TOKENS, liveSeconds: LIVE_S, rate: RATE, full: HOURS >= 24 && LIVE_S >= 600 },
-  processorFlags: { cycle: DEFAULTS.cycle, checkpointInterval: DEFAULTS.checkpointInterval, windows: WINDOWS, sessionTimeout: process.env.VOLUMER_SESSION_TIMEOUT ?? '3s (CLI default)', standby: process.env.VOLUMER_STANDBY ?? 'CLI default' },
+  processorFlags: { cycle: DEFAULTS.cycle, checkpointInterval: DEFAULTS.checkpointInterval, windows: WINDOWS, sessionTimeout: process.env.VOLUMER_SESSION_TIMEOUT ?? '3s (CLI default)', transactionTimeout: process.env.VOLUMER_TRANSACTION_TIMEOUT ?? '5s (CLI default)', standby: process.env.VOLUMER_STANDBY ?? 'CLI default' },
   loadavgAtStart: loadavg()[0], phases: {} as Record<string, unknown>, failed: null as unknown
 }
 const phases = result.phases as Record<string, unknown>
