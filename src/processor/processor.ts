@@ -159,7 +159,6 @@ export interface Processor {
 const STATE_VERSION = 1
 const EMPTY = new Uint8Array(0)
 
-
 export function createProcessor (opts: ProcessorOptions): Processor {
   const log = opts.log
   const logger = opts.logger
