@@ -237,7 +237,7 @@ async function main (): Promise<void> {
     await p2.kill()
 
     // p2's dead member holds its partitions until the session times out; then p3 gets all 12
-    const p3 = fleet.start('bench-3', { keepLogs: true })
+    const p3 = fleet.start('bench-3', { keepLogs: true, standby: false })
     await p3.waitReady(180_000)
     const restoredLines = (): typeof p3.lines => p3.lines.filter((l) => l.msg === 'partition restored')
     await waitUntil(() => new Set(restoredLines().map((l) => l.partition)).size === cluster.partitions, 'every partition restored', 120_000)
@@ -253,7 +253,7 @@ async function main (): Promise<void> {
     result.restore = { tokens, partitions: restored.length, wallSeconds: Number(wall.toFixed(2)), sumOfPartitionRestoreSeconds: Number(sum.toFixed(2)), maxPartitionRestoreSeconds: Math.max(...restored.map((r) => r.seconds)), offsetsWaitSeconds: offsetsWait, maxCheckpointSeconds: checkpointMax, changelogRecords }
     console.log(`restore: ${tokens} tokens in ${restored.length} partitions (checkpoint + ${changelogRecords} changelog records): ${wall.toFixed(2)} s from the assignment to the last partition restored (of which ${offsetsWait.toFixed(2)} s waiting for the committed offsets, during which the checkpoints loaded: longest ${checkpointMax.toFixed(2)} s); per partition sum ${sum.toFixed(2)} s, max ${Math.max(...restored.map((r) => r.seconds))} s`)
 
-    const p4 = fleet.start('bench-4', { keepLogs: true })
+    const p4 = fleet.start('bench-4', { keepLogs: true, standby: false })
     await p4.waitReady()
     await waitUntil(() => p3.owned.size > 0 && p4.owned.size > 0 && p3.owned.size + p4.owned.size === cluster.partitions, 'two processors sharing the partitions', 120_000)
     await sleep(2000)

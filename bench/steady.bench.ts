@@ -18,8 +18,11 @@
  *
  * The JSON is rewritten after every phase, and a failing phase is recorded in it (`failed`).
  * Processors run with the CLI's defaults (cycle 100ms, checkpoints every 60s, session timeout
- * 3s, no --standby, the default windows); connection flags are passed explicitly from the
+ * 3s, the default windows and standby setting); connection flags are passed explicitly from the
  * environment (VOLUMER_KAFKA_BROKERS, VOLUMER_PG_URL) so the CLI's defaults do not matter.
+ * The processors inherit the environment: VOLUMER_STANDBY=true|false, VOLUMER_SESSION_TIMEOUT or
+ * VOLUMER_TRANSACTION_TIMEOUT set for the bench compares another configuration (recorded in
+ * processorFlags).
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -54,7 +57,7 @@ const DEFAULTS = { windows: WINDOWS, cycle: '100ms', checkpointInterval: '60s', 
 const result: Record<string, unknown> = {
   bench: 'steady', node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(),
   mode: { hours: HOURS, tokens: TOKENS, liveSeconds: LIVE_S, rate: RATE, full: HOURS >= 24 && LIVE_S >= 600 },
-  processorFlags: { cycle: DEFAULTS.cycle, checkpointInterval: DEFAULTS.checkpointInterval, windows: WINDOWS, sessionTimeout: '3s (CLI default)', standby: false },
+  processorFlags: { cycle: DEFAULTS.cycle, checkpointInterval: DEFAULTS.checkpointInterval, windows: WINDOWS, sessionTimeout: process.env.VOLUMER_SESSION_TIMEOUT ?? '3s (CLI default)', transactionTimeout: process.env.VOLUMER_TRANSACTION_TIMEOUT ?? '5s (CLI default)', standby: process.env.VOLUMER_STANDBY ?? 'CLI default' },
   loadavgAtStart: loadavg()[0], phases: {} as Record<string, unknown>, failed: null as unknown
 }
 const phases = result.phases as Record<string, unknown>
@@ -124,12 +127,27 @@ async function waitShared (cluster: TestCluster, a: ProcessorProcess, b: Process
   await waitUntil(() => a.owned.size > 0 && b.owned.size > 0 && a.owned.size + b.owned.size === cluster.partitions, `${a.instanceId} and ${b.instanceId} sharing the partitions`, 300_000)
 }
 
-/** the moved partitions' restores on the survivor: the longest of each timing it logs */
-interface SurvivorRestore { restoreSeconds: number, offsetsWaitSeconds: number, checkpointSeconds: number, pollSeconds: number, changelogRecords: number }
-function survivorRestore (survivor: ProcessorProcess, partitions: number[]): SurvivorRestore {
-  const moved = survivor.lines.filter((l) => l.msg === 'partition restored' && partitions.includes(l.partition as number))
+/**
+ * The moved partitions' restores on the survivor: the longest of each timing it logs, and where
+ * the takeover's time went, from its 'partition restored' lines (logged at the end of the
+ * restore, `seconds` after the assignment): kill → assignment (session timeout + rebalance),
+ * the restore, and what is left until the last probe was on `stats` (the first commit, and the
+ * wait for the killed processor's open transaction to be aborted, which holds back
+ * read_committed readers).
+ */
+interface SurvivorRestore {
+  restoreSeconds: number, offsetsWaitSeconds: number, checkpointSeconds: number, pollSeconds: number, changelogRecords: number,
+  fromStandby: number, killToAssignMs: number, killToRestoredMs: number
+}
+function survivorRestore (survivor: ProcessorProcess, partitions: number[], killedAt: number): SurvivorRestore {
+  const moved = survivor.lines.filter((l) => l.msg === 'partition restored' && partitions.includes(l.partition as number) && l.time >= killedAt)
   const most = (f: string): number => Math.max(0, ...moved.map((l) => (l[f] as number | undefined) ?? 0))
-  return { restoreSeconds: most('seconds'), offsetsWaitSeconds: most('offsetsWaitSeconds'), checkpointSeconds: most('checkpointSeconds'), pollSeconds: most('pollSeconds'), changelogRecords: moved.reduce((a, l) => a + ((l.changelogRecords as number | undefined) ?? 0), 0) }
+  return {
+    restoreSeconds: most('seconds'), offsetsWaitSeconds: most('offsetsWaitSeconds'), checkpointSeconds: most('checkpointSeconds'), pollSeconds: most('pollSeconds'), changelogRecords: moved.reduce((a, l) => a + ((l.changelogRecords as number | undefined) ?? 0), 0),
+    fromStandby: moved.filter((l) => l.standby === true).length,
+    killToAssignMs: Math.round(Math.min(...moved.map((l) => l.time - (l.seconds as number) * 1000)) - killedAt),
+    killToRestoredMs: Math.round(Math.max(...moved.map((l) => l.time)) - killedAt)
+  }
 }
 
 async function main (): Promise<void> {
@@ -291,9 +309,9 @@ async function main (): Promise<void> {
         const v = roles[victim] as ProcessorProcess
         const s = roles[survivor] as ProcessorProcess
         const tk = await measureTakeover(cluster, v, 180_000)
-        const t = { killed: v.instanceId, movedPartitions: tk.partitions.length, firstMs: Math.round(tk.firstMs), lastMs: Math.round(tk.lastMs), ...survivorRestore(s, tk.partitions) }
+        const t = { killed: v.instanceId, movedPartitions: tk.partitions.length, firstMs: Math.round(tk.firstMs), lastMs: Math.round(tk.lastMs), ...survivorRestore(s, tk.partitions, tk.killedAt) }
         takeovers.push(t)
-        console.log(`takeover after SIGKILL of ${v.instanceId}: ${t.movedPartitions} partitions live on ${s.instanceId} after ${t.firstMs}–${t.lastMs} ms (floor 5 s, goal 1 s); survivor's restore ${t.restoreSeconds} s (offsets wait ${t.offsetsWaitSeconds} s, checkpoints ${t.checkpointSeconds} s, changelog ${t.changelogRecords} records in ${t.pollSeconds} s)`)
+        console.log(`takeover after SIGKILL of ${v.instanceId}: ${t.movedPartitions} partitions live on ${s.instanceId} after ${t.firstMs}–${t.lastMs} ms (floor 5 s, goal 1 s); kill → assignment ${t.killToAssignMs} ms, → restored ${t.killToRestoredMs} ms (${t.fromStandby} from standby copies); survivor's restore ${t.restoreSeconds} s (offsets wait ${t.offsetsWaitSeconds} s, checkpoints ${t.checkpointSeconds} s, changelog ${t.changelogRecords} records in ${t.pollSeconds} s)`)
         const r = roles[victim] = fleet.start(next)
         await r.waitReady(300_000)
         await waitShared(cluster, r, s)

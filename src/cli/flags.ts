@@ -56,8 +56,12 @@ export function numberFlag (name: string, text: string, min: number, max: number
 }
 
 /** on/off switches: `--name` on the command line, or its environment variable set to true/false/1/0/on/off/yes/no */
+/** --flag, or --no-flag when the command declares it (a switch that defaults to on), → env → default. */
 export function switchFlag (values: Record<string, unknown>, flag: string, env: string, fallback: boolean): boolean {
   const v = values[flag]
+  const off = values['no-' + flag]
+  if (v === true && off === true) throw new UsageError(`--${flag} and --no-${flag} contradict each other`)
+  if (off === true) return false
   if (typeof v === 'boolean') return v
   const e = process.env[env]
   if (e === undefined || e === '') return fallback

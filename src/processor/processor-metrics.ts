@@ -57,6 +57,6 @@ export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
     aborts: new Counter({ name: 'volumer_processor_transaction_aborts_total', help: 'Transactions aborted (rebalance, fencing, errors)', registers: r }),
     rebalanceCarries: new Counter({ name: 'volumer_processor_rebalance_carries_total', help: 'Transactions refused by a rebalance (the group generation moved on before sendOffsets) whose records were carried into the next transaction instead of rebuilding the partitions', registers: r }),
     fences: new Counter({ name: 'volumer_processor_fences_total', help: 'Times the transactional producer was fenced (transaction timed out while frozen, or a duplicate instance id) and replaced', registers: r }),
-    freezes: new Counter({ name: 'volumer_processor_freezes_total', help: 'Times the process was found frozen (wall time passing without CPU time: SIGSTOP, stalled VM, long pause) long enough to risk its group membership; the commit then waited for the next poll', registers: r })
+    freezes: new Counter({ name: 'volumer_processor_freezes_total', help: 'Times the process was found frozen (one gap without CPU time, sampled every 100 ms: SIGSTOP, stalled VM) long enough to risk its group membership; the commit then waited for the next poll', registers: r })
   }
 }

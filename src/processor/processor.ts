@@ -16,6 +16,7 @@ import { DEFAULT_TOPICS, type TopicNames } from './topics.js'
 import type { ProcessorMetrics } from './processor-metrics.js'
 import { loadCheckpoint, replayChangelog, type LoadedCheckpoint } from './restore-partition.js'
 import { StandbyReplicas } from './standby-replicas.js'
+import { createFreezeDetector, type FreezeDetector } from './freeze-detector.js'
 
 export interface ProcessorOptions {
   log: Log
@@ -158,12 +159,6 @@ export interface Processor {
 const STATE_VERSION = 1
 const EMPTY = new Uint8Array(0)
 
-/** CPU time of the whole process (all threads), ms */
-function cpuMs (): number {
-  const u = process.cpuUsage()
-  return (u.user + u.system) / 1000
-}
-
 export function createProcessor (opts: ProcessorOptions): Processor {
   const log = opts.log
   const logger = opts.logger
@@ -185,11 +180,10 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   /** the producer's batch.size: the broker checks a whole batch against the topic's limit */
   let producerBatchBytes = DEFAULT_MAX_MESSAGE_BYTES
   let oversizeWarnedAt = -Infinity
-  // wall and CPU time when the last poll returned (rebalance callbacks run inside poll): a slow
-  // cycle burns CPU as its wall time passes, a frozen process does not
-  let pollWall = performance.now()
-  let pollCpu = cpuMs()
-  const frozen = (): boolean => (performance.now() - pollWall) - (cpuMs() - pollCpu) > frozenAfterMs
+  // the longest time the process went without running since the last poll returned (rebalance
+  // callbacks run inside poll); sampled while run() runs (freeze-detector.ts)
+  let freezes: FreezeDetector | undefined
+  const frozen = (): boolean => (freezes?.frozenMs() ?? 0) > frozenAfterMs
   const noticeFreeze = (what: string, frozenMs: number): void => {
     m.freezes.inc()
     logger.warn({ frozenMs: Math.round(frozenMs) }, `the process was frozen ${what}; not committing before it has polled the group`)
@@ -398,7 +392,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // Woken after a freeze: the group may have given our partitions away, and the broker does
     // not reliably refuse a zombie's transaction (seen in the zombie test). Hear from the group
     // first; the cycle is committed after that poll if the partitions are still ours.
-    if (frozen()) { noticeFreeze('before the commit', performance.now() - pollWall); uncommitted = true; return false }
+    if (frozen()) { noticeFreeze('before the commit', freezes!.frozenMs()); uncommitted = true; return false }
     const t0 = performance.now()
     const now = clock.now()
     const out: ProduceRecord[] = []
@@ -502,7 +496,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       stage = 'commit'
       // frozen while draining or inside the transaction: abort, rebuild from what was committed
       if (frozen()) {
-        noticeFreeze('inside the transaction', performance.now() - pollWall)
+        noticeFreeze('inside the transaction', freezes!.frozenMs())
         throw new VolumerError('TRANSACTION_ABORTABLE', 'the processor was frozen during the cycle; not committing before it polls the group', { retriable: true })
       }
       await p.commit()
@@ -774,6 +768,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     consumer = await log.createConsumer({ groupId, topics: [topics.swaps], onAssign, onRevoke, autoOffsetReset: 'earliest' })
     logger.info({ groupId, transactionalId: opts.transactionalId, cycleMs }, 'processor started')
     cycleStart = clock.now()
+    freezes = createFreezeDetector()
     try {
       while (!stopping) {
         const wait = Math.max(1, cycleMs - (clock.now() - cycleStart))
@@ -789,8 +784,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
           await rebuildAll()
           continue
         }
-        pollWall = performance.now()
-        pollCpu = cpuMs()
+        freezes.mark()
         for (const batch of batches) {
           const task = tasks.get(batch.partition)
           if (task === undefined || batch.records.length === 0) continue
@@ -812,6 +806,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       for (const task of tasks.values()) if (task.checkpointing !== null) await task.checkpointing
       await standby?.close()
       await admin?.close().catch(() => {})
+      freezes.stop()
       logger.info('processor stopped')
     }
   }

@@ -87,6 +87,15 @@ export async function loadCheckpoint (ctx: RestoreContext, partition: number): P
 }
 
 /**
+ * The restore loop's poll timeout. Short because a partition is often caught up with only a
+ * transaction marker left before its end (always so for a standby copy): the Kafka client's
+ * batch consume then returns only at its timeout, however soon the end-of-partition event came.
+ * With 500 ms a takeover from standby copies spent 1.4–1.5 s here reading 0 records
+ * (bench:steady, 12-07; bench/steady-restore-poll.ts measures the loop alone).
+ */
+const RESTORE_POLL_MS = 50
+
+/**
  * The second half of a restore: the changelog after the checkpoint. Complete only once
  * the group's committed offsets could be fetched (a previous owner's open transaction ended).
  */
@@ -99,7 +108,7 @@ export async function replayChangelog (ctx: RestoreContext, partition: number, l
   const replay: ReplayProgress = { records: 0, notCounted: 0, deltaKeys: loaded.deltaKeys ?? new Map() }
   try {
     while (!reader.isCaughtUp()) {
-      const batches = await reader.poll(10_000, 500)
+      const batches = await reader.poll(10_000, RESTORE_POLL_MS)
       for (const batch of batches) await applyChangelog(ctx, engine, batch.records, replay)
     }
   } finally {

@@ -25,4 +25,10 @@ describe('volumer: failures the system reports', function () {
     expect(r.code, r.stderr).to.equal(2)
     expect(r.stderr).to.include('VOLUMER_STANDBY: expected true or false, got "maybe"')
   })
+
+  it('refuses --standby with --no-standby, exit 2, before connecting to anything', async () => {
+    const r = await spawnCli(['processor', '--brokers', '127.0.0.1:1', '--standby', '--no-standby'])
+    expect(r.code, r.stderr).to.equal(2)
+    expect(r.stderr).to.include('--standby and --no-standby contradict each other')
+  })
 })

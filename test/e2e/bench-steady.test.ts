@@ -50,7 +50,13 @@ describe('bench:steady, short mode', function () {
     // every swap either counted or a duplicate of the generator's (1 %)
     expect(p.backfill.counted).to.equal(72_000 - p.generatorCount.duplicates)
     expect(p.takeover.runs).to.have.length(2)
-    for (const t of p.takeover.runs) expect(t.lastMs).to.be.greaterThan(0)
+    for (const t of p.takeover.runs) {
+      expect(t.lastMs).to.be.greaterThan(0)
+      // where the time went: the assignment and the restores, from the survivor's logs, before the probes
+      expect(t.killToAssignMs, JSON.stringify(t)).to.be.greaterThan(0)
+      expect(t.killToRestoredMs, JSON.stringify(t)).to.be.at.least(t.killToAssignMs)
+      expect(t.killToRestoredMs, JSON.stringify(t)).to.be.at.most(t.lastMs)
+    }
     expect(p.restore.partitions).to.equal(12)
     expect(p.restore.tokens).to.be.at.least(p.generatorCount.tokens)
     expect(p.edgeRehydration.spawnToReadyMs).to.be.greaterThan(0)

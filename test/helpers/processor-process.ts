@@ -22,7 +22,7 @@ export interface ProcessorProcessOptions {
   nodeArgs?: string[]
   /** keep every log line (default: the last 200) */
   keepLogs?: boolean
-  /** --standby: keep standby copies of the partitions it does not own */
+  /** --standby / --no-standby: keep standby copies of the partitions it does not own (unset: the CLI's default, on) */
   standby?: boolean
 }
 
@@ -75,7 +75,8 @@ export class ProcessorProcess {
       '--log-level', opts.logLevel ?? 'info'
     ]
     if (opts.sessionTimeout !== undefined) args.push('--session-timeout', opts.sessionTimeout)
-    if (opts.standby === true) args.push('--standby')
+    // unset: the CLI's default (standby copies on since 12-07)
+    if (opts.standby !== undefined) args.push(opts.standby ? '--standby' : '--no-standby')
     if (opts.maxCycleRecords !== undefined) args.push('--max-cycle-records', String(opts.maxCycleRecords))
     this.child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] })
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => { this.exitSignal = signal; resolve(signal !== null ? null : code) }))

@@ -16,6 +16,8 @@ export interface Takeover {
   firstMs: number
   lastMs: number
   perPartitionMs: Record<number, number>
+  /** wall clock (Date.now()) of the SIGKILL, to place the processes' log lines against it */
+  killedAt: number
 }
 
 /** A key of the form chain:token that murmur2 puts on `partition`. */
@@ -44,6 +46,7 @@ export async function measureTakeover (cluster: TestCluster, victim: ProcessorPr
   }
   try {
     const t0 = performance.now()
+    const killedAt = Date.now()
     await victim.kill()
     input.send(records.map((record) => ({ kind: 'swap' as const, key: record.chain + ':' + record.token, record })))
     await input.producer.flush()
@@ -59,7 +62,7 @@ export async function measureTakeover (cluster: TestCluster, victim: ProcessorPr
       }
     }
     const times = Object.values(perPartitionMs)
-    return { partitions, firstMs: Math.min(...times), lastMs: Math.max(...times), perPartitionMs }
+    return { partitions, firstMs: Math.min(...times), lastMs: Math.max(...times), perPartitionMs, killedAt }
   } finally {
     await reader.close()
     await input.close()
