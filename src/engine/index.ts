@@ -1,7 +1,7 @@
 import { Engine, createEngine, COUNTED, DUPLICATE, LATE, FUTURE } from './engine.js'
-import { snapshotEngine, restoreEngine, snapshotToken, restoreToken } from './snapshot.js'
+import { snapshotEngine, snapshotEngineSlices, restoreEngine, snapshotToken, restoreToken } from './snapshot.js'
 
-export { Engine, createEngine, COUNTED, DUPLICATE, LATE, FUTURE, snapshotEngine, restoreEngine, snapshotToken, restoreToken }
+export { Engine, createEngine, COUNTED, DUPLICATE, LATE, FUTURE, snapshotEngine, snapshotEngineSlices, restoreEngine, snapshotToken, restoreToken }
 export type { EngineOptions, EngineCounters, ChangeListener, StateListener, IngestOutcome } from './engine.js'
 export { DEFAULT_WINDOWS, DEFAULT_WINDOW_LIST, parseWindowList, parseDuration, defaultStep, windowEnd } from './windows.js'
 export type { WindowSpec } from './windows.js'

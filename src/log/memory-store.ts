@@ -174,7 +174,8 @@ export class MemoryStore {
     }
     const part = t.partitions[p]
     const headers: Headers | undefined = record.headers
-    part.append(record.key, record.value, record.timestamp ?? this.now(), headers, txn)
+    const [key, value] = ownCopy(record.key, record.value)
+    part.append(key, value, record.timestamp ?? this.now(), headers, txn)
     if (txn === null) part.maintain(t.policy, this.now(), () => this.#committedFloor(part))
     return part
   }
@@ -208,4 +209,23 @@ export class MemoryStore {
   currentEpoch (transactionalId: string): number {
     return this.#txnIds.get(transactionalId)?.epoch ?? -1
   }
+}
+
+/**
+ * The record's key and value copied into one allocation of exactly their size, as a broker
+ * stores its own bytes (librdkafka copies on produce too). Keeping the producer's buffers
+ * instead aliased memory the producer may reuse, and kept alive whatever those buffers are views
+ * of: the stats writer's 1 MiB slabs and Node's 8 KiB pool slabs, each pinned whole by one record
+ * that survived compaction (the newest stats of a quiet token). In `volumer run` that was most of
+ * the RSS growth of issue #20's soak. One allocation per record, not two: a key alone is ~40 B.
+ */
+function ownCopy (key: Buffer | null, value: Buffer | null): [Buffer | null, Buffer | null] {
+  const k = key?.length ?? 0
+  const v = value?.length ?? 0
+  if (k + v === 0) return [key === null ? null : Buffer.alloc(0), value === null ? null : Buffer.alloc(0)]
+  // allocUnsafeSlow: never Node's shared 8 KiB pool, which would pin a slab per survivor again
+  const both = Buffer.allocUnsafeSlow(k + v)
+  if (key !== null) key.copy(both, 0)
+  if (value !== null) value.copy(both, k)
+  return [key === null ? null : both.subarray(0, k), value === null ? null : both.subarray(k)]
 }

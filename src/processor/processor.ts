@@ -17,6 +17,7 @@ import type { ProcessorMetrics } from './processor-metrics.js'
 import { loadCheckpoint, replayChangelog, type LoadedCheckpoint } from './restore-partition.js'
 import { StandbyReplicas } from './standby-replicas.js'
 import { createFreezeDetector, type FreezeDetector } from './freeze-detector.js'
+import { snapshotInSlices } from './sliced-snapshot.js'
 
 export interface ProcessorOptions {
   log: Log
@@ -666,8 +667,10 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     if (!tasks.has(task.partition)) return true
     // frozen since the commit: another owner may have written to the changelog meanwhile
     if (!wait && frozen()) return true
-    const state = task.engine.snapshot()
+    // what the engine holds now; the snapshot lets the event loop in between tokens, and only
+    // this loop (which waits for it) changes the engine or moves the committed offset
     const inputOffset = task.committed
+    const state = await snapshotInSlices(task.engine)
     const createdAt = clock.now()
     task.lastCheckpointAt = createdAt
     // DELTAs so far are inside this snapshot; if it is not stored they are pending again
