@@ -58,8 +58,11 @@ const SEAL_AFTER = 2
 const LO = new Int32Array(new BigInt64Array([1n]).buffer)[0] === 1 ? 0 : 1
 const HI = 1 - LO
 
-/** One hour's sealed keys, all tokens: (lo, hi) int32 pairs, `top` of them in use. */
-interface SealedHour { a: Int32Array, top: number }
+/**
+ * One hour's sealed keys, all tokens: int32 pairs, `top` of them in use. `trimmed`: cut to its
+ * length once a newer hour's array started; it then grows by 1/8 only (below).
+ */
+interface SealedHour { a: Int32Array, top: number, trimmed: boolean }
 
 export class SlicedDedup {
   /** the slice length, ms */
@@ -251,11 +254,22 @@ export class SlicedDedup {
     let s = this.#sealed.get(slice)
     if (s === undefined) {
       // a new hour: the others are complete but for a late swap, so drop their growth room
-      for (const o of this.#sealed.values()) if (2 * o.top < o.a.length) o.a = o.a.slice(0, 2 * o.top)
-      s = { a: new Int32Array(Math.max(2 * m, 1 << 16)), top: 0 }
+      for (const o of this.#sealed.values()) {
+        if (2 * o.top < o.a.length) o.a = o.a.slice(0, 2 * o.top)
+        o.trimmed = true
+      }
+      s = { a: new Int32Array(Math.max(2 * m, 1 << 16)), top: 0, trimmed: false }
       this.#sealed.set(slice, s)
     }
-    if (2 * (s.top + m) > s.a.length) s.a = grown(s.a, 2 * s.top, 2 * (s.top + m))
+    if (2 * (s.top + m) > s.a.length) {
+      // a sparse token seals its hour late, hours after the array was trimmed: ×1.5 there left
+      // a third of every old hour empty (bench:day-dedup, 100,000 tokens: 8.6 B per key sealed at 8 h)
+      if (s.trimmed) {
+        const next = new Int32Array(Math.max(2 * (s.top + m), Math.ceil(s.a.length * 1.125 / 2) * 2))
+        next.set(s.a.subarray(0, 2 * s.top))
+        s.a = next
+      } else s.a = grown(s.a, 2 * s.top, 2 * (s.top + m))
+    }
     s.a.set(w.subarray(0, 2 * m), 2 * s.top)
     h[e + E_OFF] = s.top
     h[e + E_K] = SEALED
