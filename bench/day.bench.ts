@@ -158,7 +158,8 @@ function print (s: Scenario): void {
   console.log(`   buckets   ${b.buckets.live.toLocaleString()} × 256 B = ${MB(b.buckets.bytes)} (${perSwap(b.buckets.bytes, h)}), array ${MB(b.buckets.capacityBytes)} (${perSwap(b.buckets.capacityBytes, h)}); per level ` +
     b.buckets.perLevel.map((l) => `${l.stepMs / 1000}s: ${l.buckets.toLocaleString()} (${l.oneSwap.toLocaleString()} with one swap)`).join(', '))
   for (const [name, t] of [['dedup ids', b.ids], ['traders', b.traders]] as const) {
-    console.log(`   ${name.padEnd(9)} ${t.live.toLocaleString()} live of ${t.entries.toLocaleString()} entries = ${MB(t.bytes)} (${perSwap(t.bytes, h)}); tables ${MB(t.blockBytes)} (${perSwap(t.blockBytes, h)}), array ${MB(t.capacityBytes)} (${perSwap(t.capacityBytes, h)})`)
+    const sealed = t.sealedBytes === undefined ? '' : ` (sealed runs ${MB(t.sealedBytes)}, ${perSwap(t.sealedBytes, h)})`
+    console.log(`   ${name.padEnd(9)} ${t.live.toLocaleString()} live of ${t.entries.toLocaleString()} entries = ${MB(t.bytes)} (${perSwap(t.bytes, h)}); tables ${MB(t.blockBytes)} (${perSwap(t.blockBytes, h)}), arrays ${MB(t.capacityBytes)} (${perSwap(t.capacityBytes, h)})${sealed}`)
   }
   console.log(`   deques    ${MB(b.deques.blockBytes)} in blocks, array ${MB(b.deques.capacityBytes)}; raw swaps ${b.raw.live.toLocaleString()} (${MB(b.raw.capacityBytes)}); rows ${MB(b.rows.capacityBytes)}; JS heap (tokens, maps, strings) ${MB(s.jsHeapBytes)} (${perSwap(s.jsHeapBytes, h)})`)
 }

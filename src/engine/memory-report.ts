@@ -39,6 +39,8 @@ export interface TableMemory {
   bytes: number
   blockBytes: number
   capacityBytes: number
+  /** dedup only: the sealed slices' arrays as allocated (part of capacityBytes) */
+  sealedBytes?: number
 }
 
 function tableMemory (arena: TableArena, blocks: Array<[number, number]>, liveFrom: number): TableMemory {
@@ -70,7 +72,7 @@ function dedupMemory (e: Engine, handles: number[], liveFrom: number): TableMemo
       if ((dd.sliceIndex(hd, j) + 1) * sliceMs > liveFrom) live += n
     }
   }
-  return { live, entries, bytes: live * 8, blockBytes, capacityBytes: dd.capacityBytes }
+  return { live, entries, bytes: live * 8, blockBytes, capacityBytes: dd.capacityBytes, sealedBytes: dd.sealedBytes }
 }
 
 export function engineMemory (e: Engine): EngineMemory {
