@@ -16,6 +16,8 @@ import { DEFAULT_TOPICS, type TopicNames } from './topics.js'
 import type { ProcessorMetrics } from './processor-metrics.js'
 import { loadCheckpoint, replayChangelog, type LoadedCheckpoint } from './restore-partition.js'
 import { StandbyReplicas } from './standby-replicas.js'
+import { createCandlePublisher, type CandlePublisher } from './candle-publisher.js'
+import { DEFAULT_CANDLE_INTERVALS, type CandleInterval } from '../engine/candle-intervals.js'
 
 export interface ProcessorOptions {
   log: Log
@@ -66,6 +68,11 @@ export interface ProcessorOptions {
    * their changelog. Default false.
    */
   standby?: boolean
+  /**
+   * Candle intervals published to `topics.candles` (issue #22); default 1m 5m 15m 1h 4h 1d; [] =
+   * none. Candles are off when `topics.candles` is unset or the topic does not exist.
+   */
+  candleIntervals?: readonly CandleInterval[]
 }
 
 /** Per assigned input partition: its engine and how far it has read and committed. */
@@ -221,6 +228,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   /** clock times of recent fences (recoverFromFence) */
   let fencedAt: number[] = []
   let standby: StandbyReplicas | undefined
+  /** set in run() when the candles topic exists (candle-publisher.ts) */
+  let candles: CandlePublisher | undefined
   /** partitions of the input topic (= of the state topic), known when standby copies are kept */
   let partitionCount = 0
   const followOthers = (): void => {
@@ -276,6 +285,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     await Promise.all(mine.map(async (tp) => {
       const { loaded, seconds: checkpointSeconds } = await loading.get(tp.partition)!
       const restored = await replayChangelog(ctx, tp.partition, loaded)
+      const candleRestore = await candles?.restore(tp.partition, restored.engine.horizonStart)
       // from the assignment: what the partition's readers waited for
       const seconds = (performance.now() - t0) / 1000
       m.restoreSeconds.observe(seconds)
@@ -308,7 +318,9 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         tokens: restored.engine.tokenCount,
         standby: loaded.changelogFrom !== undefined,
         checkpointOffset: restored.checkpoint?.inputOffset ?? null,
-        changelogRecords: restored.changelogRecords
+        changelogRecords: restored.changelogRecords,
+        candleRecords: candleRestore?.records,
+        candleSeconds: candleRestore === undefined ? undefined : Number(candleRestore.seconds.toFixed(3))
       }, 'partition restored')
     }))
     m.assignedPartitions.set(tasks.size)
@@ -338,7 +350,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         }))
       }
     }
-    for (const tp of mine) { tasks.delete(tp.partition); m.lag.remove(String(tp.partition)) }
+    for (const tp of mine) { tasks.delete(tp.partition); candles?.drop(tp.partition); m.lag.remove(String(tp.partition)) }
     m.assignedPartitions.set(tasks.size)
     followOthers()
     logger.info({ partitions: mine.map((tp) => tp.partition), lost: info.lost }, 'partitions revoked')
@@ -370,6 +382,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       if (isSwapReject(swap)) { toDlq(task, rec, swap.code, swap.message); continue }
       const outcome = engine.ingest(swap)
       if (outcome === COUNTED) {
+        candles?.add(task.partition, swap)
         const key = swap.chain + ':' + swap.token
         const values = task.deltas.get(key)
         if (values === undefined) task.deltas.set(key, [rec.value!])
@@ -471,6 +484,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         writeDelta(key, swaps)
       })
       task.deltas.clear()
+      if (candles !== undefined) stats += candles.drain(task.partition, engine.horizonStart, out)
       if (full && task.deltaKeys.size > 0) {
         // the checkpoint is overdue: make the DELTA tokens' history compaction-proof
         let n = 0
@@ -745,7 +759,16 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     stateEncoder = await createStateChangeEncoder(opts.registry, topics.state + '-value')
     swapDecoder = createSwapDecoder({ registry: opts.registry })
     admin ??= await log.createAdmin()
-    const described = await admin.describeTopics([topics.state, topics.stats, topics.dlq])
+    const described = await admin.describeTopics([topics.state, topics.stats, topics.dlq, ...(topics.candles === undefined ? [] : [topics.candles])])
+    const candleIntervals = opts.candleIntervals ?? DEFAULT_CANDLE_INTERVALS
+    if (topics.candles !== undefined && candleIntervals.length > 0) {
+      if (described.some((d) => d.name === topics.candles)) {
+        candles = createCandlePublisher({ log, topic: topics.candles, intervals: candleIntervals, logger })
+      } else {
+        // candles are an extra: a cluster set up before the topic existed still gets its stats
+        logger.warn({ topic: topics.candles }, 'candles topic does not exist (volumer topology apply creates it): no candles are published')
+      }
+    }
     const stateTopic = described.find((d) => d.name === topics.state)
     fullAfterMs = capFullAfter(fullAfterMs, stateTopic)
     // librdkafka refuses (locally, before the broker sees it) a record larger than its
