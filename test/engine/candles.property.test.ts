@@ -12,13 +12,13 @@ import { expect } from 'chai'
 import fc from 'fast-check'
 import { createEngine, COUNTED } from '../../src/engine/index.js'
 import { CandleBook, candleKey, type Candle } from '../../src/engine/candles.js'
-import { parseCandleIntervals, candleStart, type CandleInterval } from '../../src/engine/candle-intervals.js'
+import { parseCandleIntervals, type CandleInterval } from '../../src/engine/candle-intervals.js'
 import { parseWindowList } from '../../src/engine/windows.js'
 import type { Swap } from '../../src/swap/swap.js'
 import { makeSwap } from '../helpers/swap-factory.js'
 import { decimalText } from '../helpers/engine-ops.js'
-import { decimal18ToExact, formatExact } from '../helpers/exact-decimal.js'
-import { compareSwapOrder } from './oracle.js'
+import { formatExact } from '../helpers/exact-decimal.js'
+import { oracleCandles } from '../helpers/candle-oracle.js'
 
 const T0 = Date.UTC(2021, 5, 16, 1, 51, 54)
 const RUNS = Math.round(150 * Number(process.env.VOLUMER_FC_RUNS_SCALE ?? 1))
@@ -46,55 +46,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 40_000 })) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('restore' as const) }) }
 )
-
-function oracleCandles (swaps: readonly Swap[], intervals: readonly CandleInterval[], cutoff: number): Map<string, Candle> {
-  const groups = new Map<string, { iv: CandleInterval, start: number, swaps: Swap[] }>()
-  for (const s of swaps) {
-    for (const iv of intervals) {
-      const start = candleStart(s.blockTime, iv.ms)
-      if (start + iv.ms <= cutoff) continue
-      const key = candleKey(s.chain, s.token, iv.name, start)
-      let g = groups.get(key)
-      if (g === undefined) { g = { iv, start, swaps: [] }; groups.set(key, g) }
-      g.swaps.push(s)
-    }
-  }
-  const out = new Map<string, Candle>()
-  for (const [key, g] of groups) {
-    let open = g.swaps[0]; let close = g.swaps[0]
-    let buyUsd = 0n; let sellUsd = 0n; let amt = 0n; let buys = 0; let sells = 0
-    let high = -Infinity; let low = Infinity
-    for (const s of g.swaps) {
-      if (compareSwapOrder(s, open) < 0) open = s
-      if (compareSwapOrder(s, close) > 0) close = s
-      if (s.price > high) high = s.price
-      if (s.price < low) low = s.price
-      amt += decimal18ToExact(s.amount)
-      if (s.side === 0) { buys++; buyUsd += decimal18ToExact(s.amountUsd) } else { sells++; sellUsd += decimal18ToExact(s.amountUsd) }
-    }
-    out.set(key, {
-      chain: open.chain,
-      token: open.token,
-      interval: g.iv.name,
-      start: new Date(g.start).toISOString(),
-      end: new Date(g.start + g.iv.ms).toISOString(),
-      open: open.price,
-      high,
-      low,
-      close: close.price,
-      volumeUsd: formatExact(buyUsd + sellUsd),
-      buyVolumeUsd: formatExact(buyUsd),
-      sellVolumeUsd: formatExact(sellUsd),
-      volume: formatExact(amt),
-      txns: buys + sells,
-      buys,
-      sells,
-      openSwap: [open.blockTime, open.blockNumber, open.logIndex],
-      closeSwap: [close.blockTime, close.blockNumber, close.logIndex]
-    })
-  }
-  return out
-}
 
 function run (steps: readonly Step[], intervals: readonly CandleInterval[]): void {
   const windows = parseWindowList('10s,1m')
