@@ -35,7 +35,7 @@ export function getCandles (store: CandleStore, chain: string, token: string, q:
   const limit = parseIntParam(q, 'limit', DEFAULT_CANDLE_LIMIT, 1, MAX_CANDLE_LIMIT)
   const r = store.range(chain + ':' + token + ':' + interval, from, to, limit)
   let items = ''
-  if (r !== undefined) for (let i = r.lo; i < r.hi; i++) items += (i === r.lo ? '' : ',') + r.bodies[i]
+  if (r !== undefined) for (let i = r.lo; i < r.hi; i++) items += (i === r.lo ? '' : ',') + r.series.body(i)
   return {
     status: 200,
     body: '{"chain":' + JSON.stringify(chain) + ',"token":' + JSON.stringify(token) + ',"interval":' + JSON.stringify(interval) +

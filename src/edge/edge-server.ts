@@ -168,7 +168,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     names,
     search,
     chains: () => [...candleChains].sort(),
-    knows: key => store.get(key) !== undefined || candleStore.intervalNames.some(i => candleStore.latest(key + ':' + i) !== undefined)
+    knows: key => store.get(key) !== undefined || candleStore.intervalNames.some(i => candleStore.has(key + ':' + i))
   }
   let ready = false
   const metrics = createEdgeMetrics(metricsRegistry, {

@@ -88,7 +88,7 @@ export function udfSymbols (ctx: UdfContext, q: Map<string, string>): ApiResult 
   const meta = ctx.names?.get(key)?.meta
   const ivs = intervals(ctx)
   const newest = ivs.length === 0 ? undefined : ctx.candles.latest(key + ':' + ivs[0].name)
-  const close = newest === undefined ? undefined : (JSON.parse(newest.body) as { close: number }).close
+  const close = newest?.close
   return json({
     name: meta?.symbol ?? token,
     ticker: key,
@@ -168,9 +168,10 @@ export function udfHistory (ctx: UdfContext, q: Map<string, string>): ApiResult 
   const t = new Array<number>(n); const o = new Array<number>(n); const h = new Array<number>(n)
   const l = new Array<number>(n); const c = new Array<number>(n); const v = new Array<number>(n)
   for (let i = 0; i < n; i++) {
-    const b = JSON.parse(r.bodies[r.lo + i]) as { open: number, high: number, low: number, close: number, volumeUsd: string }
-    t[i] = Math.floor(r.starts[r.lo + i] / 1000)
-    o[i] = b.open; h[i] = b.high; l[i] = b.low; c[i] = b.close; v[i] = Number(b.volumeUsd)
+    const k = r.lo + i
+    const s = r.series
+    t[i] = Math.floor(s.start[k] / 1000)
+    o[i] = s.open(k); h[i] = s.high(k); l[i] = s.low(k); c[i] = s.close(k); v[i] = Number(s.volumeUsd(k))
   }
   return json({ s: 'ok', t, o, h, l, c, v })
 }
