@@ -1,5 +1,6 @@
 import type { Candle } from '../engine/candles.js'
-import { limbsToString, parseDecimal18 } from '../swap/decimal18.js'
+import { limbsToString } from '../swap/decimal18.js'
+import { limbsOf } from '../engine/candles.js'
 import { DEFAULT_CANDLE_INTERVALS, type CandleInterval } from '../engine/candle-intervals.js'
 
 /**
@@ -141,11 +142,11 @@ export class Series {
   get bytes (): number { return this.start.byteLength + this.price.byteLength + this.limbs.byteLength }
 }
 
+/** false when the text is not a decimal, or its top limb does not fit a uint32 (over 4.29·10¹⁸ units) */
 function putLimbs (li: Uint32Array, o: number, text: string): boolean {
-  if (/^0(\.0*)?$/.test(text)) { li[o] = 0; li[o + 1] = 0; li[o + 2] = 0; li[o + 3] = 0; return true }
-  const d = parseDecimal18(text)
-  if (typeof d === 'string') return false
-  li[o] = d.l0; li[o + 1] = d.l1; li[o + 2] = d.l2; li[o + 3] = d.l3
+  const v = limbsOf(text)
+  if (v === null || v[3] > 0xffffffff) return false
+  li[o] = v[0]; li[o + 1] = v[1]; li[o + 2] = v[2]; li[o + 3] = v[3]
   return true
 }
 

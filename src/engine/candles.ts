@@ -1,6 +1,6 @@
 import type { Swap } from '../swap/swap.js'
 import { BUY } from '../swap/swap.js'
-import { limbsToString, parseDecimal18, LIMB } from '../swap/decimal18.js'
+import { limbsToString, LIMB } from '../swap/decimal18.js'
 import { BucketPool } from './bucket-pool.js'
 import { type CandleInterval, DEFAULT_CANDLE_INTERVALS, candleStart } from './candle-intervals.js'
 
@@ -33,27 +33,31 @@ export interface Candle {
   closeSwap: [number, number, number]
 }
 
-// A candle row: CANDLE_STRIDE doubles in a BucketPool (C_START doubles as its free-list link).
+// A candle row: CANDLE_STRIDE doubles in a BucketPool (C_START doubles as its free-list link),
+// the doubles first, then int32s in the same bytes (the pool's `ints` view, index I_* + 2·o):
+//
+//   doubles  start │ open p,t,block │ close p,t,block │ high │ low │ top limb (10^27) of buy USD, sell USD, volume
+//   int32s   open log │ close log │ buys │ sells │ interval·2 + dirty │ limbs 0..2 of buy USD, sell USD, volume
+//
+// The three lower limbs of each sum are carried on every add, so they stay below 10⁹ and fit an
+// int32 (two of them below 2·10⁹ before the carry); the top limb is a double, so sums have no
+// ceiling. Measured (npm run bench:candles): 152 bytes a row, was 216 with every limb a double.
 const C_START = 0
 const C_OPEN_P = 1
 const C_OPEN_T = 2
 const C_OPEN_B = 3
-const C_OPEN_L = 4
-const C_CLOSE_P = 5
-const C_CLOSE_T = 6
-const C_CLOSE_B = 7
-const C_CLOSE_L = 8
-const C_HIGH = 9
-const C_LOW = 10
-const C_USD = 11 // + side*4 limbs: buy 11..14, sell 15..18
-const C_AMT = 19 // 4 limbs, both sides
-const C_COUNT = 23 // + side: buys 23, sells 24
-const C_DIRTY = 25
-const C_IV = 26 // interval index
-export const CANDLE_STRIDE = 27
-
-// limbs absorb ~9·10⁶ additions of < 10⁹ before a double loses integers: carry every 2²⁰ swaps
-const CARRY_MASK = 0xfffff
+const C_CLOSE_P = 4
+const C_CLOSE_T = 5
+const C_CLOSE_B = 6
+const C_HIGH = 7
+const C_LOW = 8
+const C_TOP = 9 // + 0 buy USD, 1 sell USD, 2 volume
+const I_OPEN_L = 24
+const I_CLOSE_L = 25
+const I_COUNT = 26 // + side: buys 26, sells 27
+const I_FLAGS = 28 // interval index · 2 + dirty
+const I_LIMBS = 29 // + k·3: buy USD 29..31, sell USD 32..34, volume 35..37
+export const CANDLE_STRIDE = 19
 
 /** one token's candles: per interval, row indices sorted by start */
 interface TokenCandles {
@@ -78,7 +82,7 @@ export function candleKey (chain: string, token: string, interval: string, start
  * which no counted swap can reach any more. Pure: no clock, no I/O.
  *
  * Memory is per token, interval and period with a swap, never per swap: CANDLE_STRIDE doubles
- * (216 bytes) in a typed pool plus a small array slot (docs/engine.md, "Candles").
+ * (152 bytes) in a typed pool plus a small array slot (docs/processor.md, "Candles").
  */
 export class CandleBook {
   readonly intervals: readonly CandleInterval[]
@@ -143,7 +147,7 @@ export class CandleBook {
     const d = this.#pool.data
     const o = r * CANDLE_STRIDE
     d[o + C_START] = start
-    d[o + C_IV] = i
+    this.#pool.ints[2 * o + I_FLAGS] = i * 2
     d[o + C_OPEN_T] = Infinity
     d[o + C_CLOSE_T] = -Infinity
     d[o + C_HIGH] = -Infinity
@@ -153,9 +157,13 @@ export class CandleBook {
   }
 
   #markDirty (r: number): void {
-    const d = this.#pool.data
-    if (d[r * CANDLE_STRIDE + C_DIRTY] === 0) { d[r * CANDLE_STRIDE + C_DIRTY] = 1; this.#dirty.push(r) }
+    const ints = this.#pool.ints
+    const f = 2 * r * CANDLE_STRIDE + I_FLAGS
+    if ((ints[f] & 1) === 0) { ints[f] |= 1; this.#dirty.push(r) }
   }
+
+  #isDirty (r: number): boolean { return (this.#pool.ints[2 * r * CANDLE_STRIDE + I_FLAGS] & 1) === 1 }
+  #clean (r: number): void { this.#pool.ints[2 * r * CANDLE_STRIDE + I_FLAGS] &= ~1 }
 
   /** Adds a swap the engine counted to its candle of every interval. */
   add (s: Swap): void {
@@ -168,20 +176,20 @@ export class CandleBook {
     for (let i = 0; i < this.intervals.length; i++) {
       const r = this.#rowFor(tc, i, candleStart(t, this.intervals[i].ms))
       const d = this.#pool.data
+      const ints = this.#pool.ints
       const o = r * CANDLE_STRIDE
-      const u = o + C_USD + side * 4
-      d[u] += a.l0; d[u + 1] += a.l1; d[u + 2] += a.l2; d[u + 3] += a.l3
-      d[o + C_AMT] += q.l0; d[o + C_AMT + 1] += q.l1; d[o + C_AMT + 2] += q.l2; d[o + C_AMT + 3] += q.l3
-      const c = ++d[o + C_COUNT + side]
-      if ((c & CARRY_MASK) === 0) { carry(d, u); carry(d, o + C_AMT) }
+      const io = 2 * o
+      addLimbs(d, o + C_TOP + side, ints, io + I_LIMBS + side * 3, a.l0, a.l1, a.l2, a.l3)
+      addLimbs(d, o + C_TOP + 2, ints, io + I_LIMBS + 6, q.l0, q.l1, q.l2, q.l3)
+      ints[io + I_COUNT + side]++
       if (p > d[o + C_HIGH]) d[o + C_HIGH] = p
       if (p < d[o + C_LOW]) d[o + C_LOW] = p
-      if (before(t, s.blockNumber, s.logIndex, d[o + C_OPEN_T], d[o + C_OPEN_B], d[o + C_OPEN_L])) {
-        d[o + C_OPEN_T] = t; d[o + C_OPEN_B] = s.blockNumber; d[o + C_OPEN_L] = s.logIndex; d[o + C_OPEN_P] = p
+      if (before(t, s.blockNumber, s.logIndex, d[o + C_OPEN_T], d[o + C_OPEN_B], ints[io + I_OPEN_L])) {
+        d[o + C_OPEN_T] = t; d[o + C_OPEN_B] = s.blockNumber; ints[io + I_OPEN_L] = s.logIndex; d[o + C_OPEN_P] = p
       }
       // a tie (same blockTime, block and log index) keeps the first arrival, as the windows' close does
-      if (before(d[o + C_CLOSE_T], d[o + C_CLOSE_B], d[o + C_CLOSE_L], t, s.blockNumber, s.logIndex)) {
-        d[o + C_CLOSE_T] = t; d[o + C_CLOSE_B] = s.blockNumber; d[o + C_CLOSE_L] = s.logIndex; d[o + C_CLOSE_P] = p
+      if (before(d[o + C_CLOSE_T], d[o + C_CLOSE_B], ints[io + I_CLOSE_L], t, s.blockNumber, s.logIndex)) {
+        d[o + C_CLOSE_T] = t; d[o + C_CLOSE_B] = s.blockNumber; ints[io + I_CLOSE_L] = s.logIndex; d[o + C_CLOSE_P] = p
       }
       this.#markDirty(r)
     }
@@ -215,7 +223,7 @@ export class CandleBook {
   }
 
   #release (r: number): void {
-    this.#pool.data[r * CANDLE_STRIDE + C_DIRTY] = 0
+    this.#clean(r)
     this.#owner[r] = undefined
     this.#pool.release(r)
   }
@@ -226,13 +234,12 @@ export class CandleBook {
     const dirty = this.#dirty
     for (let k = 0; k < dirty.length; k++) {
       const r = dirty[k]
-      const d = this.#pool.data
-      if (d[r * CANDLE_STRIDE + C_DIRTY] === 0) continue // evicted, or listed twice
-      d[r * CANDLE_STRIDE + C_DIRTY] = 0
+      if (!this.#isDirty(r)) continue // evicted, or listed twice
+      this.#clean(r)
       const tc = this.#owner[r]
       if (tc === undefined) continue
       const c = this.#render(tc, r)
-      onCandle(candleKey(tc.chain, tc.token, c.interval, d[r * CANDLE_STRIDE + C_START]), c)
+      onCandle(candleKey(tc.chain, tc.token, c.interval, this.#pool.data[r * CANDLE_STRIDE + C_START]), c)
       n++
     }
     dirty.length = 0
@@ -241,8 +248,7 @@ export class CandleBook {
 
   /** Forgets what changed since the last drain (a restore's loaded candles are already published). */
   clearDirty (): void {
-    const d = this.#pool.data
-    for (const r of this.#dirty) d[r * CANDLE_STRIDE + C_DIRTY] = 0
+    for (const r of this.#dirty) this.#clean(r)
     this.#dirty.length = 0
   }
 
@@ -269,23 +275,32 @@ export class CandleBook {
     const tc = this.#tokenOf(c.chain, c.token)
     const r = this.#rowFor(tc, i, start)
     const d = this.#pool.data
+    const ints = this.#pool.ints
     const o = r * CANDLE_STRIDE
+    const io = 2 * o
     d[o + C_OPEN_P] = c.open; d[o + C_CLOSE_P] = c.close; d[o + C_HIGH] = c.high; d[o + C_LOW] = c.low
-    d[o + C_OPEN_T] = c.openSwap[0]; d[o + C_OPEN_B] = c.openSwap[1]; d[o + C_OPEN_L] = c.openSwap[2]
-    d[o + C_CLOSE_T] = c.closeSwap[0]; d[o + C_CLOSE_B] = c.closeSwap[1]; d[o + C_CLOSE_L] = c.closeSwap[2]
-    for (let k = 0; k < 4; k++) { d[o + C_USD + k] = usdB[k]; d[o + C_USD + 4 + k] = usdS[k]; d[o + C_AMT + k] = amt[k] }
-    d[o + C_COUNT] = c.buys; d[o + C_COUNT + 1] = c.sells
+    d[o + C_OPEN_T] = c.openSwap[0]; d[o + C_OPEN_B] = c.openSwap[1]; ints[io + I_OPEN_L] = c.openSwap[2]
+    d[o + C_CLOSE_T] = c.closeSwap[0]; d[o + C_CLOSE_B] = c.closeSwap[1]; ints[io + I_CLOSE_L] = c.closeSwap[2]
+    const sums = [usdB, usdS, amt]
+    for (let k = 0; k < 3; k++) {
+      const v = sums[k]
+      ints[io + I_LIMBS + k * 3] = v[0]; ints[io + I_LIMBS + k * 3 + 1] = v[1]; ints[io + I_LIMBS + k * 3 + 2] = v[2]
+      d[o + C_TOP + k] = v[3]
+    }
+    ints[io + I_COUNT] = c.buys; ints[io + I_COUNT + 1] = c.sells
     return true
   }
 
   #render (tc: TokenCandles, r: number): Candle {
     const d = this.#pool.data
+    const ints = this.#pool.ints
     const o = r * CANDLE_STRIDE
-    const iv = this.intervals[d[o + C_IV]]
+    const io = 2 * o
+    const iv = this.intervals[ints[io + I_FLAGS] >> 1]
     const start = d[o + C_START]
-    const u = o + C_USD
-    const buys = d[o + C_COUNT]
-    const sells = d[o + C_COUNT + 1]
+    const b = io + I_LIMBS
+    const buys = ints[io + I_COUNT]
+    const sells = ints[io + I_COUNT + 1]
     return {
       chain: tc.chain,
       token: tc.token,
@@ -296,15 +311,15 @@ export class CandleBook {
       high: d[o + C_HIGH],
       low: d[o + C_LOW],
       close: d[o + C_CLOSE_P],
-      volumeUsd: limbsToString(d[u] + d[u + 4], d[u + 1] + d[u + 5], d[u + 2] + d[u + 6], d[u + 3] + d[u + 7]),
-      buyVolumeUsd: limbsToString(d[u], d[u + 1], d[u + 2], d[u + 3]),
-      sellVolumeUsd: limbsToString(d[u + 4], d[u + 5], d[u + 6], d[u + 7]),
-      volume: limbsToString(d[o + C_AMT], d[o + C_AMT + 1], d[o + C_AMT + 2], d[o + C_AMT + 3]),
+      volumeUsd: limbsToString(ints[b] + ints[b + 3], ints[b + 1] + ints[b + 4], ints[b + 2] + ints[b + 5], d[o + C_TOP] + d[o + C_TOP + 1]),
+      buyVolumeUsd: limbsToString(ints[b], ints[b + 1], ints[b + 2], d[o + C_TOP]),
+      sellVolumeUsd: limbsToString(ints[b + 3], ints[b + 4], ints[b + 5], d[o + C_TOP + 1]),
+      volume: limbsToString(ints[b + 6], ints[b + 7], ints[b + 8], d[o + C_TOP + 2]),
       txns: buys + sells,
       buys,
       sells,
-      openSwap: [d[o + C_OPEN_T], d[o + C_OPEN_B], d[o + C_OPEN_L]],
-      closeSwap: [d[o + C_CLOSE_T], d[o + C_CLOSE_B], d[o + C_CLOSE_L]]
+      openSwap: [d[o + C_OPEN_T], d[o + C_OPEN_B], ints[io + I_OPEN_L]],
+      closeSwap: [d[o + C_CLOSE_T], d[o + C_CLOSE_B], ints[io + I_CLOSE_L]]
     }
   }
 }
@@ -314,18 +329,34 @@ function before (t: number, b: number, l: number, t2: number, b2: number, l2: nu
   return t < t2 || (t === t2 && (b < b2 || (b === b2 && l < l2)))
 }
 
-function carry (d: Float64Array, o: number): void {
-  let c = Math.floor(d[o] / LIMB); d[o] -= c * LIMB; d[o + 1] += c
-  c = Math.floor(d[o + 1] / LIMB); d[o + 1] -= c * LIMB; d[o + 2] += c
-  c = Math.floor(d[o + 2] / LIMB); d[o + 2] -= c * LIMB; d[o + 3] += c
+/** adds a decimal's limbs to a sum: the lower three int32s carried at once, the top one a double */
+function addLimbs (d: Float64Array, top: number, ints: Int32Array, lo: number, l0: number, l1: number, l2: number, l3: number): void {
+  let x = ints[lo] + l0
+  let c = 0
+  if (x >= LIMB) { x -= LIMB; c = 1 }
+  ints[lo] = x
+  x = ints[lo + 1] + l1 + c
+  c = 0
+  if (x >= LIMB) { x -= LIMB; c = 1 }
+  ints[lo + 1] = x
+  x = ints[lo + 2] + l2 + c
+  c = 0
+  if (x >= LIMB) { x -= LIMB; c = 1 }
+  ints[lo + 2] = x
+  d[top] += l3 + c
 }
 
-function limbsOf (text: unknown): [number, number, number, number] | null {
+/**
+ * A canonical decimal string as limbs [l0, l1, l2, l3] (decimal18.ts), with no limit on the
+ * integer digits: a candle's sum may pass the 18 digits a single amount may have.
+ */
+export function limbsOf (text: unknown): [number, number, number, number] | null {
   if (typeof text !== 'string') return null
-  if (/^0(\.0*)?$/.test(text)) return [0, 0, 0, 0]
-  const v = parseDecimal18(text)
-  if (typeof v === 'string') return null
-  return [v.l0, v.l1, v.l2, v.l3]
+  const m = /^([0-9]{1,24})(?:\.([0-9]{1,18}))?$/.exec(text)
+  if (m === null) return null
+  const int = m[1]
+  const frac = (m[2] ?? '').padEnd(18, '0')
+  return [+frac.slice(9, 18), +frac.slice(0, 9), +int.slice(-9), int.length > 9 ? +int.slice(0, -9) : 0]
 }
 
 export function createCandleBook (intervals?: readonly CandleInterval[]): CandleBook {
