@@ -414,6 +414,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     /** each task's records in `out`: from, to */
     const spans: Array<[PartitionTask, number, number]> = []
     let stats = 0
+    let candleRecords = 0
     let changes = 0
     for (const task of tasks.values()) {
       // Every transaction that writes for a partition carries its offset, even an unchanged
@@ -484,7 +485,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         writeDelta(key, swaps)
       })
       task.deltas.clear()
-      if (candles !== undefined) stats += candles.drain(task.partition, engine.horizonStart, out)
+      if (candles !== undefined) candleRecords += candles.drain(task.partition, engine.horizonStart, out)
       if (full && task.deltaKeys.size > 0) {
         // the checkpoint is overdue: make the DELTA tokens' history compaction-proof
         let n = 0
@@ -584,6 +585,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     m.cycleSeconds.observe((performance.now() - t0) / 1000)
     m.cycles.inc()
     m.statsOut.inc(stats)
+    m.candlesOut.inc(candleRecords)
     m.changelogOut.inc(changes)
     // committed (and checkpointable) only once records of its own were processed and committed
     for (let i = 0; i < spans.length; i++) { const t = spans[i][0]; if (t.position >= 0) t.committed = offsets[i].offset }
