@@ -4,10 +4,12 @@
  */
 import type { Candle } from '../../src/engine/candles.js'
 import { candleKey } from '../../src/engine/candles.js'
-import { candleStart, type CandleInterval } from '../../src/engine/candle-intervals.js'
+import { DEFAULT_CANDLE_INTERVALS, candleStart, type CandleInterval } from '../../src/engine/candle-intervals.js'
 import type { Swap } from '../../src/swap/swap.js'
 import { decimal18ToExact, formatExact } from './exact-decimal.js'
-import { compareSwapOrder } from '../engine/oracle.js'
+import { compareSwapOrder, type Oracle } from '../engine/oracle.js'
+import type { TestCluster } from './cluster.js'
+import { readLatest } from './log-fixture.js'
 
 /** every candle of `swaps` that ends after `cutoff`, by its topic key */
 export function oracleCandles (swaps: readonly Swap[], intervals: readonly CandleInterval[], cutoff: number): Map<string, Candle> {
@@ -59,3 +61,33 @@ export function oracleCandles (swaps: readonly Swap[], intervals: readonly Candl
   return out
 }
 
+
+export interface CandleCheck {
+  /** candles the oracle expects */
+  readonly candles: number
+  /** keys whose candle on the topic differs from the oracle's, or is missing */
+  readonly mismatches: string[]
+  /** keys on the topic the oracle does not expect */
+  readonly extra: string[]
+}
+
+/**
+ * The compacted `candles` topic against candles from scratch over the swaps the oracle counted
+ * (every field; nothing was evicted: the streams span minutes, the horizon a day).
+ */
+export async function checkCandlesAgainstOracle (cluster: TestCluster, oracle: Oracle, intervals: readonly CandleInterval[] = DEFAULT_CANDLE_INTERVALS): Promise<CandleCheck> {
+  const counted: Swap[] = []
+  for (const key of oracle.tokenKeys()) {
+    const sep = key.indexOf(':')
+    for (const k of oracle.exportToken(key.slice(0, sep), key.slice(sep + 1))!.kept) counted.push(k.swap)
+  }
+  const want = oracleCandles(counted, intervals, -Infinity)
+  const got = new Map<string, string>()
+  for (const [k, v] of await readLatest(cluster.log, cluster.topics.candles!)) if (v !== null) got.set(k, v.toString('utf8'))
+  const mismatches: string[] = []
+  for (const [k, w] of want) {
+    const g = got.get(k)
+    if (g === undefined || JSON.stringify(JSON.parse(g)) !== JSON.stringify(w)) mismatches.push(k)
+  }
+  return { candles: want.size, mismatches, extra: [...got.keys()].filter((k) => !want.has(k)) }
+}
