@@ -555,7 +555,11 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       if (set === undefined) return
       for (const sub of set) {
         // a snapshot on its way carries the newest candle; an update lists what changed
-        if (!sub.snap) sub.changed.push(start)
+        if (!sub.snap && sub.changed[sub.changed.length - 1] !== start) {
+          sub.changed.push(start)
+          // a coalesced update waiting long (a slow client) lists each candle once
+          if (sub.changed.length > 64) sub.changed = [...new Set(sub.changed)]
+        }
         deliver(sub)
       }
     },
