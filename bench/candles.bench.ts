@@ -5,6 +5,7 @@
  * 1. processor: a CandleBook (src/engine/candles.ts) fed CANDLE_BENCH_MINUTES of swaps at
  *    1,000 swaps/s over 20,000 tokens, token activity Zipf(1.1) like the swap generator's; heap
  *    per candle held (after a forced GC), candles per swap, and add() throughput.
+ *    Then the time to read those candles back as a restore does (from the in-process log).
  * 2. edge: a CandleStore (src/edge/candle-store.ts) filled with full-day series of every default
  *    interval for CANDLE_BENCH_EDGE_TOKENS tokens; heap per candle held.
  * 3. a day at 1,000 swaps/s over 20,000 tokens: the expected number of candles the edge holds,
@@ -29,6 +30,8 @@ import { CandleStore } from '../src/edge/candle-store.js'
 import { CandleBook, candleKey, type Candle } from '../src/engine/candles.js'
 import { DEFAULT_CANDLE_INTERVALS, candleStart } from '../src/engine/candle-intervals.js'
 import { createZipfSampler } from '../src/generator/zipf.js'
+import { createMemoryLog } from '../src/log/memory-log.js'
+import { createCandlePublisher } from '../src/processor/candle-publisher.js'
 import { Random } from '../src/generator/random.js'
 import { parseDecimal18, type Decimal18 } from '../src/swap/decimal18.js'
 import type { Swap } from '../src/swap/swap.js'
@@ -81,6 +84,26 @@ const addSeconds = (performance.now() - t0) / 1000
 book.drain(() => {})
 const h1 = heap()
 note({ part: 'processor CandleBook', minutes: MINUTES, swaps: n, tokens: book.tokenCount, candles: book.size, candlesPerSwap: round3(book.size / n), bytesPerCandle: Math.round((h1 - h0) / book.size), poolBytesPerCandle: Math.round(book.poolBytes / book.size), addsPerSecond: Math.round(n / addSeconds) })
+
+// ── 1b. a processor's restore: its partition of `candles` read back (in-process log) ──
+{
+  const log = createMemoryLog()
+  const admin = await log.createAdmin()
+  await admin.createTopics([{ name: 'candles', partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } }])
+  await admin.close()
+  const producer = await log.createProducer()
+  let records = 0
+  for (const c of book.all()) {
+    producer.send({ topic: 'candles', partition: 0, key: Buffer.from(candleKey(c.chain, c.token, c.interval, Date.parse(c.start))), value: Buffer.from(JSON.stringify(c)) })
+    records++
+  }
+  await producer.flush()
+  await producer.close()
+  const pub = createCandlePublisher({ log, topic: 'candles', intervals: DEFAULT_CANDLE_INTERVALS, logger: pino({ level: 'silent' }) })
+  const res = await pub.restore(0, -Infinity)
+  note({ part: 'processor restore from candles (in-process log)', records, candles: res.candles, seconds: round3(res.seconds), recordsPerSecond: Math.round(records / res.seconds) })
+  await log.close()
+}
 
 // ── 2. edge: CandleStore ──
 function candleOf (token: string, iv: typeof DEFAULT_CANDLE_INTERVALS[number], start: number): Candle {
