@@ -66,7 +66,7 @@ export class Series {
   }
 
   // 1.25×, not 2×: a day's series are mostly partly filled (tail tokens), and the slack is
-  // paid per candle held (bench:candles: arrays 109 bytes a candle at 1.5×, 88 with none)
+  // paid per candle held (bench:candles: arrays 109 bytes a candle at 1.5×, 96 with none)
   #grow (max: number): void {
     const cap = Math.min(max, Math.max(4, this.capacity + 4, Math.ceil(this.capacity * 1.25)))
     const st = new Float64Array(cap); st.set(this.start.subarray(0, this.n)); this.start = st
