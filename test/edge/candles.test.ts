@@ -18,6 +18,7 @@ import { makeSwap } from '../helpers/swap-factory.js'
 import { makeStats, newAgent, rng } from './fixtures.js'
 import { get, startServer } from './helpers.js'
 import { TestClient } from './ws-client.js'
+import { validate } from './json-schema.js'
 
 const T0 = Date.UTC(2026, 11, 7, 12, 0, 0)
 const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2'
@@ -109,10 +110,15 @@ describe('edge candles', function () {
       }
     })
 
-    it('is in the OpenAPI document', async () => {
-      const r = await get(agent, server.port, '/openapi.json')
-      expect(r.json.paths).to.have.property('/v1/tokens/{chain}/{token}/candles')
-      expect(r.json.paths).to.have.property('/udf/history')
+    it('answers what the OpenAPI document says (200 and 400 validated against its schemas)', async () => {
+      const doc = (await get(agent, server.port, '/openapi.json')).json
+      for (const p of ['/v1/tokens/{chain}/{token}/candles', '/udf/config', '/udf/symbols', '/udf/search', '/udf/history', '/udf/time']) expect(doc.paths, p).to.have.property(p)
+      const op = doc.paths['/v1/tokens/{chain}/{token}/candles'].get
+      const ok = await get(agent, server.port, `/v1/tokens/ethereum/${WETH}/candles?interval=5m`)
+      expect(validate(doc, op.responses['200'].content['application/json'].schema, ok.json)).to.deep.equal([])
+      expect(ok.json.candles.length).to.be.greaterThan(0)
+      const bad = await get(agent, server.port, `/v1/tokens/ethereum/${WETH}/candles?interval=9m`)
+      expect(validate(doc, op.responses['400'].content['application/json'].schema, bad.json)).to.deep.equal([])
     })
   })
 
