@@ -77,7 +77,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
     port, host, feed, logger, metricsRegistry,
     tokens: createLogTokenFeed({ log, registry, topic: conn.topicPrefix + 'tokens', logger }),
     windows: windows.map((w) => w.name),
-    candles: createLogCandleFeed({ log, topic: prefixedTopics(conn.topicPrefix).candles, logger }),
+    candles: createLogCandleFeed({ log, topic: prefixedTopics(conn.topicPrefix).candles, historyTopic: prefixedTopics(conn.topicPrefix).candlesHistory, logger }),
     candleIntervals,
     staticDir: existsSync(DASHBOARD_DIR) ? DASHBOARD_DIR : undefined
   }), [log, registry])

@@ -143,7 +143,7 @@ export async function runCommand (argv: string[]): Promise<number> {
       host: config.host,
       feed: createLogStatsFeed({ log, registry, topic: DEFAULT_TOPICS.stats, logger }),
       tokens: createLogTokenFeed({ log, registry, topic: 'tokens', logger }),
-      candles: createLogCandleFeed({ log, topic: DEFAULT_TOPICS.candles!, logger }),
+      candles: createLogCandleFeed({ log, topic: DEFAULT_TOPICS.candles!, historyTopic: DEFAULT_TOPICS.candlesHistory, logger }),
       candleIntervals: config.candleIntervals,
       logger: logger.child({ component: 'edge' }),
       metricsRegistry,

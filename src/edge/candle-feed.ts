@@ -19,6 +19,11 @@ export interface LogCandleFeedOptions {
   log: Log
   /** e.g. "candles" */
   topic: string
+  /**
+   * e.g. "candles-history": the long-history intervals' candles with long retention, read from
+   * the beginning until caught up, then closed (the live ones arrive on `topic` too)
+   */
+  historyTopic?: string
   logger: Logger
   /** longest wait of one poll, ms (bounds shutdown) */
   pollMs?: number
@@ -33,65 +38,90 @@ function isCandle (v: unknown): v is Candle {
     typeof c.sells === 'number'
 }
 
-/** Kafka/Redpanda and the in-process log alike, through the Log port. */
+/**
+ * Kafka/Redpanda and the in-process log alike, through the Log port. With a history topic, a
+ * candle may arrive from both topics; each topic's last record of a candle is its final value
+ * (the processor writes both in one transaction), so whichever is applied last is right, and
+ * the edge is ready only once both are read.
+ */
 export function createLogCandleFeed (opts: LogCandleFeedOptions): CandleFeed {
   const pollMs = opts.pollMs ?? 200
-  let reader: Reader | undefined
+  const readers: Reader[] = []
   let closed = false
-  let loop: Promise<void> | undefined
+  const loops: Array<Promise<void>> = []
+  let started = false
+
+  async function partitionsOf (topic: string): Promise<number> {
+    const admin = await opts.log.createAdmin()
+    try {
+      const d = await admin.describeTopics([topic])
+      return d.length === 0 ? 0 : d[0].partitions
+    } finally {
+      await admin.close()
+    }
+  }
+
   return {
     async start (onRecord, onCaughtUp, onReject) {
-      if (reader !== undefined) throw new Error('CandleFeed.start called twice')
-      const admin = await opts.log.createAdmin()
-      let partitions: number
-      try {
-        const d = await admin.describeTopics([opts.topic])
-        partitions = d.length === 0 ? 0 : d[0].partitions
-      } finally {
-        await admin.close()
-      }
-      if (partitions === 0) {
-        opts.logger.warn({ topic: opts.topic }, 'candles topic does not exist (volumer topology apply creates it): serving no candles')
-        setImmediate(onCaughtUp)
-        return
-      }
-      reader = await opts.log.createReader({
-        partitions: Array.from({ length: partitions }, (_, p) => ({ topic: opts.topic, partition: p, from: 'earliest' as const })),
-        bulk: true
-      })
+      if (started) throw new Error('CandleFeed.start called twice')
+      started = true
       let bad = 0
-      const run = async (): Promise<void> => {
-        let caughtUp = false
-        while (!closed) {
-          for (const batch of await reader!.poll(10_000, pollMs)) {
-            for (const rec of batch.records) {
-              if (rec.key === null) continue
-              const key = rec.key.toString('utf8')
-              if (rec.value === null) { onRecord(key, null); continue }
-              let v: unknown
-              try { v = JSON.parse(rec.value.toString('utf8')) } catch { v = undefined }
-              if (!isCandle(v)) {
-                if (bad++ < 10) opts.logger.warn({ partition: rec.partition, offset: rec.offset }, 'candles record that is not a candle skipped')
-                onReject?.()
-                continue
+      let pending = 0
+      const caught = (): void => { if (--pending === 0) onCaughtUp() }
+      const follow = async (topic: string, once: boolean): Promise<void> => {
+        const partitions = await partitionsOf(topic)
+        if (partitions === 0) {
+          opts.logger.warn({ topic }, `${topic} topic does not exist (volumer topology apply creates it): ${once ? 'serving candles without their long history' : 'serving no candles'}`)
+          setImmediate(caught)
+          return
+        }
+        const reader = await opts.log.createReader({
+          partitions: Array.from({ length: partitions }, (_, p) => ({ topic, partition: p, from: 'earliest' as const })),
+          bulk: true
+        })
+        readers.push(reader)
+        const run = async (): Promise<void> => {
+          let caughtUp = false
+          while (!closed) {
+            for (const batch of await reader.poll(10_000, pollMs)) {
+              for (const rec of batch.records) {
+                if (rec.key === null) continue
+                const key = rec.key.toString('utf8')
+                if (rec.value === null) { onRecord(key, null); continue }
+                let v: unknown
+                try { v = JSON.parse(rec.value.toString('utf8')) } catch { v = undefined }
+                if (!isCandle(v)) {
+                  if (bad++ < 10) opts.logger.warn({ topic, partition: rec.partition, offset: rec.offset }, 'candles record that is not a candle skipped')
+                  onReject?.()
+                  continue
+                }
+                onRecord(key, v)
               }
-              onRecord(key, v)
+            }
+            if (!caughtUp && reader.isCaughtUp()) {
+              caughtUp = true
+              caught()
+              if (once) {
+                // the history is in: what changes from now on arrives on the live topic
+                readers.splice(readers.indexOf(reader), 1)
+                await reader.close()
+                return
+              }
             }
           }
-          if (!caughtUp && reader!.isCaughtUp()) {
-            caughtUp = true
-            onCaughtUp()
-          }
         }
+        loops.push(run().catch((err: unknown) => {
+          if (!closed) opts.logger.error({ err, topic }, 'candles feed stopped')
+        }))
       }
-      loop = run().catch((err: unknown) => {
-        if (!closed) opts.logger.error({ err }, 'candles feed stopped')
-      })
+      pending = opts.historyTopic === undefined ? 1 : 2
+      await follow(opts.topic, false)
+      if (opts.historyTopic !== undefined) await follow(opts.historyTopic, true)
     },
     async close () {
       closed = true
-      await loop
-      await reader?.close()
+      await Promise.all(loops)
+      for (const r of readers) await r.close()
     }
   }
 }

@@ -36,12 +36,21 @@ export interface CandlePublisher {
 export interface CandlePublisherOptions {
   log: Log
   topic: string
+  /**
+   * where candles of intervals whose history is longer than `topic` keeps are written too
+   * (`candles-history`, long retention): an edge reads it once at start. None = not written.
+   */
+  historyTopic?: string
+  /** the `topic`'s retention, ms: intervals with a longer history also go to `historyTopic` (default 7 days) */
+  topicRetentionMs?: number
   intervals: readonly CandleInterval[]
   logger: Logger
 }
 
 export function createCandlePublisher (opts: CandlePublisherOptions): CandlePublisher {
   const books = new Map<number, CandleBook>()
+  const retention = opts.topicRetentionMs ?? 7 * 86_400_000
+  const toHistory = new Set(opts.historyTopic === undefined ? [] : opts.intervals.filter((iv) => iv.historyMs > retention).map((iv) => iv.name))
   const bookOf = (partition: number): CandleBook => {
     let b = books.get(partition)
     if (b === undefined) { b = new CandleBook(opts.intervals); books.set(partition, b) }
@@ -85,7 +94,10 @@ export function createCandlePublisher (opts: CandlePublisherOptions): CandlePubl
       const book = books.get(partition)
       if (book === undefined) return 0
       const n = book.drain((key, c) => {
-        out.push({ topic: opts.topic, partition, key: Buffer.from(key), value: Buffer.from(JSON.stringify(c)) })
+        const k = Buffer.from(key)
+        const v = Buffer.from(JSON.stringify(c))
+        out.push({ topic: opts.topic, partition, key: k, value: v })
+        if (toHistory.has(c.interval)) out.push({ topic: opts.historyTopic!, partition, key: k, value: v })
       })
       book.evict(horizonStart)
       return n

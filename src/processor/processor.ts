@@ -761,11 +761,15 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     stateEncoder = await createStateChangeEncoder(opts.registry, topics.state + '-value')
     swapDecoder = createSwapDecoder({ registry: opts.registry })
     admin ??= await log.createAdmin()
-    const described = await admin.describeTopics([topics.state, topics.stats, topics.dlq, ...(topics.candles === undefined ? [] : [topics.candles])])
+    const described = await admin.describeTopics([topics.state, topics.stats, topics.dlq, ...(topics.candles === undefined ? [] : [topics.candles]), ...(topics.candlesHistory === undefined ? [] : [topics.candlesHistory])])
     const candleIntervals = opts.candleIntervals ?? DEFAULT_CANDLE_INTERVALS
     if (topics.candles !== undefined && candleIntervals.length > 0) {
       if (described.some((d) => d.name === topics.candles)) {
-        candles = createCandlePublisher({ log, topic: topics.candles, intervals: candleIntervals, logger })
+        const candlesTopic = described.find((d) => d.name === topics.candles)
+        const retention = Number(candlesTopic?.configs['retention.ms'])
+        const history = described.some((d) => d.name === topics.candlesHistory) ? topics.candlesHistory : undefined
+        if (history === undefined) logger.warn({ topic: topics.candlesHistory }, 'candles-history topic does not exist: edges keep long candle history only while they run')
+        candles = createCandlePublisher({ log, topic: topics.candles, historyTopic: history, topicRetentionMs: Number.isFinite(retention) && retention > 0 ? retention : undefined, intervals: candleIntervals, logger })
       } else {
         // candles are an extra: a cluster set up before the topic existed still gets its stats
         logger.warn({ topic: topics.candles }, 'candles topic does not exist (volumer topology apply creates it): no candles are published')

@@ -6,6 +6,8 @@ export interface TopicNames {
   readonly stats: string
   /** OHLCV candles (issue #22), co-partitioned with swaps; none = no candles */
   readonly candles?: string
+  /** candles of the long-history intervals again, with long retention (edges read it at start) */
+  readonly candlesHistory?: string
 }
 
 export const DEFAULT_TOPICS: TopicNames = Object.freeze({
@@ -13,5 +15,6 @@ export const DEFAULT_TOPICS: TopicNames = Object.freeze({
   dlq: 'swaps-dlq',
   state: 'volumer-state',
   stats: 'stats',
-  candles: 'candles'
+  candles: 'candles',
+  candlesHistory: 'candles-history'
 })

@@ -9,14 +9,15 @@ import { expect } from 'chai'
 import type { Agent } from 'undici'
 import type { EdgeServer } from '../../src/edge/edge-server.js'
 import { createMemoryStatsFeed, type MemoryStatsFeed } from '../../src/edge/stats-feed.js'
-import { createMemoryCandleFeed, type MemoryCandleFeed } from '../../src/edge/candle-feed.js'
+import { createLogCandleFeed, createMemoryCandleFeed, type MemoryCandleFeed } from '../../src/edge/candle-feed.js'
+import { createMemoryLog } from '../../src/log/memory-log.js'
 import { CandleStore, parseCandleKey } from '../../src/edge/candle-store.js'
 import { createMemoryTokenFeed } from '../../src/edge/token-feed.js'
 import { CandleBook, type Candle } from '../../src/engine/candles.js'
 import { parseCandleIntervals } from '../../src/engine/candle-intervals.js'
 import { makeSwap } from '../helpers/swap-factory.js'
-import { makeStats, newAgent, rng } from './fixtures.js'
-import { get, startServer } from './helpers.js'
+import { makeStats, newAgent, rng, waitFor } from './fixtures.js'
+import { get, quiet, startServer } from './helpers.js'
 import { TestClient } from './ws-client.js'
 import { validate } from './json-schema.js'
 
@@ -278,5 +279,37 @@ describe('candle store', () => {
     store.apply(`c:t:1m:${T0 + 9 * 60_000}`, { ...mk('1m', T0 + 9 * 60_000, 60_000), volume: '-1' })
     expect(store.size).to.equal(6)
     expect(store.get('c:t:1m', T0 + 9 * 60_000)).to.equal(undefined)
+  })
+})
+
+describe('candle feed on the Log port', () => {
+  it('reads candles-history once to its end, then follows only the candles topic', async () => {
+    const log = createMemoryLog()
+    const admin = await log.createAdmin()
+    await admin.createTopics(['candles', 'candles-history'].map((name) => ({ name, partitions: 2, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } })))
+    await admin.close()
+    const producer = await log.createProducer()
+    const put = (topic: string, key: string): void => producer.send({ topic, partition: 0, key: Buffer.from(key), value: Buffer.from(JSON.stringify({ start: 'x', end: 'y', open: 1, high: 1, low: 1, close: 1, volumeUsd: '1', buyVolumeUsd: '1', sellVolumeUsd: '0', volume: '1', txns: 1, buys: 1, sells: 0 })) })
+    put('candles-history', 'c:t:1d:0')
+    put('candles', 'c:t:1m:0')
+    producer.send({ topic: 'candles', partition: 1, key: Buffer.from('c:t:1m:60000'), value: Buffer.from('{not a candle') })
+    await producer.flush()
+    const feed = createLogCandleFeed({ log, topic: 'candles', historyTopic: 'candles-history', logger: quiet, pollMs: 20 })
+    const seen: string[] = []
+    let rejected = 0
+    let caughtUp = false
+    await feed.start((key) => { seen.push(key) }, () => { caughtUp = true }, () => { rejected++ })
+    await waitFor(() => caughtUp, 'caught up with both topics')
+    expect(seen.sort()).to.deep.equal(['c:t:1d:0', 'c:t:1m:0'])
+    expect(rejected).to.equal(1)
+    put('candles-history', 'c:t:1d:86400000')
+    put('candles', 'c:t:1m:120000')
+    await producer.flush()
+    await waitFor(() => seen.includes('c:t:1m:120000'), 'the live candle')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(seen).to.not.include('c:t:1d:86400000')
+    await feed.close()
+    await producer.close()
+    await log.close()
   })
 })

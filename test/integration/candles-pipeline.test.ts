@@ -89,7 +89,7 @@ describe('candles on Kafka: processor process → candles topic → edge', funct
     const edge = await createEdgeServer({
       port: 0,
       feed: createLogStatsFeed({ log: cluster.log, registry: cluster.registry, topic: cluster.topics.stats, logger }),
-      candles: createLogCandleFeed({ log: cluster.log, topic: cluster.topics.candles!, logger }),
+      candles: createLogCandleFeed({ log: cluster.log, topic: cluster.topics.candles!, historyTopic: cluster.topics.candlesHistory, logger }),
       logger,
       metricsRegistry: new Registry(),
       windows: ['1m', '5m', '1h', '24h']
@@ -111,6 +111,11 @@ describe('candles on Kafka: processor process → candles topic → edge', funct
       expect(h.s).to.equal('ok')
       expect(h.t).to.deep.equal(expected.map((c) => Date.parse(c.start as string) / 1000))
       expect(h.c).to.deep.equal(expected.map((c) => c.close))
+      // the daily candle, which the edge also read from candles-history
+      const day = await request(`http://127.0.0.1:${edge.port}/v1/tokens/${chain}/${token}/candles?interval=1d`)
+      const d = await day.body.json() as { candles: unknown[] }
+      expect(d.candles).to.deep.equal([...want.values()].filter((c) => c.chain === chain && c.token === token && c.interval === '1d')
+        .map(({ chain: _c, token: _t, interval: _i, openSwap: _o, closeSwap: _s, ...served }) => served))
     } finally {
       await edge.close()
     }

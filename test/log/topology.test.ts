@@ -11,7 +11,7 @@ describe('topology spec', () => {
   it('resolves topology/topics.json per environment', async () => {
     const local = await loadTopology(TOPICS_JSON, { environment: 'local' })
     const prod = await loadTopology(TOPICS_JSON, { environment: 'production' })
-    expect(local.topics.map(t => t.name)).to.deep.equal(['swaps', 'swaps-dlq', 'volumer-state', 'stats', 'candles', 'tokens', '_schemas'])
+    expect(local.topics.map(t => t.name)).to.deep.equal(['swaps', 'swaps-dlq', 'volumer-state', 'stats', 'candles', 'candles-history', 'tokens', '_schemas'])
     expect(local.topics.every(t => t.replicationFactor === 1)).to.equal(true)
     expect(prod.topics.every(t => t.replicationFactor === 3 && t.configs['min.insync.replicas'] === '2')).to.equal(true)
     const byName = new Map(local.topics.map(t => [t.name, t]))

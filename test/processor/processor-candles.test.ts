@@ -84,6 +84,12 @@ describe('processor candles on the in-process log', function () {
     }
     // the restart really had published candles to correct
     expect(corrected, 'candles corrected after the restart').to.be.greaterThan(10)
+    // the long-history intervals (1h, 4h, 1d: longer than the candles topic's 7 days) are on
+    // candles-history too, with the same final values
+    const history = await readLatest(log, 'candles-history')
+    const long = [...want.keys()].filter((k) => /:(1h|4h|1d):[0-9]+$/.test(k))
+    expect([...history.keys()].sort()).to.deep.equal(long.sort())
+    for (const k of long) expect(JSON.parse(history.get(k)!.toString('utf8')), k).to.deep.equal(want.get(k))
     await store.close()
     await log.close()
   })
