@@ -2,7 +2,7 @@
  * Candles (issue #22 §1): memory per candle and a candle query's p99 (floor 20 ms):
  * `npm run bench:candles`. Writes bench/results/candles.json.
  *
- * 1. processor: a CandleBook (src/engine/candles.ts) fed CANDLE_BENCH_MINUTES of swaps at
+ * 1. processor: a CandleBook (src/engine/candles.ts) fed CANDLE_BENCH_MINUTES (10) of swaps at
  *    1,000 swaps/s over 20,000 tokens, token activity Zipf(1.1) like the swap generator's; heap
  *    per candle held (after a forced GC), candles per swap, and add() throughput.
  *    Then the time to read those candles back as a restore does (from the in-process log).
@@ -38,9 +38,9 @@ import type { Swap } from '../src/swap/swap.js'
 import { createRandom } from '../test/helpers/seeded-random.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const MINUTES = Number(process.env.CANDLE_BENCH_MINUTES ?? 20)
+const MINUTES = Number(process.env.CANDLE_BENCH_MINUTES ?? 10)
 const EDGE_TOKENS = Number(process.env.CANDLE_BENCH_EDGE_TOKENS ?? 400)
-const Q = Number(process.env.CANDLE_BENCH_QUERIES ?? 3000)
+const Q = Number(process.env.CANDLE_BENCH_QUERIES ?? 2000)
 const TOKENS = 20_000
 const RATE = 1000
 const ZIPF = 1.1
