@@ -24,6 +24,7 @@ describe('topology spec', () => {
     expect(local.copartitioned.get('volumer-state')).to.equal('swaps')
     // candles are read back by the processor that owns the swap partition (candle-publisher.ts)
     expect(local.copartitioned.get('candles')).to.equal('swaps')
+    expect(local.copartitioned.get('candles-history')).to.equal('swaps')
     expect(byName.get('candles')!.configs['cleanup.policy']).to.equal('compact,delete')
     expect(Object.isFrozen(local.topics[0].configs)).to.equal(true)
   })
