@@ -112,6 +112,6 @@ export async function connectStore (url: string, logger: Logger, signal?: AbortS
 }
 
 /** Topic names with the deployment's prefix. */
-export function prefixedTopics (prefix: string): { swaps: string, dlq: string, state: string, stats: string } {
-  return { swaps: prefix + 'swaps', dlq: prefix + 'swaps-dlq', state: prefix + 'volumer-state', stats: prefix + 'stats' }
+export function prefixedTopics (prefix: string): { swaps: string, dlq: string, state: string, stats: string, candles: string, candlesHistory: string } {
+  return { swaps: prefix + 'swaps', dlq: prefix + 'swaps-dlq', state: prefix + 'volumer-state', stats: prefix + 'stats', candles: prefix + 'candles', candlesHistory: prefix + 'candles-history' }
 }

@@ -6,7 +6,9 @@ import { createLogTokenFeed } from '../edge/log-token-feed.js'
 import type { Log } from '../log/log.js'
 import type { SchemaRegistry } from '../codec/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
-import { parseFlags, resolve, intFlag, windowsFlag, hostFlag } from './flags.js'
+import { parseFlags, resolve, intFlag, windowsFlag, hostFlag, candleIntervalsFlag } from './flags.js'
+import { DEFAULT_CANDLE_INTERVAL_LIST } from '../engine/candle-intervals.js'
+import { createLogCandleFeed } from '../edge/candle-feed.js'
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, prefixedTopics } from './connections.js'
 import { orCloseOpened } from '../close-on-failure.js'
 import { DASHBOARD_DIR } from '../edge/dashboard-dir.js'
@@ -26,6 +28,8 @@ ${CONNECTION_HELP}  --port N               HTTP/WebSocket port (VOLUMER_EDGE_POR
   --host H               bind address (VOLUMER_EDGE_HOST; default 127.0.0.1, this machine only;
                          0.0.0.0 to serve every interface, e.g. behind a load balancer or in a container)
   --windows LIST         the processors' windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
+  --candle-intervals LIST  the processors' candle intervals (VOLUMER_CANDLE_INTERVALS;
+                         default ${DEFAULT_CANDLE_INTERVAL_LIST})
 ${EDGE_LIMITS_HELP}  -h, --help
 `
 
@@ -35,6 +39,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
     port: { type: 'string' },
     host: { type: 'string' },
     windows: { type: 'string' },
+    'candle-intervals': { type: 'string' },
     ...EDGE_LIMIT_FLAGS,
     help: { type: 'boolean', short: 'h' }
   }, false)
@@ -44,6 +49,7 @@ export async function edgeCommand (argv: string[]): Promise<number> {
   // loopback unless asked: exposing a server is the operator's decision (redpanda/ sets 0.0.0.0)
   const host = hostFlag('host', resolve(values, 'host', 'VOLUMER_EDGE_HOST') ?? '127.0.0.1')
   const windows = windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST)
+  const candleIntervals = candleIntervalsFlag('candle-intervals', resolve(values, 'candle-intervals', 'VOLUMER_CANDLE_INTERVALS') ?? DEFAULT_CANDLE_INTERVAL_LIST)
   const limits = edgeLimitsFrom(values)
   const logger = createLogger(conn.logLevel, 'edge')
   const abort = new AbortController()
@@ -71,6 +77,8 @@ export async function edgeCommand (argv: string[]): Promise<number> {
     port, host, feed, logger, metricsRegistry,
     tokens: createLogTokenFeed({ log, registry, topic: conn.topicPrefix + 'tokens', logger }),
     windows: windows.map((w) => w.name),
+    candles: createLogCandleFeed({ log, topic: prefixedTopics(conn.topicPrefix).candles, historyTopic: prefixedTopics(conn.topicPrefix).candlesHistory, logger }),
+    candleIntervals,
     staticDir: existsSync(DASHBOARD_DIR) ? DASHBOARD_DIR : undefined
   }), [log, registry])
   logger.info({ port: server.port, host }, `edge listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${server.port}/`)

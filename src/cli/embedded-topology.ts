@@ -21,6 +21,9 @@ export const EMBEDDED_TOPIC_CONFIGS: Readonly<Record<string, Readonly<Record<str
   [DEFAULT_TOPICS.dlq]: { 'retention.ms': '3600000' },
   [DEFAULT_TOPICS.state]: { 'min.compaction.lag.ms': '120000', 'delete.retention.ms': '120000' },
   [DEFAULT_TOPICS.stats]: { 'delete.retention.ms': '120000' },
+  // a day of candles: the in-process log compacts them to one record per candle
+  [DEFAULT_TOPICS.candles!]: { 'retention.ms': '86400000', 'delete.retention.ms': '120000' },
+  [DEFAULT_TOPICS.candlesHistory!]: { 'retention.ms': '86400000', 'delete.retention.ms': '120000' },
 }
 
 function withEmbeddedRetention (topics: Record<string, { configs?: Record<string, string> }>): void {

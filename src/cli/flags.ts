@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { isIP } from 'node:net'
 import { VolumerError } from '../errors.js'
 import { parseDuration, parseWindowList, type WindowSpec } from '../engine/windows.js'
+import { parseCandleIntervals, type CandleInterval } from '../engine/candle-intervals.js'
 import { UsageError } from './cli-error.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -41,6 +42,10 @@ export function durationFlag (name: string, text: string): number {
 
 export function windowsFlag (name: string, text: string): WindowSpec[] {
   try { return parseWindowList(text) } catch (err) { throw new UsageError(`--${name}: ${(err as VolumerError).message}`) }
+}
+
+export function candleIntervalsFlag (name: string, text: string): CandleInterval[] {
+  try { return parseCandleIntervals(text) } catch (err) { throw new UsageError(`--${name}: ${(err as VolumerError).message}`) }
 }
 
 export function intFlag (name: string, text: string, min: number, max: number): number {

@@ -4,7 +4,8 @@ import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { createProcessor } from '../processor/processor.js'
 import { createProcessorMetrics } from '../processor/processor-metrics.js'
 import { startOpsServer } from '../ops-server.js'
-import { parseFlags, resolve, windowsFlag, durationFlag, intFlag, switchFlag, hostFlag } from './flags.js'
+import { DEFAULT_CANDLE_INTERVAL_LIST } from '../engine/candle-intervals.js'
+import { parseFlags, resolve, candleIntervalsFlag, windowsFlag, durationFlag, intFlag, switchFlag, hostFlag } from './flags.js'
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionsFrom, connectLog, connectRegistry, connectStore, prefixedTopics, DEFAULT_PG_URL } from './connections.js'
 import { orCloseOpened } from '../close-on-failure.js'
 import { createLogger } from './logger.js'
@@ -23,6 +24,8 @@ ${CONNECTION_HELP}  --pg-url URL           Postgres for checkpoints (VOLUMER_PG_
   --instance-id ID       stable id of this instance; a restart with the same id fences the old one
                          (VOLUMER_INSTANCE_ID; default the host name)
   --windows LIST         windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
+  --candle-intervals LIST  candle intervals published to the candles topic (VOLUMER_CANDLE_INTERVALS;
+                         default ${DEFAULT_CANDLE_INTERVAL_LIST})
   --skew D               accepted blockTime skew ahead of the clock (VOLUMER_SKEW; default 60s)
   --cycle D              longest time between transactions (VOLUMER_CYCLE; default 100ms)
   --max-cycle-records N  ...or this many input records (VOLUMER_MAX_CYCLE_RECORDS; default 20000)
@@ -49,6 +52,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     group: { type: 'string' },
     'instance-id': { type: 'string' },
     windows: { type: 'string' },
+    'candle-intervals': { type: 'string' },
     skew: { type: 'string' },
     cycle: { type: 'string' },
     'max-cycle-records': { type: 'string' },
@@ -67,6 +71,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     group: resolve(values, 'group', 'VOLUMER_GROUP') ?? 'volumer',
     instanceId: resolve(values, 'instance-id', 'VOLUMER_INSTANCE_ID') ?? hostname(),
     windows: windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST),
+    candleIntervals: candleIntervalsFlag('candle-intervals', resolve(values, 'candle-intervals', 'VOLUMER_CANDLE_INTERVALS') ?? DEFAULT_CANDLE_INTERVAL_LIST),
     skewMs: durationFlag('skew', resolve(values, 'skew', 'VOLUMER_SKEW') ?? '60s'),
     cycleMs: durationFlag('cycle', resolve(values, 'cycle', 'VOLUMER_CYCLE') ?? '100ms'),
     maxCycleRecords: intFlag('max-cycle-records', resolve(values, 'max-cycle-records', 'VOLUMER_MAX_CYCLE_RECORDS') ?? '20000', 1, 10_000_000),
@@ -110,6 +115,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
     transactionalId: `${config.group}-${config.instanceId}`,
     topics: prefixedTopics(conn.topicPrefix),
     windows: config.windows,
+    candleIntervals: config.candleIntervals,
     skewMs: config.skewMs,
     cycleMs: config.cycleMs,
     maxRecordsPerCycle: config.maxCycleRecords,

@@ -17,7 +17,9 @@ import { parseSwapJson } from '../swap/parse-swap.js'
 import { isSwapReject } from '../swap/swap-reject.js'
 import type { Swap } from '../swap/swap.js'
 import { DEFAULT_TOPICS } from '../processor/topics.js'
-import { parseFlags, resolve, intFlag, numberFlag, windowsFlag, hostFlag } from './flags.js'
+import { parseFlags, resolve, intFlag, numberFlag, windowsFlag, hostFlag, candleIntervalsFlag } from './flags.js'
+import { DEFAULT_CANDLE_INTERVAL_LIST } from '../engine/candle-intervals.js'
+import { createLogCandleFeed } from '../edge/candle-feed.js'
 import { createLogger } from './logger.js'
 import { readInputText } from './input-file.js'
 import { EDGE_LIMIT_FLAGS, EDGE_LIMITS_HELP, edgeLimitsFrom } from './edge-limits.js'
@@ -43,6 +45,7 @@ generator or a replay. Ctrl-C stops it cleanly; running it again restores from i
   --replay FILE          replay NDJSON swaps (.ndjson, or .ndjson.gz, e.g. samples/*.ndjson.gz), times shifted to now
   --replay-speed X       replay speed factor (default 1: real time)
   --windows LIST         windows (VOLUMER_WINDOWS; default ${DEFAULT_WINDOW_LIST})
+  --candle-intervals LIST  candle intervals (VOLUMER_CANDLE_INTERVALS; default ${DEFAULT_CANDLE_INTERVAL_LIST})
   --partitions N         partitions of the in-process topics (default 4)
   --log-level L          (VOLUMER_LOG_LEVEL; default info)
 ${EDGE_LIMITS_HELP}  -h, --help
@@ -60,6 +63,7 @@ export async function runCommand (argv: string[]): Promise<number> {
     replay: { type: 'string' },
     'replay-speed': { type: 'string' },
     windows: { type: 'string' },
+    'candle-intervals': { type: 'string' },
     partitions: { type: 'string' },
     'log-level': { type: 'string' },
     ...EDGE_LIMIT_FLAGS,
@@ -79,6 +83,7 @@ export async function runCommand (argv: string[]): Promise<number> {
     replay: typeof values.replay === 'string' ? values.replay : undefined,
     replaySpeed: numberFlag('replay-speed', typeof values['replay-speed'] === 'string' ? values['replay-speed'] : '1', 0.001, 1_000_000),
     windows: windowsFlag('windows', resolve(values, 'windows', 'VOLUMER_WINDOWS') ?? DEFAULT_WINDOW_LIST),
+    candleIntervals: candleIntervalsFlag('candle-intervals', resolve(values, 'candle-intervals', 'VOLUMER_CANDLE_INTERVALS') ?? DEFAULT_CANDLE_INTERVAL_LIST),
     partitions: intFlag('partitions', typeof values.partitions === 'string' ? values.partitions : '4', 1, 256),
     edgeLimits: edgeLimitsFrom(values)
   })
@@ -117,6 +122,7 @@ export async function runCommand (argv: string[]): Promise<number> {
     metrics: createProcessorMetrics(metricsRegistry),
     transactionalId: 'volumer-embedded',
     windows: config.windows,
+    candleIntervals: config.candleIntervals,
     cycleMs: 100,
     checkpointIntervalMs: 10_000,
     // half the embedded changelog's compaction lag (embedded-topology.ts): DELTA records
@@ -137,6 +143,8 @@ export async function runCommand (argv: string[]): Promise<number> {
       host: config.host,
       feed: createLogStatsFeed({ log, registry, topic: DEFAULT_TOPICS.stats, logger }),
       tokens: createLogTokenFeed({ log, registry, topic: 'tokens', logger }),
+      candles: createLogCandleFeed({ log, topic: DEFAULT_TOPICS.candles!, historyTopic: DEFAULT_TOPICS.candlesHistory, logger }),
+      candleIntervals: config.candleIntervals,
       logger: logger.child({ component: 'edge' }),
       metricsRegistry,
       windows: config.windows.map((w) => w.name),

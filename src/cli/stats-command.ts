@@ -3,10 +3,11 @@ import { createEngine, COUNTED, DUPLICATE, LATE } from '../engine/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { readNdjsonBatches, swapFromLine } from '../swap/ndjson-lines.js'
 import { isSwapReject } from '../swap/swap-reject.js'
-import { parseFlags, timeFlag, windowsFlag, durationFlag } from './flags.js'
+import { parseFlags, timeFlag, windowsFlag, durationFlag, candleIntervalsFlag } from './flags.js'
 import { UsageError, EXIT_OK } from './cli-error.js'
+import { CandleBook } from '../engine/candles.js'
 
-export const STATS_HELP = `Usage: volumer stats [--at TIME] [--windows LIST] [--skew DURATION] [FILE|-]
+export const STATS_HELP = `Usage: volumer stats [--at TIME] [--windows LIST] [--skew DURATION] [--candles LIST] [FILE|-]
 
 Reads swaps (NDJSON, one per line, any order, duplicates allowed) from FILE (FILE.gz is
 decompressed) or stdin, evaluates
@@ -17,6 +18,9 @@ with their line number and reason code; a summary goes to stderr.
   --at TIME          evaluation time T, ISO 8601 or epoch ms (default: now)
   --windows LIST     windows, e.g. 5m,1h,24h or 5m:10s (LENGTH:STEP); default ${DEFAULT_WINDOW_LIST}
   --skew DURATION    how far ahead of T a blockTime may be before it is rejected (default 60s)
+  --candles LIST     print candles of these intervals instead (e.g. 1m,1h): one per line, as the
+                     candles topic carries them, every candle ending after the horizon at T,
+                     sorted by (chain, token, interval, start)
   -h, --help         this text
 `
 
@@ -25,6 +29,7 @@ export async function statsCommand (argv: string[]): Promise<number> {
     at: { type: 'string' },
     windows: { type: 'string' },
     skew: { type: 'string' },
+    candles: { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) { process.stdout.write(STATS_HELP); return EXIT_OK }
@@ -36,6 +41,7 @@ export async function statsCommand (argv: string[]): Promise<number> {
   const source = input === '-' ? process.stdin : openInputFile(input)
 
   const engine = createEngine({ windows, skewMs, now: at })
+  const book = typeof values.candles === 'string' ? new CandleBook(candleIntervalsFlag('candles', values.candles)) : undefined
   const rejected = new Map<string, number>()
   let read = 0
   let errText = ''
@@ -51,7 +57,8 @@ export async function statsCommand (argv: string[]): Promise<number> {
         const swap = swapFromLine(line)
         if (isSwapReject(swap)) { reject(line.lineNo, swap.code, swap.message); continue }
         const outcome = engine.ingest(swap)
-        if (outcome !== COUNTED && outcome !== DUPLICATE && outcome !== LATE) {
+        if (outcome === COUNTED) book?.add(swap)
+        else if (outcome !== DUPLICATE && outcome !== LATE) {
           reject(line.lineNo, 'FUTURE_TIME', `blockTime ${new Date(swap.blockTime).toISOString()} is more than ${skewMs} ms after --at`)
         }
       }
@@ -64,7 +71,17 @@ export async function statsCommand (argv: string[]): Promise<number> {
   process.stderr.write(errText)
 
   let out = ''
-  for (const stats of engine.allStats()) {
+  if (book !== undefined) {
+    book.evict(engine.horizonStart)
+    const order = new Map(book.intervals.map((iv, i) => [iv.name, i]))
+    const candles = book.all().filter((c) => Date.parse(c.end) > engine.horizonStart)
+    candles.sort((a, b) => a.chain !== b.chain ? (a.chain < b.chain ? -1 : 1) : a.token !== b.token ? (a.token < b.token ? -1 : 1) : (order.get(a.interval)! - order.get(b.interval)!) || (Date.parse(a.start) - Date.parse(b.start)))
+    for (const c of candles) {
+      out += JSON.stringify(c) + '\n'
+      if (out.length > 1 << 16) { await write(out); out = '' }
+    }
+  }
+  for (const stats of book === undefined ? engine.allStats() : []) {
     if (!engine.hasSwapsInLongestWindow(stats)) continue
     out += JSON.stringify(stats) + '\n'
     if (out.length > 1 << 16) { await write(out); out = '' }

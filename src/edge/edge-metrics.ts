@@ -15,6 +15,9 @@ export interface EdgeMetrics {
   tokenRecords: { inc: (n?: number) => void }
   /** a `tokens` record skipped as invalid (its reject code) */
   tokenRejected: (code: string) => void
+  candleRecords: { inc: (n?: number) => void }
+  /** a `candles` record that is not a candle */
+  candleRejected: { inc: (n?: number) => void }
   /** an HTTP connection closed with a response unread, or by the process cap on unread bytes */
   httpClosed: (reason: string) => void
 }
@@ -28,6 +31,7 @@ export interface EdgeGauges {
   /** optional so callers that only list the metrics need not supply it */
   httpPendingBytes?: () => number
   wsBufferedBytes?: () => number
+  candles?: () => number
 }
 
 export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): EdgeMetrics {
@@ -74,6 +78,9 @@ export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): Edge
   const feedRecords = new Counter({ name: 'volumer_edge_feed_records_total', help: 'stats records applied from the feed', registers })
   const tokenRecords = new Counter({ name: 'volumer_edge_token_records_total', help: 'token metadata records applied from the tokens topic', registers })
   const tokenRejected = new Counter({ name: 'volumer_edge_token_records_rejected_total', help: 'tokens records skipped as invalid, by reason code (docs/errors.md)', labelNames: ['code'] as const, registers })
+  const candleRecords = new Counter({ name: 'volumer_edge_candle_records_total', help: 'candle records applied from the candles topic', registers })
+  const candleRejected = new Counter({ name: 'volumer_edge_candle_records_rejected_total', help: 'candles records skipped as not a candle', registers })
+  new Gauge({ name: 'volumer_edge_candles', help: 'candles held (bounded by each interval\'s history)', registers, collect () { this.set(gauges.candles?.() ?? 0) } })
   new Gauge({ name: 'volumer_edge_tokens', help: 'tokens held', registers, collect () { this.set(gauges.tokens()) } })
   new Gauge({ name: 'volumer_edge_ws_clients', help: 'open WebSocket connections', registers, collect () { this.set(gauges.wsClients()) } })
   new Gauge({ name: 'volumer_edge_ws_subscriptions', help: 'live WebSocket subscriptions', registers, collect () { this.set(gauges.wsSubscriptions()) } })
@@ -109,6 +116,8 @@ export function createEdgeMetrics (registry: Registry, gauges: EdgeGauges): Edge
     feedRecords,
     tokenRecords,
     tokenRejected (code) { tokenRejected.labels(code).inc() },
+    candleRecords,
+    candleRejected,
     httpClosed (reason) { httpClosed.labels(reason).inc() }
   }
 }

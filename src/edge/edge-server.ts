@@ -20,6 +20,11 @@ import { createTopCache, type CachedAnswer } from './top-cache.js'
 import { mountWsEcho } from './ws-echo.js'
 import { UPGRADE_HEADERS, handshakeProblem, type HandshakeRefusal } from './ws-handshake.js'
 import { DEFAULT_WS_HUB_OPTIONS, createWsHub, type Conn, type WsHub, type WsHubOptions } from './ws-hub.js'
+import { createCandleStore, type CandleStore } from './candle-store.js'
+import type { CandleFeed } from './candle-feed.js'
+import { getCandles } from './candle-api.js'
+import { udfConfig, udfHistory, udfSearch, udfSymbols, udfTime, type UdfContext } from './udf-api.js'
+import type { CandleInterval } from '../engine/candle-intervals.js'
 
 /** SPEC §3 default windows: accepted in queries even before the first record names them */
 export const DEFAULT_WINDOWS = Object.freeze(['1m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '24h'])
@@ -32,6 +37,10 @@ export interface EdgeServerOptions {
   feed: StatsFeed
   /** the `tokens` topic (names, symbols); none = tokens are served without them */
   tokens?: TokenFeed
+  /** the `candles` topic (OHLCV); none = no candles are served */
+  candles?: CandleFeed
+  /** candle intervals and their history (default 1m 5m 15m 1h 4h 1d, candle-intervals.ts) */
+  candleIntervals?: readonly CandleInterval[]
   /** the window /v1/search ranks by volumeUsd (default 24h) */
   searchWindow?: string
   logger?: Logger
@@ -66,6 +75,7 @@ export interface EdgeServerOptions {
 export interface EdgeServer {
   readonly port: number
   readonly store: StatsStore
+  readonly candleStore: CandleStore
   readonly ready: boolean
   /** resolves once caught up with the feed (readiness) */
   readonly caughtUp: Promise<void>
@@ -150,7 +160,16 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   const store = createStatsStore({ maxIndexes })
   const names = createTokenDirectory()
   const search = createTokenSearch(store, names, { window: searchWindow })
-  const ctx: ApiContext = { store, windows: new Set(windows), names }
+  const candleStore = createCandleStore({ intervals: options.candleIntervals })
+  const ctx: ApiContext = { store, windows: new Set(windows), names, candles: candleStore }
+  const candleChains = new Set<string>()
+  const udf: UdfContext = {
+    candles: candleStore,
+    names,
+    search,
+    chains: () => [...candleChains].sort(),
+    knows: key => store.get(key) !== undefined || candleStore.intervalNames.some(i => candleStore.has(key + ':' + i))
+  }
   let ready = false
   const metrics = createEdgeMetrics(metricsRegistry, {
     tokens: () => store.size,
@@ -159,13 +178,15 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     indexes: () => store.indexCount,
     ready: () => ready,
     httpPendingBytes: () => writer.pendingBytes,
-    wsBufferedBytes: () => hub.bufferedBytes
+    wsBufferedBytes: () => hub.bufferedBytes,
+    candles: () => candleStore.size
   })
   const writer = createHttpWriter(httpOpts, logger, { closed: reason => metrics.httpClosed(reason) })
   const topCache = createTopCache(ctx, topCacheBytes)
   store.onChange(topCache.invalidate)
   const hub = createWsHub(ctx, wsOpts, now, metrics, logger)
   store.onChange(hub.onStoreChange)
+  candleStore.onChange(hub.onCandleChange)
   // new metadata changes what answers that show the token say, not where it ranks: drop the
   // cached /v1/top answers it is a row of, and push to its token and ranked subscribers
   names.onChange(key => {
@@ -174,7 +195,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     hub.onStoreChange(key, null)
   })
   const statics: StaticFiles | null = staticDir === undefined ? null : createStaticFiles(staticDir)
-  const openapi = JSON.stringify(openApiDocument(windows, searchWindow))
+  const openapi = JSON.stringify(openApiDocument(windows, searchWindow, candleStore.intervalNames))
   const openapiEtag = etagOf(openapi)
 
   // ── writing responses ──
@@ -349,6 +370,31 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
           sendApi(res, rc, getToken(ctx, seg[3], seg[4], parseQuery(rawQuery)))
           return
         }
+        case 'candles': {
+          if (!ready) throw notReady()
+          const seg = path.split('/') // ['', 'v1', 'tokens', chain, token, 'candles']
+          if (seg.length !== 6 || seg[3].length === 0 || seg[4].length === 0) throw new VolumerError('NOT_FOUND', 'use /v1/tokens/{chain}/{token}/candles')
+          sendApi(res, rc, getCandles(candleStore, seg[3], seg[4], parseQuery(rawQuery)))
+          return
+        }
+        case 'udf-config':
+          sendApi(res, rc, udfConfig(udf))
+          return
+        case 'udf-time':
+          send(res, rc, 200, udfTime(now()).body, 'text/plain', NO_STORE, null)
+          return
+        case 'udf-symbols':
+          if (!ready) throw notReady()
+          sendApi(res, rc, udfSymbols(udf, parseQuery(rawQuery)))
+          return
+        case 'udf-search':
+          if (!ready) throw notReady()
+          sendApi(res, rc, udfSearch(udf, parseQuery(rawQuery)))
+          return
+        case 'udf-history':
+          if (!ready) throw notReady()
+          sendApi(res, rc, udfHistory(udf, parseQuery(rawQuery)))
+          return
         case 'tokens':
           if (!ready) throw notReady()
           sendApi(res, rc, getTokens(ctx, parseQuery(rawQuery)))
@@ -401,8 +447,14 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
       case '/v1/tokens': return 'tokens'
       case '/v1/search': return 'search'
       case '/v1/ws': return 'ws'
+      case '/udf/config': return 'udf-config'
+      case '/udf/symbols': return 'udf-symbols'
+      case '/udf/search': return 'udf-search'
+      case '/udf/history': return 'udf-history'
+      case '/udf/time': return 'udf-time'
     }
-    if (path.startsWith('/v1/tokens/')) return 'token'
+    if (path.startsWith('/v1/tokens/')) return path.endsWith('/candles') ? 'candles' : 'token'
+    if (path.startsWith('/udf/')) return 'other'
     if (path.startsWith('/v1/') || path === '/v1') return 'other'
     return 'static'
   }
@@ -468,8 +520,9 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   // ready once caught up with both topics: a node's first answers already carry the names
   let statsCaughtUp = false
   let tokensCaughtUp = options.tokens === undefined
+  let candlesCaughtUp = options.candles === undefined
   const onCaughtUp = (): void => {
-    if (!statsCaughtUp || !tokensCaughtUp) return
+    if (!statsCaughtUp || !tokensCaughtUp || !candlesCaughtUp || ready) return
     ready = true
     logger.info({ tokens: store.size }, 'caught up with the stats feed')
     resolveCaughtUp()
@@ -483,6 +536,14 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
       metrics.tokenRecords.inc()
       names.apply(key, meta)
     }, () => { tokensCaughtUp = true; onCaughtUp() }, code => metrics.tokenRejected(code))
+  }
+  if (options.candles !== undefined) {
+    await options.candles.start((key, candle) => {
+      metrics.candleRecords.inc()
+      const sep = key.indexOf(':')
+      if (sep > 0 && !candleChains.has(key.slice(0, sep))) candleChains.add(key.slice(0, sep))
+      candleStore.apply(key, candle)
+    }, () => { candlesCaughtUp = true; onCaughtUp() }, () => metrics.candleRejected.inc())
   }
   await feed.start((key, value, json) => {
     metrics.feedRecords.inc()
@@ -502,6 +563,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     closed = true
     await feed.close()
     await options.tokens?.close()
+    await options.candles?.close()
     throw err
   }
   const boundPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket)
@@ -510,11 +572,15 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     try { hub.tick() } catch (err) { logger.error({ err }, 'websocket tick failed') }
   }, tickMs)
   timer.unref()
+  // candles past their interval's history go; once a minute is finer than any history
+  const candleSweep = setInterval(() => { candleStore.sweep(now()) }, 60_000)
+  candleSweep.unref()
   logger.info({ host, port: boundPort }, 'edge listening')
 
   return {
     port: boundPort,
     store,
+    candleStore,
     hub,
     caughtUp,
     get ready () { return ready },
@@ -522,8 +588,10 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
       if (closed) return
       closed = true
       clearInterval(timer)
+      clearInterval(candleSweep)
       await feed.close()
       await options.tokens?.close()
+      await options.candles?.close()
       uWS.us_listen_socket_close(listenSocket)
       hub.closeAll()
       // uWS has no "close everything" in this version: the listen socket is closed and every

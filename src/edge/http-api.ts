@@ -5,6 +5,7 @@ import { TOKEN_STATS, RANK_STATS, isRankStat, rankValueJson, type RankStat } fro
 import type { RankedRow } from './rank-index.js'
 import { entryJson, type StatsStore, type TokenEntry } from './stats-store.js'
 import { labelled, type TokenDirectory } from './token-directory.js'
+import type { CandleStore } from './candle-store.js'
 
 /**
  * The /v1 resources as pure functions of the store and the parsed request: no uWS here, so the
@@ -46,6 +47,8 @@ export interface ApiContext {
   windows: ReadonlySet<string>
   /** token metadata from the `tokens` topic; absent = no names are served */
   names?: TokenDirectory
+  /** candles from the `candles` topic; absent = none are served */
+  candles?: CandleStore
 }
 
 function labelOf (ctx: ApiContext, key: string): ReturnType<TokenDirectory['get']> {

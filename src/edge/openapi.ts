@@ -1,6 +1,8 @@
 import { RANK_STATS } from './rank-value.js'
 import { DEFAULT_TOP_LIMIT, MAX_IDS, MAX_TOP_LIMIT } from './http-api.js'
 import { DEFAULT_SEARCH_LIMIT, MAX_QUERY_LENGTH, MAX_SEARCH_LIMIT } from './token-search.js'
+import { DEFAULT_CANDLE_LIMIT, MAX_CANDLE_LIMIT } from './candle-api.js'
+import { MAX_UDF_BARS } from './udf-api.js'
 
 /**
  * The OpenAPI 3.1 document served at GET /openapi.json. test/edge/openapi.test.ts validates real
@@ -28,7 +30,13 @@ const windowsParam = {
   schema: { type: 'string' }
 }
 
-export function openApiDocument (windows: readonly string[], searchWindow = '24h'): object {
+const timeParam = (name: string, description: string): object =>
+  ({ name, in: 'query', required: false, description: description + ': ms since the epoch or ISO 8601', schema: { type: 'string' } })
+const udfQuery = (name: string, required: boolean, description: string, type = 'string'): object =>
+  ({ name, in: 'query', required, description, schema: { type } })
+const udfJson = (description: string): object => ({ 200: { description, content: { 'application/json': { schema: { type: ['object', 'array'] } } } } })
+
+export function openApiDocument (windows: readonly string[], searchWindow = '24h', candleIntervals: readonly string[] = ['1m', '5m', '15m', '1h', '4h', '1d']): object {
   return {
     openapi: '3.1.0',
     info: {
@@ -103,6 +111,51 @@ export function openApiDocument (windows: readonly string[], searchWindow = '24h
           }
         }
       },
+      '/v1/tokens/{chain}/{token}/candles': {
+        get: {
+          operationId: 'getCandles',
+          summary: 'A token\'s OHLCV candles of one interval whose start is in [from, to): the newest `limit` of them, oldest first',
+          parameters: [
+            { name: 'chain', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'token', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'interval', in: 'query', required: false, schema: { type: 'string', enum: [...candleIntervals], default: '1m' } },
+            timeParam('from', 'earliest candle start, inclusive (default: the oldest held)'),
+            timeParam('to', 'latest candle start, exclusive (default: the newest held)'),
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_CANDLE_LIMIT, default: DEFAULT_CANDLE_LIMIT } }
+          ],
+          responses: {
+            200: { description: 'the candles (an empty list when the token has none in the range)', content: { 'application/json': { schema: { $ref: '#/components/schemas/CandlesResponse' } } } },
+            400: errorResponse('BAD_PARAM'),
+            503: errorResponse('NOT_READY')
+          }
+        }
+      },
+      '/udf/config': { get: { operationId: 'udfConfig', summary: 'TradingView UDF: datafeed configuration (resolutions = candle intervals)', responses: udfJson('UDF configuration') } },
+      '/udf/symbols': {
+        get: {
+          operationId: 'udfSymbols',
+          summary: 'TradingView UDF: symbol info of chain:token, or {s:"error"}',
+          parameters: [udfQuery('symbol', true, 'chain:token')],
+          responses: udfJson('a UDF SymbolInfo, or {s:"error", errmsg}')
+        }
+      },
+      '/udf/search': {
+        get: {
+          operationId: 'udfSearch',
+          summary: 'TradingView UDF: symbols whose symbol, name or address starts with query',
+          parameters: [udfQuery('query', false, 'what was typed'), udfQuery('type', false, 'ignored: every symbol is crypto'), udfQuery('exchange', false, 'a chain, or empty for all'), udfQuery('limit', false, '1 to 100 (default 30)', 'integer')],
+          responses: udfJson('[{symbol, full_name, description, exchange, ticker, type}]')
+        }
+      },
+      '/udf/history': {
+        get: {
+          operationId: 'udfHistory',
+          summary: 'TradingView UDF: bars of [from, to) in Unix seconds; with countback, that many bars before to',
+          parameters: [udfQuery('symbol', true, 'chain:token'), udfQuery('resolution', true, 'a supported resolution: 1, 5, 15, 60, 240, 1D (or D)'), udfQuery('from', false, 'Unix seconds, inclusive (required without countback)', 'integer'), udfQuery('to', true, 'Unix seconds, exclusive', 'integer'), udfQuery('countback', false, `bars wanted before to, 1 to ${MAX_UDF_BARS}`, 'integer')],
+          responses: udfJson('{s:"ok", t, o, h, l, c, v} | {s:"no_data", nextTime?} | {s:"error", errmsg}')
+        }
+      },
+      '/udf/time': { get: { operationId: 'udfTime', summary: 'TradingView UDF: server time, Unix seconds', responses: { 200: { description: 'seconds as text', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/healthz': {
         get: { operationId: 'health', summary: 'Liveness', responses: { 200: { description: 'alive', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } } }
       },
@@ -240,6 +293,30 @@ export function openApiDocument (windows: readonly string[], searchWindow = '24h
             volumeUsd: { oneOf: [decimal, { type: 'null' }] },
             lastPrice: price
           }
+        },
+        Candle: {
+          type: 'object',
+          required: ['start', 'end', 'open', 'high', 'low', 'close', 'volumeUsd', 'buyVolumeUsd', 'sellVolumeUsd', 'volume', 'txns', 'buys', 'sells'],
+          properties: {
+            start: time,
+            end: time,
+            open: { type: 'number', description: 'price of the first swap by (blockTime, blockNumber, logIndex)' },
+            high: { type: 'number' },
+            low: { type: 'number' },
+            close: { type: 'number', description: 'price of the last swap by (blockTime, blockNumber, logIndex)' },
+            volumeUsd: decimal,
+            buyVolumeUsd: decimal,
+            sellVolumeUsd: decimal,
+            volume: decimal,
+            txns: count,
+            buys: count,
+            sells: count
+          }
+        },
+        CandlesResponse: {
+          type: 'object',
+          required: ['chain', 'token', 'interval', 'candles'],
+          properties: { chain: { type: 'string' }, token: { type: 'string' }, interval: { type: 'string' }, candles: { type: 'array', items: { $ref: '#/components/schemas/Candle' } } }
         },
         SearchResponse: {
           type: 'object',

@@ -117,7 +117,20 @@ interface TopSub {
   snap: boolean
 }
 
-type Sub = TokenSub | TopSub
+/** a token's candles of one interval (issue #22): updates carry the candles that changed */
+interface CandleSub {
+  readonly kind: 'candles'
+  readonly id: string
+  readonly conn: Conn
+  /** chain:token:interval, the candle store's series */
+  readonly series: string
+  seq: number
+  snap: boolean
+  /** starts of the candles changed since the last message (a late swap may change an older one) */
+  changed: number[]
+}
+
+type Sub = TokenSub | TopSub | CandleSub
 
 export interface Conn {
   readonly id: number
@@ -149,6 +162,8 @@ export interface WsHub {
   closed (conn: Conn): void
   /** a token changed (entry null = removed) */
   onStoreChange (key: string, entry: TokenEntry | null): void
+  /** a candle of a series (chain:token:interval) changed */
+  onCandleChange (series: string, start: number): void
   /** periodic: ranked pushes, slow-client and heartbeat checks (the server calls it on a timer) */
   tick (): void
   closeAll (): void
@@ -160,6 +175,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
   let bufferedTotal = 0
   const conns = new Set<Conn>()
   const tokenSubs = new Map<string, Set<TokenSub>>()
+  const candleSubs = new Map<string, Set<CandleSub>>()
   const ranked = createRankedLists<TopSub>(ctx, opts)
   const withPending = new Set<Conn>()
   const helloMsg = JSON.stringify({
@@ -217,12 +233,37 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
   // ── rendering: always the latest value, so a pending slot sent late is never stale ──
 
   function render (sub: Sub, type: 'snapshot' | 'update'): string {
+    if (sub.kind === 'candles') return renderCandles(sub, type)
     if (sub.kind === 'token') {
       const entry = ctx.store.get(sub.key)
       return '{"type":"' + type + '","sub":' + JSON.stringify(sub.id) + ',"seq":' + sub.seq +
         ',"rev":' + (entry === undefined ? 0 : entry.rev) + ',"data":' + (entry === undefined ? 'null' : labelled(entryJson(entry), ctx.names?.get(sub.key))) + '}'
     }
     return '{"type":"' + type + '","sub":' + JSON.stringify(sub.id) + ',"seq":' + sub.seq + ',"data":' + sub.group.body + '}'
+  }
+
+  /**
+   * A snapshot is the series' newest candle; an update, every candle that changed since the last
+   * message, oldest first (the open one as it moves, and an older one a late swap corrected).
+   * Both are rendered when sent, so a coalesced update carries the latest values.
+   */
+  function renderCandles (sub: CandleSub, type: 'snapshot' | 'update'): string {
+    const store = ctx.candles
+    let data = ''
+    if (store !== undefined) {
+      if (type === 'snapshot') {
+        const last = store.latest(sub.series)
+        if (last !== undefined) data = last.body
+      } else {
+        const starts = [...new Set(sub.changed)].sort((a, b) => a - b)
+        for (const t of starts) {
+          const body = store.get(sub.series, t)
+          if (body !== undefined) data += (data === '' ? '' : ',') + body
+        }
+      }
+    }
+    sub.changed = []
+    return '{"type":"' + type + '","sub":' + JSON.stringify(sub.id) + ',"seq":' + sub.seq + ',"data":[' + data + ']}'
   }
 
   /** the subscription's next message: a snapshot (restarting its sequence at 1) or an update */
@@ -281,6 +322,10 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       let set = tokenSubs.get(sub.key)
       if (set === undefined) { set = new Set(); tokenSubs.set(sub.key, set) }
       set.add(sub)
+    } else if (sub.kind === 'candles') {
+      let set = candleSubs.get(sub.series)
+      if (set === undefined) { set = new Set(); candleSubs.set(sub.series, set) }
+      set.add(sub)
     } else {
       sub.group.subs.add(sub)
       conn.topCount++
@@ -294,6 +339,9 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     if (sub.kind === 'token') {
       const set = tokenSubs.get(sub.key)
       if (set !== undefined) { set.delete(sub); if (set.size === 0) tokenSubs.delete(sub.key) }
+    } else if (sub.kind === 'candles') {
+      const set = candleSubs.get(sub.series)
+      if (set !== undefined) { set.delete(sub); if (set.size === 0) candleSubs.delete(sub.series) }
     } else {
       conn.topCount--
       ranked.leave(sub.group, sub)
@@ -320,6 +368,20 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new VolumerError('BAD_MESSAGE', 'top must be an object {stat, window, limit, order, chain}')
     const o = value as Record<string, unknown>
     return parseTopParams(ctx, name => o[name])
+  }
+
+  /** `{token: "chain:token", interval: "1m"}` → the series and the subscription id */
+  function candleSeriesOf (value: unknown): { series: string, id: string } {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new VolumerError('BAD_MESSAGE', 'candles must be an object {token: "chain:token", interval: "1m"}')
+    const o = value as Record<string, unknown>
+    const token = o.token
+    if (typeof token !== 'string' || token.indexOf(':') <= 0 || token.length > 256) throw new VolumerError('BAD_MESSAGE', 'candles.token must be a "chain:token" string of at most 256 characters')
+    const interval = o.interval ?? '1m'
+    if (typeof interval !== 'string' || ctx.candles?.interval(interval) === undefined) {
+      throw new VolumerError('BAD_MESSAGE', `candles.interval must be one of ${ctx.candles?.intervalNames.join(', ') ?? '(none: this edge serves no candles)'}`)
+    }
+    const series = token + ':' + interval
+    return { series, id: 'candles:' + series }
   }
 
   function subscribe (conn: Conn, msg: Record<string, unknown>): void {
@@ -353,8 +415,18 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
         addSub(conn, sub)
         fresh.push(sub)
       }
+    } else if (msg.candles !== undefined) {
+      const { series, id } = candleSeriesOf(msg.candles)
+      const old = conn.subs.get(id)
+      if (old !== undefined) again.push(old)
+      else {
+        if (conn.subs.size >= opts.maxSubscriptions) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${opts.maxSubscriptions} subscriptions per connection`)
+        const sub: CandleSub = { kind: 'candles', id, conn, series, seq: 0, snap: false, changed: [] }
+        addSub(conn, sub)
+        fresh.push(sub)
+      }
     } else {
-      throw new VolumerError('BAD_MESSAGE', 'subscribe needs "tokens" (array of chain:token) or "top" ({stat, window, ...})')
+      throw new VolumerError('BAD_MESSAGE', 'subscribe needs "tokens" (array of chain:token), "top" ({stat, window, ...}) or "candles" ({token, interval})')
     }
     const all = [...fresh, ...again]
     raw(conn, JSON.stringify({ type: 'subscribed', id: msg.id, subs: all.map(s => s.id) }))
@@ -367,8 +439,9 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     let ids: string[]
     if (msg.tokens !== undefined) ids = tokenIds(msg.tokens).map(k => 'token:' + k)
     else if (msg.top !== undefined) ids = [topId(topParamsOf(msg.top))]
+    else if (msg.candles !== undefined) ids = [candleSeriesOf(msg.candles).id]
     else if (Array.isArray(msg.subs) && msg.subs.every(s => typeof s === 'string')) ids = msg.subs as string[]
-    else throw new VolumerError('BAD_MESSAGE', 'unsubscribe needs "tokens", "top" or "subs" (subscription ids)')
+    else throw new VolumerError('BAD_MESSAGE', 'unsubscribe needs "tokens", "top", "candles" or "subs" (subscription ids)')
     const done: string[] = []
     for (const id of ids) {
       const sub = conn.subs.get(id)
@@ -475,6 +548,20 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       const set = tokenSubs.get(key)
       if (set !== undefined) for (const sub of set) deliver(sub)
       ranked.onStoreChange(key, entry)
+    },
+
+    onCandleChange (series, start) {
+      const set = candleSubs.get(series)
+      if (set === undefined) return
+      for (const sub of set) {
+        // a snapshot on its way carries the newest candle; an update lists what changed
+        if (!sub.snap && sub.changed[sub.changed.length - 1] !== start) {
+          sub.changed.push(start)
+          // a coalesced update waiting long (a slow client) lists each candle once
+          if (sub.changed.length > 64) sub.changed = [...new Set(sub.changed)]
+        }
+        deliver(sub)
+      }
     },
 
     tick () {

@@ -9,6 +9,7 @@ export interface ProcessorMetrics {
   late: Counter
   dlq: Counter<'reason'>
   statsOut: Counter
+  candlesOut: Counter
   changelogOut: Counter
   fullRewrites: Counter
   cycles: Counter
@@ -41,6 +42,7 @@ export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
     late: new Counter({ name: 'volumer_processor_late_total', help: 'Swaps ignored because their blockTime is older than every window', registers: r }),
     dlq,
     statsOut: new Counter({ name: 'volumer_processor_stats_updates_total', help: 'Stats records produced (updates and tombstones)', registers: r }),
+    candlesOut: new Counter({ name: 'volumer_processor_candle_updates_total', help: 'Candle records produced (a candle each time a swap changed it)', registers: r }),
     changelogOut: new Counter({ name: 'volumer_processor_changelog_records_total', help: 'State changelog records produced', registers: r }),
     fullRewrites: new Counter({ name: 'volumer_processor_full_rewrites_total', help: 'Tokens rewritten as FULL changelog records because their partition had no recent checkpoint (DELTAs must not outlive the compaction lag)', registers: r }),
     cycles: new Counter({ name: 'volumer_processor_transactions_total', help: 'Transactions committed', registers: r }),

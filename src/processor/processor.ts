@@ -18,6 +18,8 @@ import { loadCheckpoint, replayChangelog, type LoadedCheckpoint } from './restor
 import { StandbyReplicas } from './standby-replicas.js'
 import { createFreezeDetector, type FreezeDetector } from './freeze-detector.js'
 import { snapshotInSlices } from './sliced-snapshot.js'
+import { createCandlePublisher, type CandlePublisher } from './candle-publisher.js'
+import { DEFAULT_CANDLE_INTERVALS, type CandleInterval } from '../engine/candle-intervals.js'
 
 export interface ProcessorOptions {
   log: Log
@@ -68,6 +70,11 @@ export interface ProcessorOptions {
    * their changelog. Default false.
    */
   standby?: boolean
+  /**
+   * Candle intervals published to `topics.candles` (issue #22); default 1m 5m 15m 1h 4h 1d; [] =
+   * none. Candles are off when `topics.candles` is unset or the topic does not exist.
+   */
+  candleIntervals?: readonly CandleInterval[]
 }
 
 /** Per assigned input partition: its engine and how far it has read and committed. */
@@ -216,6 +223,8 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   /** clock times of recent fences (recoverFromFence) */
   let fencedAt: number[] = []
   let standby: StandbyReplicas | undefined
+  /** set in run() when the candles topic exists (candle-publisher.ts) */
+  let candles: CandlePublisher | undefined
   /** partitions of the input topic (= of the state topic), known when standby copies are kept */
   let partitionCount = 0
   const followOthers = (): void => {
@@ -274,6 +283,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     const settled = await Promise.allSettled(mine.map(async (tp) => {
       const { loaded, seconds: checkpointSeconds } = await loading.get(tp.partition)!
       const restored = await replayChangelog(ctx, tp.partition, loaded)
+      const candleRestore = await candles?.restore(tp.partition, restored.engine.horizonStart)
       // from the assignment: what the partition's readers waited for
       const seconds = (performance.now() - t0) / 1000
       m.restoreSeconds.observe(seconds)
@@ -306,7 +316,9 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         tokens: restored.engine.tokenCount,
         standby: loaded.changelogFrom !== undefined,
         checkpointOffset: restored.checkpoint?.inputOffset ?? null,
-        changelogRecords: restored.changelogRecords
+        changelogRecords: restored.changelogRecords,
+        candleRecords: candleRestore?.records,
+        candleSeconds: candleRestore === undefined ? undefined : Number(candleRestore.seconds.toFixed(3))
       }, 'partition restored')
     }))
     const failed = settled.find((r) => r.status === 'rejected')
@@ -338,7 +350,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         }))
       }
     }
-    for (const tp of mine) { tasks.delete(tp.partition); m.lag.remove(String(tp.partition)) }
+    for (const tp of mine) { tasks.delete(tp.partition); candles?.drop(tp.partition); m.lag.remove(String(tp.partition)) }
     m.assignedPartitions.set(tasks.size)
     followOthers()
     logger.info({ partitions: mine.map((tp) => tp.partition), lost: info.lost }, 'partitions revoked')
@@ -370,6 +382,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       if (isSwapReject(swap)) { toDlq(task, rec, swap.code, swap.message); continue }
       const outcome = engine.ingest(swap)
       if (outcome === COUNTED) {
+        candles?.add(task.partition, swap)
         const key = swap.chain + ':' + swap.token
         const values = task.deltas.get(key)
         if (values === undefined) task.deltas.set(key, [rec.value!])
@@ -401,6 +414,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     /** each task's records in `out`: from, to */
     const spans: Array<[PartitionTask, number, number]> = []
     let stats = 0
+    let candleRecords = 0
     let changes = 0
     for (const task of tasks.values()) {
       // Every transaction that writes for a partition carries its offset, even an unchanged
@@ -471,6 +485,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         writeDelta(key, swaps)
       })
       task.deltas.clear()
+      if (candles !== undefined) candleRecords += candles.drain(task.partition, engine.horizonStart, out)
       if (full && task.deltaKeys.size > 0) {
         // the checkpoint is overdue: make the DELTA tokens' history compaction-proof
         let n = 0
@@ -570,6 +585,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     m.cycleSeconds.observe((performance.now() - t0) / 1000)
     m.cycles.inc()
     m.statsOut.inc(stats)
+    m.candlesOut.inc(candleRecords)
     m.changelogOut.inc(changes)
     // committed (and checkpointable) only once records of its own were processed and committed
     for (let i = 0; i < spans.length; i++) { const t = spans[i][0]; if (t.position >= 0) t.committed = offsets[i].offset }
@@ -747,7 +763,20 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     stateEncoder = await createStateChangeEncoder(opts.registry, topics.state + '-value')
     swapDecoder = createSwapDecoder({ registry: opts.registry })
     admin ??= await log.createAdmin()
-    const described = await admin.describeTopics([topics.state, topics.stats, topics.dlq])
+    const described = await admin.describeTopics([topics.state, topics.stats, topics.dlq, ...(topics.candles === undefined ? [] : [topics.candles]), ...(topics.candlesHistory === undefined ? [] : [topics.candlesHistory])])
+    const candleIntervals = opts.candleIntervals ?? DEFAULT_CANDLE_INTERVALS
+    if (topics.candles !== undefined && candleIntervals.length > 0) {
+      if (described.some((d) => d.name === topics.candles)) {
+        const candlesTopic = described.find((d) => d.name === topics.candles)
+        const retention = Number(candlesTopic?.configs['retention.ms'])
+        const history = described.some((d) => d.name === topics.candlesHistory) ? topics.candlesHistory : undefined
+        if (history === undefined) logger.warn({ topic: topics.candlesHistory }, 'candles-history topic does not exist: edges keep long candle history only while they run')
+        candles = createCandlePublisher({ log, topic: topics.candles, historyTopic: history, topicRetentionMs: Number.isFinite(retention) && retention > 0 ? retention : undefined, intervals: candleIntervals, logger })
+      } else {
+        // candles are an extra: a cluster set up before the topic existed still gets its stats
+        logger.warn({ topic: topics.candles }, 'candles topic does not exist (volumer topology apply creates it): no candles are published')
+      }
+    }
     const stateTopic = described.find((d) => d.name === topics.state)
     fullAfterMs = capFullAfter(fullAfterMs, stateTopic)
     // librdkafka refuses (locally, before the broker sees it) a record larger than its

@@ -17,6 +17,10 @@ import { createRandom, shuffled } from '../helpers/seeded-random.js'
 import { readSampleLines } from '../helpers/sample-data.js'
 import { runCli, type CliResult } from '../helpers/cli.js'
 import type { StatsObject } from '../../src/engine/stats.js'
+import type { Swap } from '../../src/swap/swap.js'
+import { candleKey, type Candle } from '../../src/engine/candles.js'
+import { parseCandleIntervals } from '../../src/engine/candle-intervals.js'
+import { oracleCandles } from '../helpers/candle-oracle.js'
 
 interface Entry { text: string, reason?: string }
 
@@ -158,6 +162,26 @@ describe('volumer stats (replay of the shipped sample)', function () {
     const entries = buildInput(99, middle, list, parseDurationMs(skew))
     const r = await runCli(['stats', '--at', new Date(middle).toISOString(), '--windows', list, '--skew', skew, '-'], entries.map((e) => e.text).join('\n') + '\n')
     checkOutput(r, expectedFor(entries, middle, list, parseDurationMs(skew)), ['5m', '1m', '30m', '2m'])
+  })
+
+  it('--candles prints the candles of the counted swaps that end after the horizon, every field as from scratch', async () => {
+    const [, middle] = times()[1]
+    const entries = buildInput(7, middle, DEFAULT_WINDOW_LIST, 60_000)
+    const r = await runCli(['stats', '--at', new Date(middle).toISOString(), '--candles', '1m,1h,1d', '-'], entries.map((e) => e.text).join('\n') + '\n')
+    expect(r.code).to.equal(0)
+    const oracle = new Oracle(parseWindows(DEFAULT_WINDOW_LIST), 60_000, middle)
+    const counted: Swap[] = []
+    for (const e of entries) {
+      if (e.reason !== undefined) continue
+      const swap = swapFromRecord(JSON.parse(e.text) as Record<string, unknown>)
+      if (oracle.ingest(swap) === O_COUNTED) counted.push(swap)
+    }
+    const want = oracleCandles(counted, parseCandleIntervals('1m,1h,1d'), oracle.horizonStart())
+    const got = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Candle)
+    expect(got.length).to.equal(want.size)
+    for (const c of got) expect(c, c.chain + ':' + c.token + ':' + c.interval + ':' + c.start).to.deep.equal(want.get(candleKey(c.chain, c.token, c.interval, Date.parse(c.start))))
+    const order = got.map((c) => [c.chain, c.token, ['1m', '1h', '1d'].indexOf(c.interval), Date.parse(c.start)] as const)
+    expect(order).to.deep.equal([...order].sort((a, b) => a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1) : (a[2] - b[2]) || (a[3] - b[3])))
   })
 
   it('prints nothing for empty input and still reports a summary', async () => {

@@ -3,7 +3,7 @@
  * swap stream (plus duplicates, disorder and bad records) is produced; at random moments one of
  * them is SIGKILLed and restarted at once with the same instance id, so its new transactional
  * producer fences its dead incarnation. Afterwards the compacted `stats` topic must equal the
- * oracle (zero mismatches) and every bad input offset must be in the DLQ exactly once
+ * oracle (zero mismatches), so must the compacted `candles` topic, and every bad input offset must be in the DLQ exactly once
  * (read_committed): nothing lost, nothing counted twice.
  * Run again with --standby, where each kill's survivor takes partitions over from its copies.
  * Needs `scripts/services.sh start`. Runs ~2–3 minutes on 2 cores; VOLUMER_CRASH_SWAPS and VOLUMER_CRASH_KILLS
@@ -15,6 +15,7 @@ import { createTestCluster, sleep, waitUntil, type TestCluster } from '../helper
 import { ProcessorFleet, type ProcessorProcess } from '../helpers/processor-process.js'
 import { createRandom } from '../helpers/seeded-random.js'
 import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
+import { checkCandlesAgainstOracle } from '../helpers/candle-oracle.js'
 
 const WINDOWS = '1m,5m,1h,24h'
 const SWAPS = Number(process.env.VOLUMER_CRASH_SWAPS ?? 200_000)
@@ -113,6 +114,8 @@ describe('processor processes on Kafka: repeated SIGKILLs', function () {
     const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
     const stats = await checkStatsAgainstOracle(cluster, oracle)
     const dlq = await checkDlq(cluster, inputs, now, input.encoder)
+    const candles = await checkCandlesAgainstOracle(cluster, oracle)
+    console.log(`      candles: ${candles.candles}, ${candles.mismatches.length} mismatches, ${candles.extra.length} unexpected`)
     console.log(`      ${kills.length} SIGKILLs (${kills.filter((k) => k.alive && k.signal === 'SIGKILL').length} ended a live process; ${kills.filter((k) => k.atSent < inputs.length).length} while producing, ${kills.filter((k) => k.partitions > 0 && k.transactions > 0).length} of a processor owning partitions and committing); ${inputs.length} inputs; ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records ${JSON.stringify(dlq.reasons)}; ${fenced} warnings in the last processors' logs; ${fleet.all.reduce((n, p) => n + p.rebalanceCarries, 0)} transactions refused by a rebalance carried into the next (committed with it ${fleet.all.reduce((n, p) => n + p.carriesCommitted, 0)}, failed ${fleet.all.reduce((n, p) => n + p.carriesFailed, 0)})`)
     // kills that count: a live incarnation that owned partitions and had committed (so it had
     // restored them), ended by the SIGKILL itself; and every kill was followed by a restart
@@ -124,6 +127,8 @@ describe('processor processes on Kafka: repeated SIGKILLs', function () {
     expect(ownExits, 'processors that exited on their own').to.deep.equal([])
     expect(stats.mismatches, stats.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
     expect(stats.tokens).to.equal(oracle.tokenKeys().length)
+    expect(candles.mismatches, candles.mismatches.slice(0, 5).join('\n')).to.deep.equal([])
+    expect(candles.extra, 'candles no swap makes').to.deep.equal([])
     expect(dlq.duplicates, 'source offsets twice in the DLQ').to.deep.equal([])
     expect(dlq.unexpected, 'DLQ records that match no bad input').to.deep.equal([])
     expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])

@@ -121,7 +121,7 @@ export async function createTestCluster (opts: { name: string, partitions?: numb
       await server.close().catch(() => {})
       const a = await log.createAdmin()
       try {
-        await a.deleteTopics([topics.swaps, topics.dlq, topics.state, topics.stats, prefix + '_schemas'])
+        await a.deleteTopics([topics.swaps, topics.dlq, topics.state, topics.stats, topics.candles, topics.candlesHistory, prefix + 'tokens', prefix + '_schemas'])
       } finally { await a.close() }
       await admin.deleteGroups([group]).catch(() => {})
       await admin.disconnect().catch(() => {})

@@ -67,7 +67,7 @@ export async function createProduceFixture (name: string): Promise<ProduceFixtur
     async close () {
       const admin = await log.createAdmin()
       try {
-        await admin.deleteTopics(['swaps', 'swaps-dlq', 'volumer-state', 'stats', 'tokens', '_schemas'].map((t) => prefix + t))
+        await admin.deleteTopics(['swaps', 'swaps-dlq', 'volumer-state', 'stats', 'candles', 'candles-history', 'tokens', '_schemas'].map((t) => prefix + t))
       } finally { await admin.close() }
       await registry.close()
       await registryServer.close()

@@ -11,7 +11,7 @@ describe('topology spec', () => {
   it('resolves topology/topics.json per environment', async () => {
     const local = await loadTopology(TOPICS_JSON, { environment: 'local' })
     const prod = await loadTopology(TOPICS_JSON, { environment: 'production' })
-    expect(local.topics.map(t => t.name)).to.deep.equal(['swaps', 'swaps-dlq', 'volumer-state', 'stats', 'tokens', '_schemas'])
+    expect(local.topics.map(t => t.name)).to.deep.equal(['swaps', 'swaps-dlq', 'volumer-state', 'stats', 'candles', 'candles-history', 'tokens', '_schemas'])
     expect(local.topics.every(t => t.replicationFactor === 1)).to.equal(true)
     expect(prod.topics.every(t => t.replicationFactor === 3 && t.configs['min.insync.replicas'] === '2')).to.equal(true)
     const byName = new Map(local.topics.map(t => [t.name, t]))
@@ -22,6 +22,10 @@ describe('topology spec', () => {
     expect(byName.get('swaps')!.configs['retention.ms']).to.equal(String(7 * 86_400_000))
     expect(byName.get('swaps-dlq')!.configs['retention.ms']).to.equal(String(14 * 86_400_000))
     expect(local.copartitioned.get('volumer-state')).to.equal('swaps')
+    // candles are read back by the processor that owns the swap partition (candle-publisher.ts)
+    expect(local.copartitioned.get('candles')).to.equal('swaps')
+    expect(local.copartitioned.get('candles-history')).to.equal('swaps')
+    expect(byName.get('candles')!.configs['cleanup.policy']).to.equal('compact,delete')
     expect(Object.isFrozen(local.topics[0].configs)).to.equal(true)
   })
 
