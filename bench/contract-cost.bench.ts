@@ -28,6 +28,7 @@
  *   CONTRACT_BENCH_VARIANTS=full,peer-like …          which variants, in this order, each round
  *   CONTRACT_BENCH_ROUNDS=2 …                         rounds (default 1)
  *   CONTRACT_BENCH_BUILD_ONLY=1                       build the variants and stop
+ *   CONTRACT_BENCH_REUSE=1                            use the builds already in .run/contract-cost/
  *
  * Writes bench/results/contract-cost.json (every run with the 1-minute load at its start and end).
  */
@@ -79,6 +80,7 @@ const WORK = join(REPO_ROOT, '.run', 'contract-cost')
 /** A scratch copy of the checkout's runtime (src, bin, schemas) with the variant's edits, built. */
 function build (name: string): string {
   const dir = join(WORK, name)
+  if (process.env.CONTRACT_BENCH_REUSE === '1' && existsSync(join(dir, 'dist', 'cli', 'main.js'))) return join(dir, 'bin', 'volumer.js')
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   for (const f of ['src', 'bin', 'schemas', 'package.json', 'tsconfig.json']) cpSync(join(REPO_ROOT, f), join(dir, f), { recursive: true })
