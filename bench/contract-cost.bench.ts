@@ -98,7 +98,7 @@ function build (name: string): string {
   return join(dir, 'bin', 'volumer.js')
 }
 
-interface Run { variant: string, round: number, loadAtStart: number, loadAtEnd: number, swapsPerSecond: number, seconds: number, transactions: number, meanCommitMs: number, statsRecords: number, changelogRecords: number }
+interface Run { variant: string, round: number, loadAtStart: number, loadAtEnd: number, swapsPerSecond: number, cpuMicrosPerSwap: number, seconds: number, transactions: number, meanCommitMs: number, statsRecords: number, changelogRecords: number }
 
 const bins = new Map<string, string>()
 for (const n of new Set(names)) { console.log(`building ${n} …`); bins.set(n, build(n)) }
@@ -119,9 +119,9 @@ for (let round = 1; round <= ROUNDS; round++) {
     const path = join(REPO_ROOT, 'bench', 'results', file)
     const t = JSON.parse(readFileSync(path, 'utf8')).throughput
     rmSync(path)
-    const run: Run = { variant: n, round, loadAtStart, loadAtEnd: Number(loadavg()[0].toFixed(2)), swapsPerSecond: t.swapsPerSecond, seconds: t.seconds, transactions: t.transactions, meanCommitMs: t.meanCommitMs, statsRecords: t.statsRecords, changelogRecords: t.changelogRecords }
+    const run: Run = { variant: n, round, loadAtStart, loadAtEnd: Number(loadavg()[0].toFixed(2)), swapsPerSecond: t.swapsPerSecond, cpuMicrosPerSwap: t.cpuMicrosPerSwap, seconds: t.seconds, transactions: t.transactions, meanCommitMs: t.meanCommitMs, statsRecords: t.statsRecords, changelogRecords: t.changelogRecords }
     runs.push(run)
-    console.log(`contract-cost ${n} round ${round}: ${run.swapsPerSecond} swaps/s (${run.seconds} s), ${run.statsRecords} stats records, load ${loadAtStart} → ${run.loadAtEnd}`)
+    console.log(`contract-cost ${n} round ${round}: ${run.swapsPerSecond} swaps/s (${run.seconds} s), CPU ${run.cpuMicrosPerSwap} µs/swap, ${run.statsRecords} stats records, load ${loadAtStart} → ${run.loadAtEnd}`)
     const medians = Object.fromEntries([...new Set(names)].map((v) => [v, median(runs.filter((x) => x.variant === v).map((x) => x.swapsPerSecond))]))
     const full = medians.full
     writeFileSync(out, JSON.stringify({
@@ -131,6 +131,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       input: 'bench:processor throughput phase: 505,039 Avro swaps, 50,000 tokens, 12 partitions, windows 1m…24h, exactly-once',
       variants: Object.fromEntries([...new Set(names)].map((v) => [v, { edits: VARIANTS[v].edits.map((e) => e.replace.trim()), env: VARIANTS[v].env ?? {} }])),
       medians,
+      medianCpuMicrosPerSwap: Object.fromEntries([...new Set(names)].map((v) => [v, median(runs.filter((x) => x.variant === v).map((x) => x.cpuMicrosPerSwap))])),
       speedupOverFull: full === undefined ? undefined : Object.fromEntries(Object.entries(medians).map(([v, x]) => [v, Number((x / full).toFixed(2))])),
       runs
     }, null, 2) + '\n')

@@ -96,6 +96,9 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   const commitCount = Number(/^volumer_processor_commit_duration_seconds_count (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const commitSum = Number(/^volumer_processor_commit_duration_seconds_sum (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const rss = Number(/^volumer_processor_process_resident_memory_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN)
+  // CPU of the whole process (start-up and restore included): on a shared machine a steadier
+  // figure than the rate, which also measures what the other processes leave it
+  const cpuSeconds = Number(/^volumer_processor_process_cpu_seconds_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const statsOut = Number(/^volumer_processor_stats_updates_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const changelogOut = Number(/^volumer_processor_changelog_records_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const rss2 = second === undefined ? 0 : await second.metric('volumer_processor_process_resident_memory_bytes')
@@ -104,7 +107,7 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   const rate = Math.round((inputs.length - before) / seconds)
   if (second !== undefined) console.log(`group of two${STANDBY ? ' with --standby' : ''}: RSS ${(rss / 1e6).toFixed(0)} + ${(rss2 / 1e6).toFixed(0)} MB; the figures below are the first processor's, the rate the group's (timed from both sharing the partitions)`)
   console.log(`throughput: ${inputs.length - before} swaps in ${seconds.toFixed(1)} s = ${rate} swaps/s (floor 20,000, goal 100,000); ${commitCount} transactions, mean commit ${(commitSum / commitCount * 1000).toFixed(1)} ms; RSS ${(rss / 1e6).toFixed(0)} MB; ${statsOut} stats records, ${changelogOut} changelog records`)
-  return { processors: GROUP, standby: STANDBY, secondRssBytes: rss2, swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss, statsRecords: statsOut, changelogRecords: changelogOut, checkpointInterval: CHECKPOINT_INTERVAL, nodeArgs: NODE_ARGS }
+  return { processors: GROUP, standby: STANDBY, secondRssBytes: rss2, swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss, statsRecords: statsOut, changelogRecords: changelogOut, cpuSeconds, cpuMicrosPerSwap: Number((cpuSeconds * 1e6 / inputs.length).toFixed(1)), checkpointInterval: CHECKPOINT_INTERVAL, nodeArgs: NODE_ARGS }
 }
 
 /**
