@@ -4,6 +4,7 @@ import { statsJson } from '../../src/codec/stats-json.js'
 import { createEngine } from '../../src/engine/index.js'
 import type { StatsObject, WindowStats } from '../../src/engine/stats.js'
 import { parseSwapJson } from '../../src/swap/parse-swap.js'
+import type { Swap } from '../../src/swap/swap.js'
 import { isSwapReject } from '../../src/swap/swap-reject.js'
 import { readSampleLines } from '../helpers/sample-data.js'
 
@@ -41,7 +42,7 @@ describe('statsJson: the JSON text of a stats object, as JSON.stringify writes i
 
   it('equals JSON.stringify on every object the engine renders for the shared sample', () => {
     const lines = readSampleLines()
-    const swaps = lines.map((l) => parseSwapJson(l)).filter((s) => !isSwapReject(s))
+    const swaps = lines.map((l) => parseSwapJson(l)).filter((s): s is Swap => !isSwapReject(s))
     const at = Math.max(...swaps.map((s) => s.blockTime))
     const engine = createEngine({ now: at })
     for (const s of swaps) engine.ingest(s)
