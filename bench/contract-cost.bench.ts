@@ -29,6 +29,11 @@
  *   CONTRACT_BENCH_ROUNDS=2 …                         rounds (default 1)
  *   CONTRACT_BENCH_BUILD_ONLY=1                       build the variants and stop
  *   CONTRACT_BENCH_REUSE=1                            use the builds already in .run/contract-cost/
+ *   CONTRACT_BENCH_UNTIL=2026-12-07T23:00:00Z       start no run after this time
+ *   CONTRACT_BENCH_MODE=cpu                           no Kafka: the processor's own work in-process
+ *                                                     (validate, ingest, advance, drain, encode; see
+ *                                                     bench/contract-cost-cpu.ts), in CPU µs per swap;
+ *                                                     writes bench/results/contract-cost-cpu.json
  *
  * Writes bench/results/contract-cost.json (every run with the 1-minute load at its start and end).
  */
@@ -75,6 +80,8 @@ for (const n of names) {
   if (VARIANTS[n] === undefined) { console.error(`CONTRACT_BENCH_VARIANTS: unknown variant "${n}" (known: ${Object.keys(VARIANTS).join(', ')})`); process.exit(2) }
 }
 const ROUNDS = Number(process.env.CONTRACT_BENCH_ROUNDS ?? 1)
+/** no run starts after this time (ISO or epoch ms): a bench under a shared lock with a deadline */
+const UNTIL = process.env.CONTRACT_BENCH_UNTIL === undefined ? Infinity : (Number(process.env.CONTRACT_BENCH_UNTIL) || Date.parse(process.env.CONTRACT_BENCH_UNTIL))
 const WORK = join(REPO_ROOT, '.run', 'contract-cost')
 
 /** A scratch copy of the checkout's runtime (src, bin, schemas) with the variant's edits, built. */
@@ -100,12 +107,39 @@ function build (name: string): string {
 
 interface Run { variant: string, round: number, loadAtStart: number, loadAtEnd: number, swapsPerSecond: number, cpuMicrosPerSwap: number, seconds: number, transactions: number, meanCommitMs: number, statsRecords: number, changelogRecords: number }
 
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 const bins = new Map<string, string>()
 for (const n of new Set(names)) { console.log(`building ${n} …`); bins.set(n, build(n)) }
 if (process.env.CONTRACT_BENCH_BUILD_ONLY === '1') process.exit(0)
+if (process.env.CONTRACT_BENCH_MODE === 'cpu') {
+  const cpuRuns: Array<Record<string, unknown>> = []
+  const cpuOut = join(REPO_ROOT, 'bench', 'results', 'contract-cost-cpu.json')
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const n of names) {
+      if (Date.now() > UNTIL) { console.log(`CONTRACT_BENCH_UNTIL passed: ${n} round ${round} not run`); continue }
+      const loadAtStart = Number(loadavg()[0].toFixed(2))
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'contract-cost-cpu.ts'), join(WORK, n)], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      if (r.status !== 0) throw new Error(`the ${n} run failed (exit ${r.status})`)
+      const run = { variant: n, round, loadAtStart, loadAtEnd: Number(loadavg()[0].toFixed(2)), ...JSON.parse(r.stdout.trim().split('\n').pop() as string) }
+      cpuRuns.push(run)
+      console.log(`contract-cost cpu ${n} round ${round}: ${run.cpuMicrosPerSwap} µs/swap (${run.cpuSeconds} CPU s, ${run.wallSeconds} s), ${run.statsRecords} stats records, load ${loadAtStart} → ${run.loadAtEnd}`)
+      const med = Object.fromEntries([...new Set(names)].map((v) => [v, median(cpuRuns.filter((x) => x.variant === v).map((x) => x.cpuMicrosPerSwap as number))]))
+      writeFileSync(cpuOut, JSON.stringify({
+        bench: 'contract-cost-cpu',
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+        input: 'bench:processor throughput input (505,039 swaps, 50,000 tokens, seed 61), in-process: validate, ingest, every 20,000 records advance + drain + Avro-encode the stats; CPU µs per swap',
+        variants: Object.fromEntries([...new Set(names)].map((v) => [v, { edits: VARIANTS[v].edits.map((e) => e.replace.trim()) }])),
+        medianCpuMicrosPerSwap: med,
+        runs: cpuRuns
+      }, null, 2) + '\n')
+    }
+  }
+  if (cpuRuns.length > 0) console.log('wrote bench/results/contract-cost-cpu.json')
+  process.exit(0)
+}
 const runs: Run[] = []
 const out = join(REPO_ROOT, 'bench', 'results', 'contract-cost.json')
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 for (let round = 1; round <= ROUNDS; round++) {
   for (const n of names) {
     const loadAtStart = Number(loadavg()[0].toFixed(2))
