@@ -506,17 +506,17 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // The previous transaction's commit was in flight while this cycle was read and rendered:
     // it must have committed before this one begins (one transaction at a time), and if it
     // failed, the partitions were rebuilt and what was just rendered is dropped with them.
-    // Waiting for it counts as time without CPU since the last poll, which the freeze checks
-    // cannot tell from a freeze (at load ~10–35 they aborted cycles over it: an integration
-    // test, a bench:peers run).
+    // the previous commit still on its way now that this cycle is rendered: the wait for it
+    // would count as time without CPU since the last poll, which the freeze checks cannot tell
+    // from a freeze (at load ~10–35 they aborted cycles over it: an integration test, a
+    // bench:peers run)
     const waits = inflight !== undefined && inflight.txn.committedAt === undefined
     if (!(await settle())) return false
-    // A regular cycle that waited, or any that would now look frozen, is not aborted: what was
-    // rendered waits with its partition, as a refused transaction's records do, and goes at the
-    // head of the next transaction, after a poll (which also lets the group say whether the
-    // partitions are still ours); the freeze checks then measure from that poll, as without the
-    // overlap. A handover's or a stop's commit that waited but does not look frozen goes on.
-    if (waits && (overlap || frozen())) {
+    if (waits) {
+      // Not an abort: what was rendered waits with its partition, as a refused transaction's
+      // records do, and goes at the head of the next transaction, after a poll (which also lets
+      // the group say whether the partitions are still ours); the freeze checks then measure
+      // from that poll, as without the overlap.
       for (const [task, from, to] of spans) task.carried = out.slice(from, to)
       uncommitted = true
       logger.debug({ sincePollMs: Math.round(performance.now() - pollWall) }, 'waited for the previous commit: polling before this cycle commits')
