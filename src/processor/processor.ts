@@ -506,19 +506,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // The previous transaction's commit was in flight while this cycle was read and rendered:
     // it must have committed before this one begins (one transaction at a time), and if it
     // failed, the partitions were rebuilt and what was just rendered is dropped with them.
-    const waited = inflight !== undefined
     if (!(await settle())) return false
-    if (waited && frozen()) {
-      // The wait for the previous commit counts as time without CPU since the last poll, like
-      // a freeze, and cannot be told apart from one (an integration test aborted here at load
-      // ~35). Not an abort: what was rendered waits with its partition, as a refused
-      // transaction's records do, and goes at the head of the next transaction, after a poll
-      // has let the group say whether the partitions are still ours.
-      for (const [task, from, to] of spans) task.carried = out.slice(from, to)
-      uncommitted = true
-      logger.debug({ sincePollMs: Math.round(performance.now() - pollWall) }, 'the previous commit took long: polling before this cycle commits')
-      return false
-    }
     const advanced = spans.some(([t], i) => t.position >= 0 && offsets[i].offset > t.committed)
     if (out.length === 0 && !advanced) { cycleStart = now; uncommitted = false; return false }
     const p = producer!
