@@ -388,25 +388,12 @@ export function createProcessor (opts: ProcessorOptions): Processor {
    * records, add the DLQ records and the input offsets, commit. On failure the engines are ahead
    * of what was committed, so the partitions are rebuilt from the committed state. True when a
    * transaction was committed.
-   *
-   * With `overlap`, the commit is requested and not awaited: the main loop reads, ingests and
-   * renders the next cycle meanwhile, and the next call (or settle()) waits for it before its
-   * own transaction begins. Exactly-once holds as before: each transaction carries the offsets
-   * of the records it rendered and nothing else, and when a commit fails, every partition is
-   * rebuilt from the last committed state, dropping the cycle read meanwhile with it. A cycle
-   * followed by a checkpoint, a handover or a stop does not overlap: those need the engines to
-   * hold exactly what was committed.
    */
-  async function commitCycle (overlap = false): Promise<boolean> {
+  async function commitCycle (): Promise<boolean> {
     // Woken after a freeze: the group may have given our partitions away, and the broker does
     // not reliably refuse a zombie's transaction (seen in the zombie test). Hear from the group
     // first; the cycle is committed after that poll if the partitions are still ours.
-    if (frozen()) {
-      noticeFreeze('before the commit', performance.now() - pollWall)
-      await settle()
-      uncommitted = true
-      return false
-    }
+    if (frozen()) { noticeFreeze('before the commit', performance.now() - pollWall); uncommitted = true; return false }
     const t0 = performance.now()
     const now = clock.now()
     const out: ProduceRecord[] = []
@@ -497,23 +484,11 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       for (const r of task.dlq) out.push(r)
       spans.push([task, from, out.length])
     }
-    // a token too large for a FULL record asked for a checkpoint right after this commit
-    if (overlap && checkpointDue()) overlap = false
-    // what is in `out` now leaves the tasks: whatever is read from here on is the next cycle's
-    let carriedCount = 0
-    for (const [task] of spans) { carriedCount += task.carried.length; task.dlq = []; task.carried = [] }
-    pendingRecords = 0
-    // The previous transaction's commit was in flight while this cycle was read and rendered:
-    // it must have committed before this one begins (one transaction at a time), and if it
-    // failed, the partitions were rebuilt and what was just rendered is dropped with them.
-    if (!(await settle())) return false
     const advanced = spans.some(([t], i) => t.position >= 0 && offsets[i].offset > t.committed)
-    if (out.length === 0 && !advanced) { cycleStart = now; uncommitted = false; return false }
+    if (out.length === 0 && !advanced) { cycleStart = now; pendingRecords = 0; uncommitted = false; return false }
     const p = producer!
     const tc = performance.now()
     let stage: 'produce' | 'offsets' | 'commit' = 'produce'
-    const txn: Transaction = { p, out, offsets, spans, now, t0, tc, stats, changes, carriedCount }
-    let committing: Promise<void>
     try {
       await p.begin()
       for (const r of out) p.send(r)
@@ -525,126 +500,68 @@ export function createProcessor (opts: ProcessorOptions): Processor {
         noticeFreeze('inside the transaction', performance.now() - pollWall)
         throw new VolumerError('TRANSACTION_ABORTABLE', 'the processor was frozen during the cycle; not committing before it polls the group', { retriable: true })
       }
-      committing = p.commit()
-      if (overlap) {
-        // measured: under backlog the commit (librdkafka flushing a cycle's ~20,000 records,
-        // then EndTxn) took 120–390 ms of each ~1–2 s cycle, idle on the event loop
-        committing.catch(() => {})
-        inflight = { txn, committing }
+      await p.commit()
+    } catch (err) {
+      m.aborts.inc()
+      uncommitted = true
+      let abortErr: unknown
+      try { await p.abort() } catch (e) { abortErr = e }
+      for (const task of tasks.values()) { task.dlq = []; task.deltas.clear() }
+      pendingRecords = 0
+      const fenced = (e: unknown): boolean => isVolumerError(e) && e.code === 'FENCED'
+      // a freeze inside the transaction can outlast the transaction timeout: then the abort is
+      // the call that learns about the fence
+      if (fenced(err) || fenced(abortErr)) { await recoverFromFence(err); return false }
+      if (isVolumerError(err) && (err as { fatal?: boolean }).fatal === true) throw err
+      if (stage === 'offsets' && abortErr === undefined && isVolumerError(err) && err.code === 'REBALANCE_IN_PROGRESS') {
+        // Refused before the commit, so nothing of it is visible: the group moved to a new
+        // generation (a member joined or died). The partitions we still own after the
+        // rebalance (the next poll runs its callbacks) were never anyone else's, so this
+        // cycle's records, offsets included, are still right for them: carry them into the next
+        // transaction instead of rebuilding every partition from its checkpoint, which would
+        // hold up the rebalance (and a takeover) for as long as that restore takes.
+        for (const [task, from, to] of spans) task.carried = out.slice(from, to)
+        m.rebalanceCarries.inc()
+        refusedPending++
+        logger.info({ err }, 'transaction refused by a rebalance; its records go with the next one')
+        // A new producer for them: after this refusal librdkafka purges the records still
+        // queued (an abortable error) while others are in flight, and the sequence numbers it
+        // then gives the same partitions leave a gap; the broker refuses the next transaction's
+        // records as out of order ("skipped sequence numbers", 5 of 7 carries in issue #23's
+        // runs) and the partitions were rebuilt after all. InitProducerId of the new producer
+        // (same transactional id) starts a new epoch whose sequences begin at 0.
+        try {
+          await replaceProducer()
+        } catch (e) {
+          logger.warn({ err: e }, 'no new producer after a refused transaction; rebuilding partitions from the committed state')
+          for (const task of tasks.values()) task.carried = []
+          await replaceProducer()
+          await rebuildAll()
+          return false
+        }
+        // the next attempt after the next poll has run the rebalance's callbacks, a cycle on
         cycleStart = now
         return false
       }
-      await committing
-    } catch (err) {
-      return await transactionFailed(txn, err, stage)
-    }
-    committed(txn)
-    // the next cycle is due one period after this one started, not after it finished
-    cycleStart = now
-    return true
-  }
-
-  /** a transaction sent whole, its commit requested */
-  interface Transaction {
-    p: TransactionalProducer
-    out: ProduceRecord[]
-    offsets: TopicPartitionOffset[]
-    spans: Array<[PartitionTask, number, number]>
-    now: number
-    t0: number
-    tc: number
-    stats: number
-    changes: number
-    carriedCount: number
-  }
-  /** the transaction whose commit runs while the main loop reads the next cycle (commitCycle(true)) */
-  let inflight: { txn: Transaction, committing: Promise<void> } | undefined
-
-  /**
-   * Waits for the commit in flight, if any: true when it committed (or none was in flight);
-   * false when it failed and the partitions were rebuilt from the committed state.
-   */
-  async function settle (): Promise<boolean> {
-    const f = inflight
-    if (f === undefined) return true
-    inflight = undefined
-    try {
-      await f.committing
-    } catch (err) {
-      await transactionFailed(f.txn, err, 'commit')
-      return false
-    }
-    committed(f.txn)
-    return true
-  }
-
-  /** a failed transaction: aborted; carried into the next one or the partitions rebuilt. Always false */
-  async function transactionFailed (txn: Transaction, err: unknown, stage: 'produce' | 'offsets' | 'commit'): Promise<false> {
-    const { p, out, spans, now } = txn
-    m.aborts.inc()
-    uncommitted = true
-    let abortErr: unknown
-    try { await p.abort() } catch (e) { abortErr = e }
-    for (const task of tasks.values()) { task.dlq = []; task.deltas.clear() }
-    pendingRecords = 0
-    const fenced = (e: unknown): boolean => isVolumerError(e) && e.code === 'FENCED'
-    // a freeze inside the transaction can outlast the transaction timeout: then the abort is
-    // the call that learns about the fence
-    if (fenced(err) || fenced(abortErr)) { await recoverFromFence(err); return false }
-    if (isVolumerError(err) && (err as { fatal?: boolean }).fatal === true) throw err
-    if (stage === 'offsets' && abortErr === undefined && isVolumerError(err) && err.code === 'REBALANCE_IN_PROGRESS') {
-      // Refused before the commit, so nothing of it is visible: the group moved to a new
-      // generation (a member joined or died). The partitions we still own after the
-      // rebalance (the next poll runs its callbacks) were never anyone else's, so this
-      // cycle's records, offsets included, are still right for them: carry them into the next
-      // transaction instead of rebuilding every partition from its checkpoint, which would
-      // hold up the rebalance (and a takeover) for as long as that restore takes.
-      for (const [task, from, to] of spans) task.carried = out.slice(from, to)
-      m.rebalanceCarries.inc()
-      refusedPending++
-      logger.info({ err }, 'transaction refused by a rebalance; its records go with the next one')
-      // A new producer for them: after this refusal librdkafka purges the records still
-      // queued (an abortable error) while others are in flight, and the sequence numbers it
-      // then gives the same partitions leave a gap; the broker refuses the next transaction's
-      // records as out of order ("skipped sequence numbers", 5 of 7 carries in issue #23's
-      // runs) and the partitions were rebuilt after all. InitProducerId of the new producer
-      // (same transactional id) starts a new epoch whose sequences begin at 0.
-      try {
-        await replaceProducer()
-      } catch (e) {
-        logger.warn({ err: e }, 'no new producer after a refused transaction; rebuilding partitions from the committed state')
-        for (const task of tasks.values()) task.carried = []
-        await replaceProducer()
-        await rebuildAll()
-        return false
+      for (const task of tasks.values()) task.carried = []
+      if (refusedPending > 0) {
+        logger.warn({ err, refused: refusedPending }, 'a transaction with carried records failed')
+        refusedPending = 0
       }
-      // the next attempt after the next poll has run the rebalance's callbacks, a cycle on
-      cycleStart = now
+      if (abortErr !== undefined) {
+        // the producer's transaction state is unknown: a new producer (same id) starts clean
+        logger.warn({ err: abortErr, cause: err }, 'transaction abort failed; starting a new producer and rebuilding partitions from the committed state')
+        await replaceProducer()
+      } else {
+        logger.warn({ err }, 'transaction aborted; rebuilding partitions from the committed state')
+      }
+      await rebuildAll()
       return false
     }
-    for (const task of tasks.values()) task.carried = []
-    if (refusedPending > 0) {
-      logger.warn({ err, refused: refusedPending }, 'a transaction with carried records failed')
-      refusedPending = 0
-    }
-    if (abortErr !== undefined) {
-      // the producer's transaction state is unknown: a new producer (same id) starts clean
-      logger.warn({ err: abortErr, cause: err }, 'transaction abort failed; starting a new producer and rebuilding partitions from the committed state')
-      await replaceProducer()
-    } else {
-      logger.warn({ err }, 'transaction aborted; rebuilding partitions from the committed state')
-    }
-    await rebuildAll()
-    return false
-  }
-
-  /** bookkeeping of a committed transaction */
-  function committed (txn: Transaction): void {
-    const { out, offsets, spans, t0, tc, stats, changes } = txn
     uncommitted = false
     const committedMs = performance.now() - tc
     if (refusedPending > 0) {
-      logger.info({ refused: refusedPending, records: txn.carriedCount }, 'carried records committed')
+      logger.info({ refused: refusedPending, records: spans.reduce((n, [task]) => n + task.carried.length, 0) }, 'carried records committed')
       refusedPending = 0
     }
     m.commitSeconds.observe(committedMs / 1000)
@@ -665,6 +582,11 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       tokens += task.engine.tokenCount
     }
     m.tokens.set(tokens)
+    for (const task of tasks.values()) { task.dlq = []; task.carried = [] }
+    pendingRecords = 0
+    // the next cycle is due one period after this one started, not after it finished
+    cycleStart = now
+    return true
   }
 
   /**
@@ -790,15 +712,6 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     }
   }
 
-  /** a partition is due for a checkpoint: the next cycle commits without overlap (commitCycle) */
-  function checkpointDue (): boolean {
-    const now = clock.now()
-    for (const task of tasks.values()) {
-      if (task.checkpointing === null && now - task.lastCheckpointAt >= checkpointIntervalMs) return true
-    }
-    return false
-  }
-
   async function maybeCheckpoint (): Promise<void> {
     const now = clock.now()
     for (const task of tasks.values()) {
@@ -868,8 +781,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
           // or a rebuild that fails too, still ends the run)
           if (!isVolumerError(err) || !err.retriable || (err as { fatal?: boolean }).fatal === true) throw err
           logger.warn({ err }, 'consumer error; rebuilding partitions from the committed state')
-          // a commit still in flight first: if it fails, that already rebuilds
-          if (await settle()) await rebuildAll()
+          await rebuildAll()
           continue
         }
         pollWall = performance.now()
@@ -883,15 +795,13 @@ export function createProcessor (opts: ProcessorOptions): Processor {
           // Checkpoints only right after a commit the group accepted: a zombie that has not heard
           // yet that its partitions moved would otherwise store its stale engine with a changelog
           // offset that already covers the new owner's records, and a later restore would skip them.
-          if (await commitCycle(!checkpointDue())) await maybeCheckpoint()
+          if (await commitCycle()) await maybeCheckpoint()
           await maybeSampleLag()
         }
       }
       await commitCycle()
       if (!uncommitted) for (const task of tasks.values()) await checkpoint(task, true)
     } finally {
-      // a fatal error with a commit in flight: let it end before the producer closes
-      await inflight?.committing.catch(() => {})
       try { await consumer.close() } catch (err) { logger.warn({ err }, 'consumer close failed') }
       try { await producer.close() } catch (err) { logger.warn({ err }, 'producer close failed') }
       for (const task of tasks.values()) if (task.checkpointing !== null) await task.checkpointing
