@@ -11,6 +11,8 @@
  *   PROCESSOR_BENCH_GROUP=2 [PROCESSOR_BENCH_STANDBY=1]  phase 1 with two processors [with --standby]
  *                                    (with PROCESSOR_BENCH_ONLY=throughput: processor-throughput-<tokens>-group[-standby].json)
  *   PROCESSOR_BENCH_MAX_CYCLE=100000 --max-cycle-records of the throughput run (default the CLI's)
+ *   PROCESSOR_BENCH_CHECKPOINT_INTERVAL=1h  --checkpoint-interval of the throughput run (default 10s)
+ *   PROCESSOR_BENCH_OUT=name.json    the result file under bench/results/ (default: named by the mode)
  *   PROCESSOR_BENCH_NODE_ARGS="--max-semi-space-size=16" …  extra node flags of the throughput run
  *                                    (after the helper's --max-semi-space-size=64: this one wins)
  *
@@ -45,6 +47,7 @@ const LATENCY_S = Number(process.env.PROCESSOR_BENCH_LATENCY_S ?? 15)
 const ONLY = process.env.PROCESSOR_BENCH_ONLY
 const MAX_CYCLE = process.env.PROCESSOR_BENCH_MAX_CYCLE === undefined ? undefined : Number(process.env.PROCESSOR_BENCH_MAX_CYCLE)
 const RATE = 1000
+const CHECKPOINT_INTERVAL = process.env.PROCESSOR_BENCH_CHECKPOINT_INTERVAL ?? '10s'
 const NODE_ARGS = (process.env.PROCESSOR_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
 const WINDOWS = '1m,5m,15m,30m,1h,2h,4h,6h,8h,12h,24h'
 /** PROCESSOR_BENCH_GROUP=2: the throughput phase runs two processors; PROCESSOR_BENCH_STANDBY=1: with --standby */
@@ -70,12 +73,12 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   console.log(`produced ${inputs.length} Avro swaps (${TOKENS} tokens) in ${produceS.toFixed(1)} s`)
 
   const p = fleet.start('bench-1', {
-    windows: WINDOWS, checkpointInterval: '10s', maxCycleRecords: MAX_CYCLE, standby: STANDBY,
+    windows: WINDOWS, checkpointInterval: CHECKPOINT_INTERVAL, maxCycleRecords: MAX_CYCLE, standby: STANDBY,
     nodeArgs: [...NODE_ARGS, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]
   })
   await p.waitReady()
   // a group of two (each following the other's changelog with --standby): what the copies cost
-  const second = GROUP === 2 ? fleet.start('bench-1b', { windows: WINDOWS, checkpointInterval: '10s', maxCycleRecords: MAX_CYCLE, standby: STANDBY, nodeArgs: NODE_ARGS }) : undefined
+  const second = GROUP === 2 ? fleet.start('bench-1b', { windows: WINDOWS, checkpointInterval: CHECKPOINT_INTERVAL, maxCycleRecords: MAX_CYCLE, standby: STANDBY, nodeArgs: NODE_ARGS }) : undefined
   if (second !== undefined) {
     await second.waitReady()
     await waitUntil(() => p.owned.size > 0 && second.owned.size > 0 && p.owned.size + second.owned.size === cluster.partitions, 'two processors sharing the partitions', 120_000)
@@ -93,6 +96,9 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   const commitCount = Number(/^volumer_processor_commit_duration_seconds_count (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const commitSum = Number(/^volumer_processor_commit_duration_seconds_sum (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const rss = Number(/^volumer_processor_process_resident_memory_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN)
+  // CPU of the whole process (start-up and restore included): on a shared machine a steadier
+  // figure than the rate, which also measures what the other processes leave it
+  const cpuSeconds = Number(/^volumer_processor_process_cpu_seconds_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const statsOut = Number(/^volumer_processor_stats_updates_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const changelogOut = Number(/^volumer_processor_changelog_records_total (\S+)$/m.exec(metrics)?.[1] ?? NaN)
   const rss2 = second === undefined ? 0 : await second.metric('volumer_processor_process_resident_memory_bytes')
@@ -101,7 +107,7 @@ async function throughput (cluster: TestCluster, fleet: ProcessorFleet, profileD
   const rate = Math.round((inputs.length - before) / seconds)
   if (second !== undefined) console.log(`group of two${STANDBY ? ' with --standby' : ''}: RSS ${(rss / 1e6).toFixed(0)} + ${(rss2 / 1e6).toFixed(0)} MB; the figures below are the first processor's, the rate the group's (timed from both sharing the partitions)`)
   console.log(`throughput: ${inputs.length - before} swaps in ${seconds.toFixed(1)} s = ${rate} swaps/s (floor 20,000, goal 100,000); ${commitCount} transactions, mean commit ${(commitSum / commitCount * 1000).toFixed(1)} ms; RSS ${(rss / 1e6).toFixed(0)} MB; ${statsOut} stats records, ${changelogOut} changelog records`)
-  return { processors: GROUP, standby: STANDBY, secondRssBytes: rss2, swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss, statsRecords: statsOut, changelogRecords: changelogOut, nodeArgs: NODE_ARGS }
+  return { processors: GROUP, standby: STANDBY, secondRssBytes: rss2, swaps: inputs.length, tokens: TOKENS, maxCycleRecords: MAX_CYCLE ?? 20_000, produceSeconds: Number(produceS.toFixed(1)), seconds: Number(seconds.toFixed(2)), swapsPerSecond: rate, transactions: commitCount, meanCommitMs: Number((commitSum / commitCount * 1000).toFixed(2)), rssBytes: rss, statsRecords: statsOut, changelogRecords: changelogOut, cpuSeconds, cpuMicrosPerSwap: Number((cpuSeconds * 1e6 / inputs.length).toFixed(1)), checkpointInterval: CHECKPOINT_INTERVAL, nodeArgs: NODE_ARGS }
 }
 
 /**
@@ -282,7 +288,7 @@ async function main (): Promise<void> {
     await fleet.stopAll()
     await cluster.close()
     result.at = new Date().toISOString()
-    const name = ONLY === undefined ? 'processor.json' : `processor-${ONLY}-${TOKENS}${MAX_CYCLE === undefined ? '' : '-' + MAX_CYCLE}${GROUP === 2 ? '-group' + (STANDBY ? '-standby' : '') : ''}.json`
+    const name = process.env.PROCESSOR_BENCH_OUT ?? (ONLY === undefined ? 'processor.json' : `processor-${ONLY}-${TOKENS}${MAX_CYCLE === undefined ? '' : '-' + MAX_CYCLE}${GROUP === 2 ? '-group' + (STANDBY ? '-standby' : '') : ''}.json`)
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true })
     writeFileSync(join(REPO_ROOT, 'bench', 'results', name), JSON.stringify(result, null, 2) + '\n')
     console.log('wrote bench/results/' + name)

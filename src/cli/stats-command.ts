@@ -1,4 +1,5 @@
 import { openInputFile } from './input-file.js'
+import { statsJson } from '../codec/stats-json.js'
 import { createEngine, COUNTED, DUPLICATE, LATE } from '../engine/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
 import { readNdjsonBatches, swapFromLine } from '../swap/ndjson-lines.js'
@@ -83,7 +84,7 @@ export async function statsCommand (argv: string[]): Promise<number> {
   }
   for (const stats of book === undefined ? engine.allStats() : []) {
     if (!engine.hasSwapsInLongestWindow(stats)) continue
-    out += JSON.stringify(stats) + '\n'
+    out += statsJson(stats) + '\n'
     if (out.length > 1 << 16) { await write(out); out = '' }
   }
   await write(out)

@@ -9,3 +9,4 @@ export { loadSchemaText, valueSubject, SCHEMA_NAMES, type SchemaName } from './s
 export { readSchemaId, writeHeader, MAGIC_BYTE, HEADER_BYTES } from './wire-format.js'
 export { createJsonOrAvroDecoder, type JsonOrAvroDecoder, type JsonOrAvroDecoderOptions } from './json-or-avro-decoder.js'
 export { createTokenMetaDecoder, createTokenMetaEncoder, tokenMetaToJson, type TokenMetaDecoder, type TokenMetaEncoder } from './token-codec.js'
+export { statsJson } from './stats-json.js'
