@@ -16,54 +16,27 @@
  *
  * Needs `scripts/services.sh start` and the `prometheus` package (scripts/setup.sh).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { expect } from 'chai'
-import yaml from 'js-yaml'
 import { REPO_ROOT } from '../helpers/sample-data.js'
 import { createTestCluster, sleep, waitUntil, type TestCluster } from '../helpers/cluster.js'
 import { EdgeFleet, type EdgeProcess } from '../helpers/edge-process.js'
 import { ProcessorFleet, type ProcessorProcess } from '../helpers/processor-process.js'
+import { shippedRules, TestPrometheus, type Alert, type Sample } from '../helpers/prometheus.js'
 import { buildStream, createInputProducer, type Input } from '../helpers/swap-stream.js'
 import { TestClient } from '../edge/ws-client.js'
 
 const WINDOWS = '1m,5m,1h,24h'
-const SCRIPT = join(REPO_ROOT, 'scripts', 'prometheus.sh')
 /** scrape and rule evaluation interval of the test's Prometheus */
 const INTERVAL = '1s'
 /** what the test copy of the rules uses for every `for:` and every range window */
 const SHORT_FOR = '2s'
 const SHORT_RANGE = '20s'
 
-interface Rule { alert?: string, record?: string, expr: string, for?: string }
-interface Alert { labels: Record<string, string>, state: 'pending' | 'firing', activeAt: string }
-interface Sample { metric: Record<string, string>, value: [number, string] }
 interface DashboardPanel { title: string, targets?: Array<{ expr: string, refId: string }> }
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-/** redpanda/alerts.yml with every `for:` and every `[Nm]` range shortened to seconds */
-function shortRules (): string {
-  const doc = yaml.load(readFileSync(join(REPO_ROOT, 'redpanda', 'alerts.yml'), 'utf8')) as { groups: Array<{ rules: Rule[] }> }
-  for (const r of doc.groups.flatMap(g => g.rules)) {
-    if (r.for !== undefined) r.for = SHORT_FOR
-    r.expr = r.expr.replace(/\[\d+[mh]\]/g, `[${SHORT_RANGE}]`)
-  }
-  return yaml.dump(doc)
-}
 
 describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpanda/alerts.yml)', function () {
   this.timeout(300_000)
@@ -75,16 +48,9 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
   let embedded: ChildProcess | undefined
   let embeddedPort = 0
   let input: Awaited<ReturnType<typeof createInputProducer>>
-  let dir: string
-  let promUrl: string
-  let env: NodeJS.ProcessEnv
+  let prom: TestPrometheus | undefined
   const startedAt = Date.now()
-
-  function script (...args: string[]): string {
-    const r = spawnSync(SCRIPT, args, { env, encoding: 'utf8', timeout: 90_000 })
-    if (r.status !== 0) throw new Error(`scripts/prometheus.sh ${args.join(' ')} failed (${r.status}): ${r.stdout}${r.stderr}`)
-    return r.stdout
-  }
+  const script = (...args: string[]): string => prom!.script(...args)
 
   /** processors of other test clusters to scrape too (INSTANCE=HOST:PORT) */
   const extraProcessorTargets: string[] = []
@@ -98,52 +64,16 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
     script('targets', 'volumer-edge', `${edge.name}=127.0.0.1:${await edge.port()}`)
   }
 
-  async function api<T> (path: string, params: Record<string, string> = {}): Promise<T> {
-    const res = await fetch(`${promUrl}${path}?${new URLSearchParams(params).toString()}`, { signal: AbortSignal.timeout(10_000) })
-    const body = await res.json() as { status: string, data: T, error?: string }
-    if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error ?? res.status}`)
-    return body.data
-  }
-
-  async function query (expr: string): Promise<Sample[]> {
-    return (await api<{ result: Sample[] }>('/api/v1/query', { query: expr })).result
-  }
-
-  async function alert (name: string, labels: Record<string, string>): Promise<Alert | undefined> {
-    const { alerts } = await api<{ alerts: Array<Alert & { labels: { alertname: string } }> }>('/api/v1/alerts')
-    return alerts.find(a => a.labels.alertname === name && Object.entries(labels).every(([k, v]) => a.labels[k] === v))
-  }
-
-  /** waits for the alert to reach `state` ('resolved' = no longer pending or firing); returns seconds waited */
-  async function waitAlert (name: string, labels: Record<string, string>, state: 'firing' | 'resolved', timeoutMs = 60_000): Promise<number> {
-    const t0 = performance.now()
-    await waitUntil(async () => {
-      const a = await alert(name, labels)
-      return state === 'firing' ? a?.state === 'firing' : a === undefined
-    }, `${name} ${JSON.stringify(labels)} ${state}`, timeoutMs, 250)
-    return (performance.now() - t0) / 1000
-  }
-
-  async function targetsUp (job: string, instance: string): Promise<boolean> {
-    const r = await query(`up{job="${job}",instance="${instance}"}`)
-    return r.length === 1 && r[0].value[1] === '1'
-  }
+  const api = async <T>(path: string, params: Record<string, string> = {}): Promise<T> => await prom!.api<T>(path, params)
+  const query = async (expr: string): Promise<Sample[]> => await prom!.query(expr)
+  const alert = async (name: string, labels: Record<string, string>): Promise<Alert | undefined> => await prom!.alert(name, labels)
+  const waitAlert = async (name: string, labels: Record<string, string>, state: 'firing' | 'resolved', timeoutMs = 60_000): Promise<number> => await prom!.waitAlert(name, labels, state, timeoutMs)
+  const targetsUp = async (job: string, instance: string): Promise<boolean> => await prom!.targetUp(job, instance)
 
   /** what the set-up was doing, named in its error: a CI failure here printed only "before all" */
   let step = 'start the test cluster'
 
-  /** Prometheus's log tail and each target's last scrape error, for a failed set-up */
-  async function diagnose (): Promise<string> {
-    const parts: string[] = []
-    try { parts.push(`prometheus.log (tail):\n${readFileSync(join(dir, 'prometheus', 'prometheus.log'), 'utf8').split('\n').slice(-25).join('\n')}`) } catch { parts.push('no prometheus.log') }
-    if (promUrl !== undefined) {
-      try {
-        const t = await api<{ activeTargets: Array<{ labels: Record<string, string>, health: string, lastError: string, scrapeUrl: string }> }>('/api/v1/targets')
-        for (const a of t.activeTargets) parts.push(`target ${a.labels.job}/${a.labels.instance} ${a.scrapeUrl}: ${a.health} ${a.lastError}`)
-      } catch (err) { parts.push(`/api/v1/targets: ${(err as Error).message}`) }
-    }
-    return parts.join('\n')
-  }
+  const diagnose = async (): Promise<string> => prom === undefined ? 'Prometheus not created' : await prom.diagnose()
 
   before(async () => {
     try {
@@ -160,10 +90,10 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
     const p1 = processors.start('p1')
     p2 = processors.start('p2')
     edge = edges.start('e1')
-    dir = mkdtempSync(join(tmpdir(), 'volumer-prom-'))
+    prom = new TestPrometheus({ interval: INTERVAL, forDuration: SHORT_FOR, range: SHORT_RANGE })
     // the embedded mode, for the dashboard's "embedded" runtime series: slow generator, few tokens
     step = 'start the embedded volumer run'
-    const run = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'volumer.js'), 'run', '--port', '0', '--data', join(dir, 'embedded'),
+    const run = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'volumer.js'), 'run', '--port', '0', '--data', join(prom.dir, 'embedded'),
       '--rate', '20', '--tokens', '50', '--log-level', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
     embedded = run
     const dashboardUrl = new Promise<string>((resolve, reject) => {
@@ -179,13 +109,8 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
     step = 'create the input producer'
     input = await createInputProducer(cluster, 5)
 
-    const rules = join(dir, 'alerts.yml')
-    writeFileSync(rules, shortRules())
-    const port = await freePort()
-    env = { ...process.env, VOLUMER_PROM_DIR: join(dir, 'prometheus'), VOLUMER_PROM_PORT: String(port), VOLUMER_PROM_INTERVAL: INTERVAL, VOLUMER_PROM_RULES: rules, VOLUMER_PROM_WAIT_S: '60' }
     step = 'scripts/prometheus.sh start'
-    script('start')
-    promUrl = `http://127.0.0.1:${port}`
+    await prom.start()
     step = 'write the file_sd targets'
     await setProcessorTargets()
     await setEdgeTargets()
@@ -207,15 +132,14 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
     await edges?.stopAll()
     await processors?.stopAll()
     await cluster?.close()
-    if (env !== undefined) script('reset')
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+    prom?.close()
   })
 
   it('the test copy of the rules is the shipped one with only for: and range windows shortened', async () => {
     const groups = await api<{ groups: Array<{ rules: Array<{ name: string, query: string, type: string }> }> }>('/api/v1/rules')
     // the API lists groups by name; compare rule by rule name
     const loaded = new Map(groups.groups.flatMap(g => g.rules).map(r => [r.name, r.query]))
-    const shipped = (yaml.load(readFileSync(join(REPO_ROOT, 'redpanda', 'alerts.yml'), 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap(g => g.rules)
+    const shipped = shippedRules()
     expect([...loaded.keys()].sort()).to.deep.equal(shipped.map(r => r.alert ?? r.record).sort())
     // Prometheus prints the parsed expression; compare shapes with whitespace and ranges removed
     const shape = (e: string): string => e.replace(/\[[^\]]+\]/g, '[]').replace(/\s+/g, '')
