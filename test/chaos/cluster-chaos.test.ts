@@ -16,6 +16,15 @@
  * while a read_uncommitted reader also sees the aborted copies), no transaction left open, an edge
  * serving exactly the stats topic, and no processor exiting on its own.
  *
+ * A private Prometheus (test/helpers/prometheus.ts: Debian's, scripts/prometheus.sh) scrapes the
+ * processors (targets rewritten each time an instance restarts on a new metrics port; `instance`
+ * is the instance id) and the edge, and evaluates redpanda/alerts.yml with `for:` and range windows
+ * shortened (PROM_FOR, PROM_RANGE). The first processor SIGKILL is restarted only after
+ * DOWN_RESTART_DELAY_MS, as a supervisor's back-off would, so that VolumerProcessorDown must fire
+ * for a SIGKILL (an immediate restart answers scrapes again within a second or two). Asserted:
+ * VolumerProcessorDown fired for a SIGKILLed instance, VolumerProcessorRestarted fired, and every
+ * alert has resolved after the faults stop; what fired, and when, is in the summary.
+ *
  * `npm run test:chaos` (not in `make test`). Uses a running cluster or starts one (and deletes
  * it afterwards). VOLUMER_CHAOS_SWAPS, VOLUMER_CHAOS_KILLS change the size; VOLUMER_CHAOS_SEED the
  * order of the faults. Prints a summary line for docs/operations.md.
@@ -29,6 +38,7 @@ import { openKafkaCluster, type KafkaClusterControl } from '../helpers/kafka-clu
 import { readAll } from '../helpers/log-fixture.js'
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js'
 import { ProcessorFleet, type LogLine, type ProcessorProcess } from '../helpers/processor-process.js'
+import { TestPrometheus, type AlertHistory } from '../helpers/prometheus.js'
 import { createRandom } from '../helpers/seeded-random.js'
 import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf, type Input } from '../helpers/swap-stream.js'
 
@@ -42,6 +52,14 @@ const SESSION_TIMEOUT_MS = 3000
 const ZOMBIE_HOLD_MS = 3 * SESSION_TIMEOUT_MS
 /** a broker stays dead this long: past broker.session.timeout.ms (3 s), so its partitions move */
 const BROKER_DOWN_MS = 8000
+/** the test Prometheus: scrape and evaluation interval (and scrape timeout), every `for:`, every range window */
+const PROM_INTERVAL = '2s'
+const PROM_FOR = '4s'
+const PROM_RANGE = '30s'
+/** the first processor SIGKILL is restarted this much later: past PROM_FOR plus a few scrapes */
+const DOWN_RESTART_DELAY_MS = 15_000
+/** how long the alerts get to resolve once the faults stopped (the box is shared, with load spikes) */
+const ALERTS_RESOLVE_MS = 300_000
 
 type Fault = 'processor-kill' | 'broker-coordinator' | 'broker-leader' | 'zombie' | 'postgres-restart' | 'after-commit-before-checkpoint' | 'during-checkpoint-write'
 
@@ -68,6 +86,12 @@ interface Summary {
   /** duplicates of sent swaps produced while a failpoint waited with the stream used up */
   refill: number
   openTransactions: string[]
+  /** every alert that fired: its labels (besides job/severity) and its firing intervals, in seconds from the test's start */
+  alerts: Array<{ alert: string, labels: Record<string, string>, firing: Array<[number, number]> }>
+  /** seconds after catch-up until no alert was pending or firing (-1: not within ALERTS_RESOLVE_MS) */
+  alertsResolvedAfterCatchUp: number
+  /** alerts still pending or firing when the test gave up waiting, or after the edge check */
+  alertsActive: string[]
   seconds: number
   load: number[]
 }
@@ -82,10 +106,13 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
   /** set once the test stops its processors itself: their exits are expected */
   let stopping = false
   let watchdog: NodeJS.Timeout | undefined
+  let prom: TestPrometheus | undefined
 
   before(async () => {
     kafka = await openKafkaCluster()
     pg = await startPrivatePostgres()
+    prom = new TestPrometheus({ interval: PROM_INTERVAL, forDuration: PROM_FOR, range: PROM_RANGE })
+    await prom.start()
   })
 
   after(async () => {
@@ -96,11 +123,14 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     await cluster?.close().catch((err: Error) => console.log(`      cleanup: ${err.message}`))
     await pg?.close()
     await kafka?.close()
+    try { prom?.close() } catch (err) { console.log(`      cleanup: ${(err as Error).message}`) }
   })
 
   it(`${PROCESSOR_KILLS}+ processor SIGKILLs, 3 broker SIGKILLs, 3 zombies, a Postgres restart and a kill at each checkpoint boundary: 0 mismatches, exact DLQ, no open transaction, edge = stats, no processor exits on its own`, async () => {
     const t0 = performance.now()
+    const wall0 = Date.now()
     const k = kafka!
+    const pr = prom!
     // replication 3, min.insync.replicas 2 (issue #23). Until 2026-12-07 21:30 UTC this test made
     // its topics with the single broker's replication 1: a third of the partitions had no leader
     // while a broker was down, and the restores reading them failed with -156
@@ -124,7 +154,18 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     const summary: Summary = {
       swaps: SWAPS, inputs: inputs.length, processorKills: 0, killsOfOwners: 0, failpointKills: {}, brokerKills: [], zombies: 0, postgresRestarts: 0,
       unexpectedExits: [], unexpectedExitReasons: {}, tokens: 0, mismatches: 0, dlq: { records: 0, uncommitted: 0, reasons: {}, duplicates: 0, missing: 0, unexpected: 0 },
-      aborts: 0, edgeMismatches: 0, statsChangedAfterCatchUp: 0, refill: 0, openTransactions: [], seconds: 0, load: []
+      aborts: 0, edgeMismatches: 0, statsChangedAfterCatchUp: 0, refill: 0, openTransactions: [], alerts: [], alertsResolvedAfterCatchUp: -1, alertsActive: [], seconds: 0, load: []
+    }
+    /** faults with their wall-clock time, to match alerts to them */
+    const events: Array<{ at: number, fault: Fault, instance?: string }> = []
+    // The processors' scrape targets: instance id → the metrics port of its newest process. A
+    // killed process's target stays (failing scrapes, `up` 0) until its successor logs its port.
+    const promPorts = new Map<string, number>()
+    let scrapeProcessors = true
+    const writeProcessorTargets = (): void => {
+      try {
+        pr.targets('volumer-processor', ...(scrapeProcessors ? [...promPorts].map(([id, port]) => `${id}=127.0.0.1:${port}`) : []))
+      } catch (err) { console.log(`      prometheus targets: ${(err as Error).message}`) }
     }
     const loadNow = async (): Promise<number> => Number((await import('node:os')).loadavg()[0].toFixed(1))
 
@@ -143,6 +184,11 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     const start = (id: string, env?: Record<string, string>): ProcessorProcess => {
       const p = f.start(id, env === undefined ? {} : { env })
       procs.set(id, p)
+      void p.metricsPort().then((port) => {
+        if (procs.get(id) !== p || !scrapeProcessors) return
+        promPorts.set(id, port)
+        writeProcessorTargets()
+      }, () => {})
       void p.exited.then(async (code) => {
         if (expectedExit.has(p) || stopping) return
         noteExit(id, p, code, '')
@@ -213,9 +259,16 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
         case 'processor-kill': {
           const p = await victim()
           await killProcessor(p)
+          events.push({ at: Date.now(), fault, instance: p.instanceId })
+          // the first one stays down long enough for VolumerProcessorDown (a supervisor's back-off)
+          const delayed = summary.processorKills === 0
+          if (delayed) {
+            log(`SIGKILL processor ${p.instanceId}, restarted in ${DOWN_RESTART_DELAY_MS / 1000} s`)
+            await sleep(DOWN_RESTART_DELAY_MS)
+          }
           start(p.instanceId)
           summary.processorKills++
-          log(`SIGKILL processor ${p.instanceId}`)
+          if (!delayed) log(`SIGKILL processor ${p.instanceId}`)
           break
         }
         case 'broker-coordinator':
@@ -233,6 +286,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
           }
           const tk = performance.now()
           await k.kill(node)
+          events.push({ at: Date.now(), fault })
           log(`SIGKILL broker ${node} (${role})`)
           await sleep(BROKER_DOWN_MS)
           const downMs = performance.now() - tk
@@ -245,6 +299,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
         case 'zombie': {
           const p = await victim()
           p.signal('SIGSTOP')
+          events.push({ at: Date.now(), fault, instance: p.instanceId })
           log(`SIGSTOP processor ${p.instanceId} for ${ZOMBIE_HOLD_MS} ms`)
           await sleep(ZOMBIE_HOLD_MS)
           p.signal('SIGCONT')
@@ -253,6 +308,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
         }
         case 'postgres-restart': {
           await pg!.stop()
+          events.push({ at: Date.now(), fault })
           log('Postgres stopped')
           await sleep(3000 + Math.floor(rnd() * 3000))
           await pg!.start()
@@ -298,6 +354,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
               await sleep(1000)
             }
           } finally { awaitingFailpoint = false; clearInterval(refilling) }
+          events.push({ at: Date.now(), fault, instance: p.instanceId })
           summary.failpointKills[fault] = (summary.failpointKills[fault] ?? 0) + 1
           summary.processorKills++
           log(`processor ${p.instanceId} SIGKILLed itself at ${fault} (partition ${String(line.partition ?? '?')}${line.statement !== undefined ? `, after its ${String(line.statement)}` : ''})`)
@@ -337,6 +394,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     await waitUntil(async () => (await Promise.all([...procs.values()].map(async (p) => await p.waitReady(5000).then(() => true, () => false)))).every(Boolean), 'every processor ready', 600_000, 1000)
     await c.waitCaughtUp(900_000)
     log('caught up')
+    const caughtUpAt = performance.now()
     summary.load.push(await loadNow())
     for (const p of procs.values()) summary.aborts += await p.metric('volumer_processor_aborts_total').catch(() => 0)
 
@@ -345,6 +403,19 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     await sleep(10_000)
     const later = await readStatsTopic(c)
     summary.statsChangedAfterCatchUp = [...later].filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(before.get(k))).length
+
+    // The faults have stopped: every alert must resolve while the processors still run (the
+    // restart alert last, PROM_RANGE after the last restart). Then they leave the targets before
+    // their graceful stop, so the stop itself is not an outage.
+    const activeAlerts = async (): Promise<string[]> => (await pr.alerts()).map((a) => `${a.labels.alertname}${JSON.stringify(Object.fromEntries(Object.entries(a.labels).filter(([k]) => !['alertname', 'job', 'severity'].includes(k))))} ${a.state} since ${a.activeAt}`)
+    let active: string[] = []
+    await waitUntil(async () => (active = await activeAlerts()).length === 0, 'every alert resolved', ALERTS_RESOLVE_MS, 1000)
+      .then(() => { summary.alertsResolvedAfterCatchUp = Math.round((performance.now() - caughtUpAt) / 1000) }, () => { summary.alertsActive = active })
+    log(summary.alertsActive.length === 0 ? `every alert resolved, ${summary.alertsResolvedAfterCatchUp} s after catch-up` : `alerts still active ${ALERTS_RESOLVE_MS / 1000} s after catch-up: ${summary.alertsActive.join('; ')}`)
+    scrapeProcessors = false
+    writeProcessorTargets()
+    // a target that left service discovery has no `up` any more (the scrape manager applies file_sd within ~5 s)
+    await waitUntil(async () => (await pr.query('up{job="volumer-processor"}')).length === 0, 'the processors out of the targets', 60_000, 1000).catch(() => {})
 
     stopping = true
     clearInterval(watchdog)
@@ -358,6 +429,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     // 2,000 and 1,993 edge "mismatches" in two runs, not shown: statsChangedAfterCatchUp counts it).
     edges = new EdgeFleet(c, { windows: WINDOWS })
     const edge = edges.start('edge')
+    pr.targets('volumer-edge', `edge=127.0.0.1:${await edge.port()}`)
     await edge.waitReady(180_000)
     const topic = await readStatsTopic(c)
     const edgeMismatches = await waitTokensEqual(edge, topic, 180_000)
@@ -372,6 +444,29 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     }, 'no open transaction', 60_000, 2000).catch(() => {})
     summary.openTransactions = open
 
+    // the edge's alert (if its catch-up took longer than PROM_FOR) must resolve too; then the
+    // whole run's alert history from Prometheus's ALERTS series
+    if (summary.alertsActive.length === 0) {
+      await waitUntil(async () => (active = await activeAlerts()).length === 0, 'every alert resolved after the edge check', 120_000, 1000)
+        .catch(() => { summary.alertsActive = active })
+    }
+    const stepS = Number.parseInt(PROM_INTERVAL)
+    const history: AlertHistory[] = await pr.firingHistory(wall0, Date.now(), stepS)
+    const rel = (unixS: number): number => Math.round(unixS - wall0 / 1000)
+    summary.alerts = history.map((h) => ({
+      alert: h.labels.alertname,
+      labels: Object.fromEntries(Object.entries(h.labels).filter(([k]) => !['alertname', 'job', 'severity'].includes(k))),
+      firing: h.intervals.map(([a, b]) => [rel(a), rel(b)] as [number, number])
+    })).sort((a, b) => a.firing[0][0] - b.firing[0][0])
+    /** the faults followed by an alert on their instance within 60 s */
+    const followedBy = (alert: string, fault: Fault): Array<{ instance: string, fault: number, firing: number }> => events.filter((e) => e.fault === fault).flatMap((e) => {
+      const h = history.find((x) => x.labels.alertname === alert && x.labels.instance === e.instance && x.intervals.some(([a, b]) => b * 1000 >= e.at && a * 1000 <= e.at + 60_000))
+      const iv = h?.intervals.find(([a, b]) => b * 1000 >= e.at && a * 1000 <= e.at + 60_000)
+      return iv === undefined ? [] : [{ instance: e.instance!, fault: Math.round((e.at - wall0) / 1000), firing: rel(iv[0]) }]
+    })
+    const downAfterKill = followedBy('VolumerProcessorDown', 'processor-kill')
+    const downAfterZombie = followedBy('VolumerProcessorDown', 'zombie')
+
     const oracle = oracleOf([...inputs, ...refill], parseWindowList(WINDOWS), now)
     summary.refill = refill.length
     const stats = await checkStatsAgainstOracle(c, oracle)
@@ -383,6 +478,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     summary.dlq = { records: dlq.records, uncommitted: uncommitted.length, reasons: dlq.reasons, duplicates: dlq.duplicates.length, missing: dlq.missing.length, unexpected: dlq.unexpected.length }
     summary.seconds = Math.round((performance.now() - t0) / 1000)
     console.log(`      CHAOS SUMMARY ${JSON.stringify(summary)}`)
+    console.log(`      alerts fired (s from the start: firing intervals): ${summary.alerts.map((a) => `${a.alert}${Object.keys(a.labels).length > 0 ? JSON.stringify(a.labels) : ''} ${a.firing.map(([x, y]) => `${x}–${y}`).join(', ')}`).join('; ')}; VolumerProcessorDown after a processor SIGKILL ${JSON.stringify(downAfterKill)}, after a zombie ${JSON.stringify(downAfterZombie)} (of ${events.filter((e) => e.fault === 'zombie').length}); all resolved ${summary.alertsActive.length === 0 ? `${summary.alertsResolvedAfterCatchUp} s after catch-up` : `NOT: ${summary.alertsActive.join('; ')}`}`)
     console.log(`      ${summary.processorKills} processor SIGKILLs (${summary.killsOfOwners} of a processor owning partitions and committing; ${JSON.stringify(summary.failpointKills)} by failpoint), ${summary.brokerKills.length} broker SIGKILLs (${summary.brokerKills.map((b) => `node ${b.node}, ${b.role}, back in ${(b.backMs / 1000).toFixed(1)} s`).join('; ')}), ${summary.zombies} zombies held ${ZOMBIE_HOLD_MS / 1000} s, ${summary.postgresRestarts} Postgres restart; ${inputs.length} inputs (+${refill.length} refill copies), ${stats.tokens} tokens, ${stats.mismatches.length} mismatches; DLQ ${dlq.records} records read_committed (${uncommitted.length} read_uncommitted) ${JSON.stringify(dlq.reasons)}; ${summary.aborts} aborted transactions in the last processors; stats records changed in 10 s after catch-up ${summary.statsChangedAfterCatchUp}; edge mismatches ${summary.edgeMismatches}${edgeMismatches.length > 0 ? ` (${edgeMismatches.slice(0, 2).join('; ')})` : ''}; open transactions ${open.length}; unexpected exits ${summary.unexpectedExits.length} ${JSON.stringify(summary.unexpectedExitReasons)}; ${summary.seconds} s; load ${summary.load.join(', ')}`)
 
     expect(summary.unexpectedExits, 'processors that exited on their own').to.deep.equal([])
@@ -398,5 +494,9 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     expect(dlq.missing, 'bad inputs missing from the DLQ').to.deep.equal([])
     expect(open, 'transactions left open').to.deep.equal([])
     expect(edgeMismatches, edgeMismatches.slice(0, 5).join('\n')).to.deep.equal([])
+    // the alerts: what the faults must cause fired, and everything resolved once they stopped
+    expect(downAfterKill, 'VolumerProcessorDown within 60 s of a processor SIGKILL, on its instance').to.not.deep.equal([])
+    expect(summary.alerts.filter((a) => a.alert === 'VolumerProcessorRestarted'), 'VolumerProcessorRestarted fired').to.not.deep.equal([])
+    expect(summary.alertsActive, 'alerts pending or firing after the faults stopped').to.deep.equal([])
   })
 })
