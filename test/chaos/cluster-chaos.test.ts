@@ -107,6 +107,9 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
   let stopping = false
   let watchdog: NodeJS.Timeout | undefined
   let prom: TestPrometheus | undefined
+  /** the run's start (Unix ms), and whether its alerts were reported: a run that fails early reports them in after() */
+  let runStart = 0
+  let alertsReported = false
 
   before(async () => {
     kafka = await openKafkaCluster()
@@ -123,12 +126,19 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     await cluster?.close().catch((err: Error) => console.log(`      cleanup: ${err.message}`))
     await pg?.close()
     await kafka?.close()
+    if (prom !== undefined && runStart > 0 && !alertsReported) {
+      // what Prometheus saw before the failure, before it is deleted
+      await prom.firingHistory(runStart, Date.now(), Number.parseInt(PROM_INTERVAL))
+        .then((h) => console.log(`      alerts fired before the run ended (s from the start: firing intervals): ${h.map((a) => `${a.labels.alertname}${a.labels.instance !== undefined ? `{instance=${a.labels.instance}}` : ''}${a.labels.partition !== undefined ? `{partition=${a.labels.partition}}` : ''} ${a.intervals.map(([x, y]) => `${Math.round(x - runStart / 1000)}–${Math.round(y - runStart / 1000)}`).join(', ')}`).join('; ')}`))
+        .catch((err: Error) => console.log(`      alert history: ${err.message}`))
+    }
     try { prom?.close() } catch (err) { console.log(`      cleanup: ${(err as Error).message}`) }
   })
 
   it(`${PROCESSOR_KILLS}+ processor SIGKILLs, 3 broker SIGKILLs, 3 zombies, a Postgres restart and a kill at each checkpoint boundary: 0 mismatches, exact DLQ, no open transaction, edge = stats, no processor exits on its own`, async () => {
     const t0 = performance.now()
     const wall0 = Date.now()
+    runStart = wall0
     const k = kafka!
     const pr = prom!
     // replication 3, min.insync.replicas 2 (issue #23). Until 2026-12-07 21:30 UTC this test made
@@ -452,6 +462,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
     }
     const stepS = Number.parseInt(PROM_INTERVAL)
     const history: AlertHistory[] = await pr.firingHistory(wall0, Date.now(), stepS)
+    alertsReported = true
     const rel = (unixS: number): number => Math.round(unixS - wall0 / 1000)
     summary.alerts = history.map((h) => ({
       alert: h.labels.alertname,
