@@ -121,17 +121,17 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
   after(async () => {
     stopping = true
     clearInterval(watchdog)
+    if (prom !== undefined && runStart > 0 && !alertsReported) {
+      // what Prometheus saw before the failure: before the processors stop (still its targets)
+      await prom.firingHistory(runStart, Date.now(), Number.parseInt(PROM_INTERVAL))
+        .then((h) => console.log(`      alerts fired before the run ended (s from the start: firing intervals): ${h.map((a) => `${a.labels.alertname}${a.labels.instance !== undefined ? `{instance=${a.labels.instance}}` : ''}${a.labels.partition !== undefined ? `{partition=${a.labels.partition}}` : ''} ${a.intervals.map(([x, y]) => `${Math.round(x - runStart / 1000)}–${Math.round(y - runStart / 1000)}`).join(', ')}`).join('; ')}`))
+        .catch((err: Error) => console.log(`      alert history: ${err.message}`))
+    }
     await edges?.stopAll()
     await fleet?.stopAll()
     await cluster?.close().catch((err: Error) => console.log(`      cleanup: ${err.message}`))
     await pg?.close()
     await kafka?.close()
-    if (prom !== undefined && runStart > 0 && !alertsReported) {
-      // what Prometheus saw before the failure, before it is deleted
-      await prom.firingHistory(runStart, Date.now(), Number.parseInt(PROM_INTERVAL))
-        .then((h) => console.log(`      alerts fired before the run ended (s from the start: firing intervals): ${h.map((a) => `${a.labels.alertname}${a.labels.instance !== undefined ? `{instance=${a.labels.instance}}` : ''}${a.labels.partition !== undefined ? `{partition=${a.labels.partition}}` : ''} ${a.intervals.map(([x, y]) => `${Math.round(x - runStart / 1000)}–${Math.round(y - runStart / 1000)}`).join(', ')}`).join('; ')}`))
-        .catch((err: Error) => console.log(`      alert history: ${err.message}`))
-    }
     try { prom?.close() } catch (err) { console.log(`      cleanup: ${(err as Error).message}`) }
   })
 
