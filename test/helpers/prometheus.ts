@@ -7,7 +7,6 @@
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import yaml from 'js-yaml'
@@ -23,16 +22,9 @@ export interface Sample { metric: Record<string, string>, value: [number, string
 /** one alert series' firing intervals, in Unix seconds */
 export interface AlertHistory { labels: Record<string, string>, intervals: Array<[number, number]> }
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
+// one free-port probe for the test helpers: private-postgres.ts has it
+export { freePort } from './private-postgres.js'
+import { freePort } from './private-postgres.js'
 
 /** the shipped rules, parsed */
 export function shippedRules (): Rule[] {
