@@ -2,10 +2,15 @@ import type { Logger } from 'pino'
 import { VolumerError, isVolumerError } from '../errors.js'
 import { ByteBudget } from './byte-budget.js'
 import type { EdgeMetrics } from './edge-metrics.js'
-import { MAX_IDS, parseTopParams, type ApiContext, type TopParams } from './http-api.js'
+import { MAX_IDS, type ApiContext } from './http-api.js'
 import { entryJson, type TokenEntry } from './stats-store.js'
 import { labelled } from './token-directory.js'
-import { createRankedLists, isSoleList, topId, type TopGroup } from './ws-ranked-lists.js'
+import { candleSeriesOf, tokenIds, topParamsOf } from './ws-messages.js'
+import { createRankedLists, isSoleList, topId } from './ws-ranked-lists.js'
+
+import { CLOSE_RATE_LIMIT, CLOSE_SHUTDOWN, CLOSE_SLOW_CONSUMER, type CandleSub, type Conn, type Sub, type TokenSub, type TopSub, type WsHub, type WsHubOptions, type WsSocket } from './ws-hub-types.js'
+
+export { CLOSE_RATE_LIMIT, CLOSE_SHUTDOWN, CLOSE_SLOW_CONSUMER, DEFAULT_WS_HUB_OPTIONS, type Conn, type WsHub, type WsHubOptions, type WsSocket } from './ws-hub-types.js'
 
 /**
  * The WebSocket protocol (docs/websocket.md): subscriptions, snapshots and updates with
@@ -35,140 +40,6 @@ import { createRankedLists, isSoleList, topId, type TopGroup } from './ws-ranked
  * buffer has stayed above coalesceAboveBytes with messages pending for slowClientTimeoutMs. A send
  * never waits: one slow socket costs others nothing but the Map insert.
  */
-export interface WsSocket {
-  /** uWS: 0 = buffered (backpressure), 1 = sent, 2 = dropped (over maxBackpressure) */
-  send (message: string): number
-  getBufferedAmount (): number
-  end (code: number, reason: string): void
-  close (): void
-}
-
-export interface WsHubOptions {
-  /** subscriptions (tokens + ranked lists) one connection may hold (default 256) */
-  maxSubscriptions: number
-  /** ranked-list subscriptions one connection may hold, within maxSubscriptions (default 16) */
-  maxTopSubscriptions: number
-  /** largest client message the protocol accepts, bytes (default 16 KiB); larger frames up to uWS's maxPayloadLength get MESSAGE_TOO_LARGE */
-  maxMessageBytes: number
-  /** client messages per second, sustained (default 20) */
-  messagesPerSecond: number
-  /** client messages allowed in a burst (default 40) */
-  messageBurst: number
-  /** RATE_LIMITED answers in a row before the connection is closed (default 20) */
-  maxRateViolations: number
-  /** buffered bytes above which updates are coalesced instead of sent (default 256 KiB) */
-  coalesceAboveBytes: number
-  /** buffered bytes above which the connection is closed (default 1 MiB) */
-  closeAboveBytes: number
-  /** buffered bytes of all connections together above which a connection over coalesceAboveBytes is closed (default 64 MiB) */
-  maxBufferedTotalBytes: number
-  /** snapshot bytes one connection is sent per second, sustained (default 512 KiB) */
-  snapshotBytesPerSecond: number
-  /** snapshot bytes one connection may be sent at once (default 2 MiB: 256 tokens of 11 windows) */
-  snapshotBurstBytes: number
-  /** ranked lists one connection may be the only one to follow, each holding an index slot (default 8 of maxIndexes 32) */
-  maxSoleRankedLists: number
-  /** a buffer above coalesceAboveBytes with messages pending for this long closes the connection, ms (default 10,000) */
-  slowClientTimeoutMs: number
-  /** least time between two pushes of one ranked list, ms (default 250 = at most 4/s) */
-  rankedIntervalMs: number
-  /** an app-level heartbeat goes to a connection that was sent nothing for this long, ms (default 15,000) */
-  heartbeatMs: number
-}
-
-export const DEFAULT_WS_HUB_OPTIONS: Readonly<WsHubOptions> = Object.freeze({
-  maxSubscriptions: 256,
-  maxTopSubscriptions: 16,
-  maxMessageBytes: 16 * 1024,
-  messagesPerSecond: 20,
-  messageBurst: 40,
-  maxRateViolations: 20,
-  coalesceAboveBytes: 256 * 1024,
-  closeAboveBytes: 1024 * 1024,
-  maxBufferedTotalBytes: 64 * 1024 * 1024,
-  snapshotBytesPerSecond: 512 * 1024,
-  snapshotBurstBytes: 2 * 1024 * 1024,
-  maxSoleRankedLists: 8,
-  slowClientTimeoutMs: 10_000,
-  rankedIntervalMs: 250,
-  heartbeatMs: 15_000
-})
-
-export const CLOSE_SLOW_CONSUMER = 4008
-export const CLOSE_RATE_LIMIT = 4029
-export const CLOSE_SHUTDOWN = 1001
-
-interface TokenSub {
-  readonly kind: 'token'
-  readonly id: string
-  readonly conn: Conn
-  readonly key: string
-  seq: number
-  /** the next message for it is a snapshot (sent, or waiting in pending) */
-  snap: boolean
-}
-
-interface TopSub {
-  readonly kind: 'top'
-  readonly id: string
-  readonly conn: Conn
-  readonly group: TopGroup<TopSub>
-  seq: number
-  snap: boolean
-}
-
-/** a token's candles of one interval (issue #22): updates carry the candles that changed */
-interface CandleSub {
-  readonly kind: 'candles'
-  readonly id: string
-  readonly conn: Conn
-  /** chain:token:interval, the candle store's series */
-  readonly series: string
-  seq: number
-  snap: boolean
-  /** starts of the candles changed since the last message (a late swap may change an older one) */
-  changed: number[]
-}
-
-type Sub = TokenSub | TopSub | CandleSub
-
-export interface Conn {
-  readonly id: number
-  ws: WsSocket | null
-  readonly subs: Map<string, Sub>
-  readonly pending: Map<string, Sub>
-  /** since when the buffer has been above coalesceAboveBytes with messages pending (0 = not) */
-  blockedSince: number
-  /** buffered bytes last seen (summed over connections for maxBufferedTotalBytes) */
-  buffered: number
-  readonly snapshots: ByteBudget
-  lastSentAt: number
-  bucket: number
-  bucketAt: number
-  violations: number
-  closing: boolean
-  topCount: number
-}
-
-export interface WsHub {
-  readonly clients: number
-  readonly subscriptions: number
-  /** bytes buffered for all connections, as last seen (capped by maxBufferedTotalBytes) */
-  readonly bufferedBytes: number
-  newConn (): Conn
-  open (conn: Conn, ws: WsSocket): void
-  message (conn: Conn, data: ArrayBuffer, isBinary: boolean): void
-  drain (conn: Conn): void
-  closed (conn: Conn): void
-  /** a token changed (entry null = removed) */
-  onStoreChange (key: string, entry: TokenEntry | null): void
-  /** a candle of a series (chain:token:interval) changed */
-  onCandleChange (series: string, start: number): void
-  /** periodic: ranked pushes, slow-client and heartbeat checks (the server calls it on a timer) */
-  tick (): void
-  closeAll (): void
-}
-
 export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => number, metrics: EdgeMetrics, logger: Logger): WsHub {
   let nextId = 1
   let subCount = 0
@@ -355,35 +226,6 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
     return n
   }
 
-  function tokenIds (value: unknown): string[] {
-    if (!Array.isArray(value) || value.length === 0) throw new VolumerError('BAD_MESSAGE', 'tokens must be a non-empty array of "chain:token" strings')
-    if (value.length > MAX_IDS) throw new VolumerError('TOO_MANY_SUBSCRIPTIONS', `at most ${MAX_IDS} tokens per message`)
-    for (const t of value) {
-      if (typeof t !== 'string' || t.indexOf(':') <= 0 || t.length > 256) throw new VolumerError('BAD_MESSAGE', 'each token must be a "chain:token" string of at most 256 characters')
-    }
-    return [...new Set(value as string[])]
-  }
-
-  function topParamsOf (value: unknown): TopParams {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new VolumerError('BAD_MESSAGE', 'top must be an object {stat, window, limit, order, chain}')
-    const o = value as Record<string, unknown>
-    return parseTopParams(ctx, name => o[name])
-  }
-
-  /** `{token: "chain:token", interval: "1m"}` → the series and the subscription id */
-  function candleSeriesOf (value: unknown): { series: string, id: string } {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new VolumerError('BAD_MESSAGE', 'candles must be an object {token: "chain:token", interval: "1m"}')
-    const o = value as Record<string, unknown>
-    const token = o.token
-    if (typeof token !== 'string' || token.indexOf(':') <= 0 || token.length > 256) throw new VolumerError('BAD_MESSAGE', 'candles.token must be a "chain:token" string of at most 256 characters')
-    const interval = o.interval ?? '1m'
-    if (typeof interval !== 'string' || ctx.candles?.interval(interval) === undefined) {
-      throw new VolumerError('BAD_MESSAGE', `candles.interval must be one of ${ctx.candles?.intervalNames.join(', ') ?? '(none: this edge serves no candles)'}`)
-    }
-    const series = token + ':' + interval
-    return { series, id: 'candles:' + series }
-  }
-
   function subscribe (conn: Conn, msg: Record<string, unknown>): void {
     const fresh: Sub[] = []
     const again: Sub[] = []
@@ -403,7 +245,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
         fresh.push(sub)
       }
     } else if (msg.top !== undefined) {
-      const p = topParamsOf(msg.top)
+      const p = topParamsOf(ctx, msg.top)
       const id = topId(p)
       const old = conn.subs.get(id)
       if (old !== undefined) again.push(old)
@@ -416,7 +258,7 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
         fresh.push(sub)
       }
     } else if (msg.candles !== undefined) {
-      const { series, id } = candleSeriesOf(msg.candles)
+      const { series, id } = candleSeriesOf(ctx, msg.candles)
       const old = conn.subs.get(id)
       if (old !== undefined) again.push(old)
       else {
@@ -438,8 +280,8 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
   function unsubscribe (conn: Conn, msg: Record<string, unknown>): void {
     let ids: string[]
     if (msg.tokens !== undefined) ids = tokenIds(msg.tokens).map(k => 'token:' + k)
-    else if (msg.top !== undefined) ids = [topId(topParamsOf(msg.top))]
-    else if (msg.candles !== undefined) ids = [candleSeriesOf(msg.candles).id]
+    else if (msg.top !== undefined) ids = [topId(topParamsOf(ctx, msg.top))]
+    else if (msg.candles !== undefined) ids = [candleSeriesOf(ctx, msg.candles).id]
     else if (Array.isArray(msg.subs) && msg.subs.every(s => typeof s === 'string')) ids = msg.subs as string[]
     else throw new VolumerError('BAD_MESSAGE', 'unsubscribe needs "tokens", "top", "candles" or "subs" (subscription ids)')
     const done: string[] = []
