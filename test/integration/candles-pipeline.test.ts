@@ -20,7 +20,8 @@ import { createLogStatsFeed } from '../../src/edge/log-stats-feed.js'
 import { createLogCandleFeed } from '../../src/edge/candle-feed.js'
 import { createTestCluster, type TestCluster } from '../helpers/cluster.js'
 import { ProcessorFleet } from '../helpers/processor-process.js'
-import { buildStream, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
+import { buildStream, oracleOf } from '../helpers/swap-stream.js'
+import { runAcrossRestart } from '../helpers/restart-run.js'
 import { readLatest } from '../helpers/log-fixture.js'
 import { oracleCandles } from '../helpers/candle-oracle.js'
 
@@ -45,22 +46,10 @@ describe('candles on Kafka: processor process → candles topic → edge', funct
     // 10 minutes of blockTimes: many 1 m candles, some corrected after the restart by the
     // disordered and duplicated swaps of the second half
     const inputs = buildStream({ swaps: 12_000, tokens: 200, seed: 23, now, spanMs: 600_000, badEvery: 0 })
-    const half = Math.floor(inputs.length / 2)
-    const input = await createInputProducer(cluster)
-    input.send(inputs.slice(0, half))
-    await input.producer.flush()
-    let p = fleet.start('p1')
-    await p.waitReady()
-    await cluster.waitCaughtUp(120_000)
-    expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
-    const before = await readLatest(cluster.log, cluster.topics.candles!)
-
-    input.send(inputs.slice(half))
-    await input.close()
-    p = fleet.start('p1')
-    await p.waitReady()
-    await cluster.waitCaughtUp(120_000)
-    expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
+    let before = new Map<string, Buffer | null>()
+    await runAcrossRestart(cluster, fleet, inputs, {
+      between: async () => { before = await readLatest(cluster.log, cluster.topics.candles!) }
+    })
 
     const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
     expect(oracle.counters.duplicates, 'the stream has duplicates').to.be.greaterThan(100)

@@ -10,7 +10,8 @@ import { parseWindowList } from '../../src/engine/windows.js'
 import { createStateChangeDecoder } from '../../src/codec/index.js'
 import { createTestCluster, type TestCluster } from '../helpers/cluster.js'
 import { ProcessorFleet } from '../helpers/processor-process.js'
-import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf } from '../helpers/swap-stream.js'
+import { buildStream, checkDlq, checkStatsAgainstOracle, oracleOf } from '../helpers/swap-stream.js'
+import { runAcrossRestart } from '../helpers/restart-run.js'
 
 const WINDOWS = '1m,5m,1h,24h'
 
@@ -38,22 +39,7 @@ describe('processor process on Kafka: oracle equality', function () {
       fleet = new ProcessorFleet(cluster, { windows: WINDOWS, env: mode.env })
       const now = Date.now()
       const inputs = buildStream({ swaps: 20_000, tokens: 300, seed: 11, now, badEvery: 2500 })
-      const half = Math.floor(inputs.length / 2)
-      const input = await createInputProducer(cluster)
-      input.send(inputs.slice(0, half))
-      await input.producer.flush()
-
-      let p = fleet.start('p1')
-      await p.waitReady()
-      await cluster.waitCaughtUp(120_000)
-      expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
-
-      input.send(inputs.slice(half))
-      await input.close()
-      p = fleet.start('p1')
-      await p.waitReady()
-      await cluster.waitCaughtUp(120_000)
-      expect(await p.stop(), 'exit code after SIGTERM').to.equal(0)
+      const input = await runAcrossRestart(cluster, fleet, inputs)
 
       const oracle = oracleOf(inputs, parseWindowList(WINDOWS), now)
       expect(oracle.counters.duplicates, 'the stream has duplicates').to.be.greaterThan(100)
