@@ -32,6 +32,13 @@ function initialInterval (intervals) {
   return intervals.includes('1m') ? '1m' : intervals[0]
 }
 
+const cents = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+
+/** chart prices: like the tables, but cents above 1,000 (axis steps of 2,544 vs 2,545 are too coarse) */
+function chartPrice (p) {
+  return typeof p === 'number' && Math.abs(p) >= 1000 ? cents.format(p) : fmt.price(p)
+}
+
 /** a price scale step for this price: ~6 significant digits, like the UDF pricescale */
 function minMoveFor (p) {
   if (typeof p !== 'number' || !Number.isFinite(p) || p <= 0) return 0.01
@@ -121,10 +128,10 @@ export function mountCandleChart (ctx, chain, token) {
     const cls = c.close >= c.open ? 'up' : 'down'
     legend.replaceChildren(
       el('span', { class: 'muted' }, localFull.format(new Date(lastTime * 1000)) + ' '),
-      'O ', el('span', { class: cls, 'data-k': 'open' }, fmt.price(c.open)),
-      ' H ', el('span', { class: cls, 'data-k': 'high' }, fmt.price(c.high)),
-      ' L ', el('span', { class: cls, 'data-k': 'low' }, fmt.price(c.low)),
-      ' C ', el('span', { class: cls, 'data-k': 'close' }, fmt.price(c.close)),
+      'O ', el('span', { class: cls, 'data-k': 'open' }, chartPrice(c.open)),
+      ' H ', el('span', { class: cls, 'data-k': 'high' }, chartPrice(c.high)),
+      ' L ', el('span', { class: cls, 'data-k': 'low' }, chartPrice(c.low)),
+      ' C ', el('span', { class: cls, 'data-k': 'close' }, chartPrice(c.close)),
       ' Vol ', el('span', { 'data-k': 'volumeUsd' }, fmt.usd(c.volumeUsd)),
       ' Txns ', el('span', { 'data-k': 'txns' }, fmt.count(c.txns))
     )
@@ -150,7 +157,7 @@ export function mountCandleChart (ctx, chain, token) {
     const m = minMoveFor(c?.close)
     if (c === undefined || m === minMove) return
     minMove = m
-    candles.applyOptions({ priceFormat: { type: 'custom', minMove: m, formatter: p => fmt.price(p) } })
+    candles.applyOptions({ priceFormat: { type: 'custom', minMove: m, formatter: chartPrice } })
   }
 
   function applyLive (list) {
