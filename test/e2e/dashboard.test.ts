@@ -282,11 +282,36 @@ describe('dashboard in chromium (volumer run)', function () {
       return n
     })
     expect(coloured).to.be.greaterThan(100)
-    // a sequence gap on the candle feed: resubscribed, and the history fetched again
+    // a late swap's correction of an older candle, pushed in sequence: that bar changes in
+    // place (the library's historical update); a candle for a period that had none is drawn too
+    const corrected = await page.evaluate(async ({ key, sub }) => {
+      const dash = (window as any).volumerDashboard
+      const [chain, token] = key.split(':')
+      const served = (await (await fetch(`v1/tokens/${chain}/${token}/candles?interval=5s`)).json()).candles
+      const old = served[served.length - 3]
+      const bumped = { ...old, high: old.high * 1.5, txns: old.txns + 1 }
+      const start = Date.parse(served[0].start) - 5000
+      const inserted = { ...served[0], start: new Date(start).toISOString(), end: new Date(start + 5000).toISOString(), txns: 1 }
+      dash.feed.inject(JSON.stringify({ type: 'update', sub, seq: dash.feed.nextSeq(sub), data: [inserted, bumped] }))
+      const bars = dash.chart.series.data()
+      return {
+        bumped: bars.find((b: any) => b.time === Date.parse(old.start) / 1000)?.high === bumped.high,
+        inserted: bars.some((b: any) => b.time === start / 1000),
+        sorted: bars.every((b: any, i: number) => i === 0 || b.time > bars[i - 1].time),
+        resyncs: dash.chart.resyncs,
+        insertedAt: start / 1000
+      }
+    }, { key: WETH, sub: `candles:${WETH}:5s` })
+    expect(corrected).to.deep.include({ bumped: true, inserted: true, sorted: true, resyncs: 0 })
+    // the forged update took the seq of the next real one, which therefore arrives as a gap:
+    // resubscribed, and the history fetched again (the forged candles go)
+    await eventually(async () => { const c = await chartState(page); return c.resyncs === 1 && c.fetches === moved.fetches + 1 ? c : null }, 'a refetch after the shifted sequence', 30_000)
+    // and an explicit sequence gap on the candle feed does the same
     await page.evaluate((sub) => {
       (window as any).volumerDashboard.feed.inject(JSON.stringify({ type: 'update', sub, seq: 1_000_000, data: [] }))
     }, `candles:${WETH}:5s`)
-    const resynced = await eventually(async () => { const c = await chartState(page); return c.resyncs === 1 && c.fetches === moved.fetches + 1 ? c : null }, 'a refetch after the gap')
+    const resynced = await eventually(async () => { const c = await chartState(page); return c.resyncs === 2 && c.fetches === moved.fetches + 2 ? c : null }, 'a refetch after the gap')
+    expect(resynced.bars.some(b => b.time === corrected.insertedAt), 'the forged candle is gone').to.equal(false)
     await eventually(async () => (await chartState(page)).liveCandles > resynced.liveCandles, 'live candles after the resync', 30_000)
     await shot(page, 'dashboard-token.png', true)
     await page.click('nav.crumbs a')

@@ -112,14 +112,14 @@ export function mountCandleChart (ctx, chain, token) {
     return { time: secondsOf(c.start), value: Number(c.volumeUsd), color: c.close >= c.open ? 'rgba(47, 191, 113, 0.45)' : 'rgba(240, 97, 109, 0.45)' }
   }
 
-  /** keeps the newer of two versions of a candle (more swaps); true = `c` was kept */
+  /** keeps the newer of two versions of a candle (more swaps): 'new', 'changed', or null = kept the old */
   function merge (c) {
     const t = secondsOf(c.start)
-    if (!Number.isFinite(t)) return false
+    if (!Number.isFinite(t)) return null
     const had = bars.get(t)
-    if (had !== undefined && had.txns > c.txns) return false
+    if (had !== undefined && had.txns > c.txns) return null
     bars.set(t, c)
-    return true
+    return had === undefined ? 'new' : 'changed'
   }
 
   function renderLegend () {
@@ -161,18 +161,25 @@ export function mountCandleChart (ctx, chain, token) {
   }
 
   function applyLive (list) {
+    let redraw = false
     for (const c of list) {
-      if (!merge(c)) continue
+      const kind = merge(c)
+      if (kind === null) continue
       debug.liveCandles++
       const t = secondsOf(c.start)
-      // newer or the newest: update() appends or replaces the last bar; an older one (a late
-      // swap's correction) needs the library's historical update
-      const historical = t < lastTime
-      if (!historical) lastTime = t
-      if (chart === null) continue // drawn by setAll() when the library has loaded
-      candles.update(barOf(c), historical)
-      volumes.update(volumeOf(c), historical)
+      if (t >= lastTime) {
+        // the open candle, or a newer one: update() replaces the last bar or appends
+        lastTime = t
+        if (chart !== null) { candles.update(barOf(c), false); volumes.update(volumeOf(c), false) }
+      } else if (kind === 'changed') {
+        // an older candle a late swap corrected: the library's historical update
+        if (chart !== null) { candles.update(barOf(c), true); volumes.update(volumeOf(c), true) }
+      } else {
+        // a late swap in a period that had no candle: update() cannot insert, so draw all again
+        redraw = true
+      }
     }
+    if (redraw) { setAll(); return }
     adjustPriceFormat()
     renderLegend()
     showNote(null)
