@@ -10,6 +10,7 @@ import { framingProblem } from './http-framing.js'
 import { parseQuery, pickEncoding } from './http-query.js'
 import { openApiDocument } from './openapi.js'
 import { createStaticFiles, type StaticFiles } from './static-files.js'
+import { DASHBOARD_VENDOR_FILES } from './dashboard-dir.js'
 import type { StatsFeed } from './stats-feed.js'
 import { getSearch } from './search-api.js'
 import { createTokenDirectory } from './token-directory.js'
@@ -194,7 +195,7 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
     topCache.invalidate(key, null)
     hub.onStoreChange(key, null)
   })
-  const statics: StaticFiles | null = staticDir === undefined ? null : createStaticFiles(staticDir)
+  const statics: StaticFiles | null = staticDir === undefined ? null : createStaticFiles(staticDir, DASHBOARD_VENDOR_FILES)
   const openapi = JSON.stringify(openApiDocument(windows, searchWindow, candleStore.intervalNames))
   const openapiEtag = etagOf(openapi)
 

@@ -58,14 +58,22 @@ export interface StaticFiles {
   get (rawPath: string, encoding: Encoding | null): StaticFile | null
 }
 
-export function createStaticFiles (dir: string): StaticFiles {
+/**
+ * `extra` serves single files from elsewhere at fixed paths: URL path without the leading `/`
+ * (`vendor/lightweight-charts.js`) → absolute file path. Only those exact paths are mapped, so
+ * they open no way out of `dir` (the dashboard's browser libraries live in node_modules).
+ */
+export function createStaticFiles (dir: string, extra: Readonly<Record<string, string>> = {}): StaticFiles {
   const root = resolve(dir)
   const cache = new Map<string, Cached>()
+  const mapped = new Map(Object.entries(extra).map(([url, file]) => ['/' + url.replace(/^\/+/, ''), resolve(file)]))
 
   function safePath (rawPath: string): string | null {
     let p: string
     try { p = decodeURIComponent(rawPath) } catch { return null }
     if (p.includes('\0') || p.includes('\\')) return null
+    const fixed = mapped.get(p)
+    if (fixed !== undefined) return fixed
     if (p.endsWith('/')) p += 'index.html'
     const segments = p.split('/')
     if (segments.some(s => s === '..' || s === '.')) return null

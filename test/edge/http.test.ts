@@ -362,6 +362,23 @@ describe('edge HTTP API', function () {
       expect(svg.headers['cache-control']).to.equal('public, max-age=300')
     })
 
+    it('serves lightweight-charts from node_modules at /vendor/lightweight-charts.js (the dashboard\'s chart library)', async () => {
+      const r = await get(agent, server.port, '/vendor/lightweight-charts.js', { headers: { 'accept-encoding': 'br' } })
+      expect(r.status).to.equal(200)
+      expect(r.headers['content-type']).to.equal('text/javascript; charset=utf-8')
+      expect(r.headers['content-encoding']).to.equal('br')
+      const text = brotliDecompressSync(r.body).toString()
+      // the standalone ES module: the exports the token page imports, and no bare import left
+      expect(text).to.include('Lightweight Charts™ v5.')
+      expect(text).to.match(/export\{[^}]*\bas createChart\b/)
+      expect(text).to.match(/\bas CandlestickSeries\b/)
+      expect(text).to.not.match(/^import\s/m)
+      // only that exact path is mapped: nothing else of node_modules is reachable
+      for (const p of ['/vendor/', '/vendor/lightweight-charts.js/', '/vendor/../package.json', '/vendor/lightweight-charts.mjs']) {
+        expect((await get(agent, server.port, p)).status, p).to.equal(404)
+      }
+    })
+
     it('refuses paths that leave the directory and answers 404 for missing files', async () => {
       for (const p of ['/../volumer-edge-secret.txt', '/%2e%2e/volumer-edge-secret.txt', '/img/%2e%2e/%2e%2e/volumer-edge-secret.txt', '/nope.html', '/img/', '/%zz']) {
         const r = await get(agent, server.port, p)

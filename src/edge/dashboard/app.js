@@ -5,20 +5,32 @@
 import { createFeed, feedUrl } from './feed.js'
 import { mountScreener, parseListParams, listHash, DEFAULT_PARAMS } from './screener.js'
 import { mountTokenPage } from './token-page.js'
+import { mountSearch } from './search.js'
 
 const FALLBACK_WINDOWS = ['1m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '24h']
+const FALLBACK_INTERVALS = ['1m', '5m', '15m', '1h', '4h', '1d']
 
-/** the windows the edge is configured with, from its OpenAPI document (examples of `window`) */
-async function loadWindows () {
+function stringList (v) {
+  return Array.isArray(v) && v.length > 0 && v.every(w => typeof w === 'string') ? v : null
+}
+
+/**
+ * What the edge is configured with, from its OpenAPI document: the windows (examples of
+ * `/v1/top`'s `window`) and the candle intervals (enum of the candles endpoint's `interval`)
+ */
+async function loadApiInfo () {
+  const fallback = { windows: FALLBACK_WINDOWS, candleIntervals: FALLBACK_INTERVALS }
   try {
     const res = await fetch(new URL('openapi.json', document.baseURI))
-    if (!res.ok) return FALLBACK_WINDOWS
+    if (!res.ok) return fallback
     const doc = await res.json()
-    const param = doc.paths?.['/v1/top']?.get?.parameters?.find(p => p.name === 'window')
-    const list = param?.schema?.examples
-    return Array.isArray(list) && list.length > 0 && list.every(w => typeof w === 'string') ? list : FALLBACK_WINDOWS
+    const param = (path, name) => doc.paths?.[path]?.get?.parameters?.find(p => p.name === name)?.schema
+    return {
+      windows: stringList(param('/v1/top', 'window')?.examples) ?? FALLBACK_WINDOWS,
+      candleIntervals: stringList(param('/v1/tokens/{chain}/{token}/candles', 'interval')?.enum) ?? FALLBACK_INTERVALS
+    }
   } catch {
-    return FALLBACK_WINDOWS
+    return fallback
   }
 }
 
@@ -42,7 +54,7 @@ async function main () {
   const statusNode = document.getElementById('status')
   const container = document.getElementById('app')
   const feed = createFeed({ url: feedUrl(document.baseURI), onStatus: s => renderStatus(statusNode, s) })
-  const windows = await loadWindows()
+  const { windows, candleIntervals } = await loadApiInfo()
   const chains = new Set()
   let lastList = { ...DEFAULT_PARAMS, window: windows.includes(DEFAULT_PARAMS.window) ? DEFAULT_PARAMS.window : windows[0] }
   let view = null
@@ -50,10 +62,14 @@ async function main () {
   const ctx = {
     feed,
     windows,
+    candleIntervals,
     chains,
     now: () => Date.now(),
     noteChain (c) { chains.add(c) },
     tokenHref: (chain, token) => `#/token/${encodeURIComponent(chain)}/${encodeURIComponent(token)}`,
+    candlesUrl: (chain, token, interval, limit) => new URL(`v1/tokens/${encodeURIComponent(chain)}/${encodeURIComponent(token)}/candles?` +
+      new URLSearchParams({ interval, limit: String(limit) }), document.baseURI),
+    searchUrl: (q, limit) => new URL('v1/search?' + new URLSearchParams({ q, limit: String(limit) }), document.baseURI),
     listHref: () => listHash(lastList),
     /** the screener reports its controls, so "← All tokens" returns to the same list */
     setList (p) { lastList = { ...p } }
@@ -79,10 +95,12 @@ async function main () {
     view = mountScreener(container, ctx, params)
   }
 
+  mountSearch(document.getElementById('search'), ctx)
   window.addEventListener('hashchange', route)
   route()
-  // diagnostics: the browser test and curious users can reach the feed from the console
-  window.volumerDashboard = { feed, ctx }
+  // diagnostics: the browser test and curious users can reach the feed (and the token page's
+  // chart: series, counters) from the console
+  window.volumerDashboard = { feed, ctx, get chart () { return view?.chart ?? null } }
 }
 
 main().catch(err => {

@@ -61,3 +61,16 @@ export function windowMs (name) {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2]]
   return Number(m[1]) * unit
 }
+
+/**
+ * A value cell, and beside the value its previous-window change when there is one
+ * (format.windowChange: undefined = none). Touches the DOM only when what it shows changed.
+ */
+export function setCell (cell, text, change) {
+  const shown = change === undefined ? text : text + '\u0000' + change.text
+  if (cell.dataset.shown === shown) return
+  cell.dataset.shown = shown
+  if (change === undefined) { cell.textContent = text; return }
+  const cls = 'chg ' + (change.dir > 0 ? 'up' : change.dir < 0 ? 'down' : 'flat')
+  cell.replaceChildren(text, ' ', el('span', { class: cls, title: 'change against the previous window' }, change.text))
+}

@@ -215,6 +215,8 @@ export function createFeed (opts) {
     },
     /** feeds a raw server message, as if received (diagnostics and the browser test) */
     inject (text) { onMessage(text) },
+    /** the seq the next update of a server subscription must carry (to inject one in order) */
+    nextSeq (subId) { const r = remote.get(subId); return r === undefined ? null : r.lastSeq + 1 },
     stop () {
       stopped = true
       clearTimeout(retryTimer)

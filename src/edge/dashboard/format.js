@@ -101,3 +101,25 @@ export function statValue (stat, value) {
   if (['txns', 'buys', 'sells', 'traders', 'buyers', 'sellers'].includes(stat)) return count(Number(value))
   return price(Number(value))
 }
+
+/**
+ * What a token is called on screen: its symbol from the `tokens` topic when the edge has one,
+ * else the short address. `t` is anything with `token` and optional `symbol` (a stats object, a
+ * ranked row, a search item).
+ */
+export function tokenLabel (t) {
+  return typeof t.symbol === 'string' && t.symbol !== '' ? t.symbol : shortToken(t.token)
+}
+
+/**
+ * The previous-window change of one statistic (issue #22 §2: `changePct` of a window object,
+ * {volumeUsd, txns, traders}, each a number or null when the previous window had nothing).
+ * undefined when the window carries no `changePct` at all (an edge without that feature: show
+ * nothing); else {text, dir} with "—" for null.
+ */
+export function windowChange (window, field) {
+  const c = window?.changePct
+  if (c === undefined || c === null || typeof c !== 'object' || !(field in c)) return undefined
+  const v = c[field]
+  return { text: typeof v === 'number' && Number.isFinite(v) ? pct(v) : '—', dir: direction(v) }
+}

@@ -4,7 +4,7 @@
 // chain:token and reused, so an update touches only text nodes and focus is never lost.
 
 import * as fmt from './format.js'
-import { el, statLabel, STATS } from './dom.js'
+import { el, setCell, statLabel, STATS } from './dom.js'
 
 export const DEFAULT_PARAMS = Object.freeze({ stat: 'volumeUsd', window: '5m', chain: '', order: 'desc', limit: 50 })
 const LIMITS = [25, 50, 100, 200]
@@ -15,11 +15,11 @@ const COLUMNS = [
   { key: 'token', label: 'Token' },
   { key: 'price', label: 'Price', stat: 'lastPrice', cls: 'num', render: r => fmt.price(r.lastPrice) },
   { key: 'change', label: 'Change', stat: 'priceChangePct', cls: 'num', render: r => fmt.pct(r.window?.priceChangePct) },
-  { key: 'volume', label: 'Volume', stat: 'volumeUsd', cls: 'num', render: r => fmt.usd(r.window?.volumeUsd), title: r => r.window ? '$' + fmt.exactDecimal(r.window.volumeUsd) : '' },
-  { key: 'txns', label: 'Txns', stat: 'txns', cls: 'num', render: r => fmt.count(r.window?.txns) },
+  { key: 'volume', label: 'Volume', stat: 'volumeUsd', change: 'volumeUsd', cls: 'num', render: r => fmt.usd(r.window?.volumeUsd), title: r => r.window ? '$' + fmt.exactDecimal(r.window.volumeUsd) : '' },
+  { key: 'txns', label: 'Txns', stat: 'txns', change: 'txns', cls: 'num', render: r => fmt.count(r.window?.txns) },
   { key: 'buys', label: 'Buys', stat: 'buys', cls: 'num opt', render: r => fmt.count(r.window?.buys) },
   { key: 'sells', label: 'Sells', stat: 'sells', cls: 'num opt', render: r => fmt.count(r.window?.sells) },
-  { key: 'traders', label: 'Traders', stat: 'traders', cls: 'num opt', render: r => fmt.count(r.window?.traders) },
+  { key: 'traders', label: 'Traders', stat: 'traders', change: 'traders', cls: 'num opt', render: r => fmt.count(r.window?.traders) },
   { key: 'value', label: '', cls: 'num ranked' }
 ]
 const COLUMN_STATS = new Set(COLUMNS.filter(c => c.stat !== undefined).map(c => c.stat))
@@ -182,7 +182,7 @@ export function mountScreener (container, ctx, initial) {
       if (c.key === 'token') {
         tr.append(el('th', { scope: 'row', 'data-col': 'token', class: 'token' }, [
           el('span', { class: 'chain chain-' + r.chain.replace(/[^a-z0-9]/gi, '') }, r.chain),
-          el('a', { href, title: r.chain + ':' + r.token }, fmt.shortToken(r.token))
+          el('a', { href, title: r.chain + ':' + r.token })
         ]))
       } else {
         tr.append(el('td', { 'data-col': c.key, class: c.cls ?? '' }))
@@ -191,10 +191,23 @@ export function mountScreener (container, ctx, initial) {
     return tr
   }
 
+  /** symbol and name when the edge knows them (they may arrive after the row), else the address */
+  function renderToken (cell, r) {
+    const named = typeof r.symbol === 'string' && r.symbol !== ''
+    const shown = named ? r.symbol + '\u0000' + (r.name ?? '') : ''
+    if (cell.dataset.shown === shown) return
+    cell.dataset.shown = shown
+    const a = cell.querySelector('a')
+    a.classList.toggle('named', named)
+    a.replaceChildren(...(named
+      ? [el('span', { class: 'sym' }, r.symbol), ...(r.name ? [' ', el('span', { class: 'name' }, r.name)] : [])]
+      : [fmt.shortToken(r.token)]))
+  }
+
   function updateRow (tr, r, rank, showValue) {
     for (const cell of tr.children) {
       const key = cell.dataset.col
-      if (key === 'token') continue
+      if (key === 'token') { renderToken(cell, r); continue }
       let text
       if (key === 'rank') text = String(rank)
       else if (key === 'value') text = showValue ? fmt.statValue(params.stat, r.value) : ''
@@ -202,6 +215,7 @@ export function mountScreener (container, ctx, initial) {
         const c = COLUMNS.find(col => col.key === key)
         text = c.render(r)
         if (c.title !== undefined) cell.title = c.title(r)
+        if (c.change !== undefined) { setCell(cell, text, fmt.windowChange(r.window, c.change)); continue }
       }
       if (cell.textContent !== text) {
         if (key === 'price' && cell.textContent !== '') flash(cell, r.lastPrice, cell.dataset.v)
