@@ -22,7 +22,7 @@ port.on('message', (msg: ToWorker) => {
   } else {
     shard.end()
     const output = encodeOutput(shard.output())
-    port.postMessage({ type: 'done', rejects: rejects(), read: shard.read, counters: { ...shard.counters }, output } satisfies FromWorker, [output.bytes])
+    port.postMessage({ type: 'done', rejects: rejects(), read: shard.read, counters: { ...shard.counters }, output } satisfies FromWorker, output.blocks)
     return
   }
   port.postMessage(reply)
