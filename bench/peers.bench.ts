@@ -23,8 +23,9 @@
  *    bench:processor's input, timed ready → committed offsets at the end of every partition
  *    (bench/peers-throughput.ts). Ratio: Volumer's median swaps/s / the peer's.
  * 2. Batch: `volumer stats` and the DuckDB query (`duckdb/stats.py`, DuckDB from PyPI in a venv
- *    under .run/peers/, installed if missing) on one NDJSON file, alternately: Volumer, DuckDB on
- *    1 thread, DuckDB on 2 threads. The file is generated once, seeded, into .run/peers/ with
+ *    under .run/peers/, installed if missing) on one NDJSON file, alternately: Volumer (its
+ *    default --threads, one worker per core), Volumer --threads 1, DuckDB on 1 thread, DuckDB on
+ *    2 threads. The file is generated once, seeded, into .run/peers/ with
  *    `volumer produce --generate --start 2026-12-06T00:00:00Z --rate LINES/86400 --count LINES
  *    --tokens 50000 --dup-rate 0.01 --disorder 5 --seed 21 --stdout` (a day of swaps, ~460 B a
  *    line) and evaluated at the day's end. Both are timed as whole processes, spawn → exit, on
@@ -38,7 +39,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
-import { cpus, loadavg } from 'node:os'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { BROKERS, PG_URL } from '../test/helpers/cluster.js'
 import { REPO_ROOT } from '../test/helpers/sample-data.js'
@@ -181,7 +182,7 @@ function statsFile (): { file: string, bytes: number, generate: string } {
   return { file, bytes: statSync(file).size, generate }
 }
 
-interface StatsRun { side: 'volumer' | 'duckdb-1' | 'duckdb-2', loadAtStart: number, seconds: number, cpuSeconds: number, querySeconds?: number, endedAt: string }
+interface StatsRun { side: 'volumer' | 'volumer-1' | 'duckdb-1' | 'duckdb-2', loadAtStart: number, loadAtEnd: number, seconds: number, cpuSeconds: number, querySeconds?: number, endedAt: string }
 
 /**
  * A process timed spawn → exit, its stdout discarded, its stderr kept (DuckDB prints its query time
@@ -261,34 +262,35 @@ if (ONLY !== 'processor') {
   const part: Record<string, unknown> = {
     input: { file: relative(REPO_ROOT, file), lines: LINES, bytes, bytesPerLine: Math.round(bytes / LINES), generatedWith: generate, at: AT },
     clock: 'whole process, spawn → exit (stdout discarded); cpuSeconds: its user + system time; querySeconds: DuckDB\'s own figure for its query alone',
-    volumer: `volumer stats --at ${AT} FILE`,
+    volumer: `volumer stats --at ${AT} FILE (default --threads: ${availableParallelism()} here); volumer-1: the same with --threads 1`,
     duckdb: `DuckDB ${version}: python stats.py FILE ${AT} THREADS`,
     runs
   }
   result.stats = part
   for (let i = 0; i < RUNS; i++) {
-    for (const side of ['volumer', 'duckdb-1', 'duckdb-2'] as const) {
+    for (const side of ['volumer', 'volumer-1', 'duckdb-1', 'duckdb-2'] as const) {
       const loadAtStart = load1()
-      const { seconds, cpuSeconds, stderr } = side === 'volumer'
-        ? await timed('node', [join(REPO_ROOT, 'bin', 'volumer.js'), 'stats', '--at', AT, file])
+      const { seconds, cpuSeconds, stderr } = side === 'volumer' || side === 'volumer-1'
+        ? await timed('node', [join(REPO_ROOT, 'bin', 'volumer.js'), 'stats', '--at', AT, ...(side === 'volumer-1' ? ['--threads', '1'] : []), file])
         : await timed(python, [join(PEERS, 'duckdb', 'stats.py'), file, AT, side === 'duckdb-1' ? '1' : '2'])
       const q = / in ([\d.]+) s/.exec(stderr)
-      const run: StatsRun = { side, loadAtStart, seconds: Math.round(seconds * 100) / 100, cpuSeconds, ...(side !== 'volumer' && q !== null ? { querySeconds: Number(q[1]) } : {}), endedAt: new Date().toISOString() }
+      const run: StatsRun = { side, loadAtStart, loadAtEnd: load1(), seconds: Math.round(seconds * 100) / 100, cpuSeconds, ...(side.startsWith('duckdb') && q !== null ? { querySeconds: Number(q[1]) } : {}), endedAt: new Date().toISOString() }
       runs.push(run)
       save()
-      console.log(`  stats ${i + 1}/${RUNS} ${side.padEnd(8)} ${run.seconds.toFixed(2)} s, CPU ${cpuSeconds} s${run.querySeconds !== undefined ? ` (query ${run.querySeconds.toFixed(2)} s)` : ''}  load ${loadAtStart}`)
+      console.log(`  stats ${i + 1}/${RUNS} ${side.padEnd(9)} ${run.seconds.toFixed(2)} s, CPU ${cpuSeconds} s${run.querySeconds !== undefined ? ` (query ${run.querySeconds.toFixed(2)} s)` : ''}  load ${loadAtStart} → ${run.loadAtEnd}`)
     }
   }
   const med = (side: StatsRun['side'], f: (r: StatsRun) => number = (r) => r.seconds): number => median(runs.filter((r) => r.side === side).map(f))
-  const v = med('volumer'); const d1 = med('duckdb-1'); const d2 = med('duckdb-2')
+  const v = med('volumer'); const v1 = med('volumer-1'); const d1 = med('duckdb-1'); const d2 = med('duckdb-2')
   const r1 = Math.round(d1 / v * 100) / 100; const r2 = Math.round(d2 / v * 100) / 100
   Object.assign(part, {
-    medianSeconds: { volumer: v, duckdb1Thread: d1, duckdb2Threads: d2 },
-    medianCpuSeconds: { volumer: med('volumer', (r) => r.cpuSeconds), duckdb1Thread: med('duckdb-1', (r) => r.cpuSeconds), duckdb2Threads: med('duckdb-2', (r) => r.cpuSeconds) },
+    medianSeconds: { volumer: v, volumer1Thread: v1, duckdb1Thread: d1, duckdb2Threads: d2 },
+    medianCpuSeconds: { volumer: med('volumer', (r) => r.cpuSeconds), volumer1Thread: med('volumer-1', (r) => r.cpuSeconds), duckdb1Thread: med('duckdb-1', (r) => r.cpuSeconds), duckdb2Threads: med('duckdb-2', (r) => r.cpuSeconds) },
     ratioDuckdbToVolumer: { oneThread: r1, twoThreads: r2 }
   })
   summary.push(`| \`volumer stats\`, s | ${v.toFixed(2)} | DuckDB 1 thread ${d1.toFixed(2)} | ${r1.toFixed(2)} (DuckDB / Volumer time) |`)
   summary.push(`| \`volumer stats\`, s | ${v.toFixed(2)} | DuckDB 2 threads ${d2.toFixed(2)} | ${r2.toFixed(2)} (DuckDB / Volumer time) |`)
+  summary.push(`| \`volumer stats --threads 1\`, s | ${v1.toFixed(2)} | DuckDB 1 thread ${d1.toFixed(2)} | ${(Math.round(d1 / v1 * 100) / 100).toFixed(2)} (DuckDB / Volumer time) |`)
 }
 
 result.complete = true

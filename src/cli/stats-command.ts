@@ -1,14 +1,19 @@
+import { availableParallelism } from 'node:os'
 import { openInputFile } from './input-file.js'
-import { statsJson } from '../codec/stats-json.js'
-import { createEngine, COUNTED, DUPLICATE, LATE } from '../engine/index.js'
 import { DEFAULT_WINDOW_LIST } from '../engine/windows.js'
-import { readNdjsonBatches, swapFromLine } from '../swap/ndjson-lines.js'
-import { isSwapReject } from '../swap/swap-reject.js'
-import { parseFlags, timeFlag, windowsFlag, durationFlag, candleIntervalsFlag } from './flags.js'
+import { runStatsShards, type ShardedStatsResult } from '../batch/sharded-stats.js'
+import type { Rejects } from '../batch/stats-shard.js'
+import { parseFlags, timeFlag, windowsFlag, durationFlag, candleIntervalsFlag, intFlag } from './flags.js'
 import { UsageError, EXIT_OK } from './cli-error.js'
-import { CandleBook } from '../engine/candles.js'
 
-export const STATS_HELP = `Usage: volumer stats [--at TIME] [--windows LIST] [--skew DURATION] [--candles LIST] [FILE|-]
+const MAX_THREADS = 64
+
+/** One worker per core the process may use: the default of --threads (1 runs in this thread). */
+function defaultThreads (): number {
+  return Math.min(MAX_THREADS, Math.max(1, availableParallelism()))
+}
+
+export const STATS_HELP = `Usage: volumer stats [--at TIME] [--windows LIST] [--skew DURATION] [--candles LIST] [--threads N] [FILE|-]
 
 Reads swaps (NDJSON, one per line, any order, duplicates allowed) from FILE (FILE.gz is
 decompressed) or stdin, evaluates
@@ -22,6 +27,9 @@ with their line number and reason code; a summary goes to stderr.
   --candles LIST     print candles of these intervals instead (e.g. 1m,1h): one per line, as the
                      candles topic carries them, every candle ending after the horizon at T,
                      sorted by (chain, token, interval, start)
+  --threads N        worker threads, each computing the tokens that hash to it (default: the
+                     cores this process may use; 1: read, parse and compute in one thread);
+                     the output is the same whatever N
   -h, --help         this text
 `
 
@@ -31,6 +39,7 @@ export async function statsCommand (argv: string[]): Promise<number> {
     windows: { type: 'string' },
     skew: { type: 'string' },
     candles: { type: 'string' },
+    threads: { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) { process.stdout.write(STATS_HELP); return EXIT_OK }
@@ -39,31 +48,22 @@ export async function statsCommand (argv: string[]): Promise<number> {
   const windows = windowsFlag('windows', typeof values.windows === 'string' ? values.windows : DEFAULT_WINDOW_LIST)
   const skewMs = typeof values.skew === 'string' ? durationFlag('skew', values.skew) : 60_000
   const input = positionals[0] ?? '-'
+  const candles = typeof values.candles === 'string' ? candleIntervalsFlag('candles', values.candles) : undefined
+  const threads = typeof values.threads === 'string' ? intFlag('threads', values.threads, 1, MAX_THREADS) : defaultThreads()
   const source = input === '-' ? process.stdin : openInputFile(input)
 
-  const engine = createEngine({ windows, skewMs, now: at })
-  const book = typeof values.candles === 'string' ? new CandleBook(candleIntervalsFlag('candles', values.candles)) : undefined
   const rejected = new Map<string, number>()
-  let read = 0
   let errText = ''
-  const reject = (lineNo: number, code: string, message: string): void => {
-    rejected.set(code, (rejected.get(code) ?? 0) + 1)
-    errText += `line ${lineNo}: ${code} - ${message}\n`
+  const onRejects = (r: Rejects): void => {
+    for (let i = 0; i < r.codes.length; i++) {
+      rejected.set(r.codes[i], (rejected.get(r.codes[i]) ?? 0) + 1)
+      errText += r.texts[i]
+    }
     if (errText.length > 1 << 16) { process.stderr.write(errText); errText = '' }
   }
+  let result: ShardedStatsResult
   try {
-    for await (const batch of readNdjsonBatches(source)) {
-      for (const line of batch) {
-        read++
-        const swap = swapFromLine(line)
-        if (isSwapReject(swap)) { reject(line.lineNo, swap.code, swap.message); continue }
-        const outcome = engine.ingest(swap)
-        if (outcome === COUNTED) book?.add(swap)
-        else if (outcome !== DUPLICATE && outcome !== LATE) {
-          reject(line.lineNo, 'FUTURE_TIME', `blockTime ${new Date(swap.blockTime).toISOString()} is more than ${skewMs} ms after --at`)
-        }
-      }
-    }
+    result = await runStatsShards(source, { windows, skewMs, at, candles }, threads, onRejects)
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') throw new UsageError(`cannot read ${input}: ${e.message}`)
@@ -71,32 +71,16 @@ export async function statsCommand (argv: string[]): Promise<number> {
   }
   process.stderr.write(errText)
 
-  let out = ''
-  if (book !== undefined) {
-    book.evict(engine.horizonStart)
-    const order = new Map(book.intervals.map((iv, i) => [iv.name, i]))
-    const candles = book.all().filter((c) => Date.parse(c.end) > engine.horizonStart)
-    candles.sort((a, b) => a.chain !== b.chain ? (a.chain < b.chain ? -1 : 1) : a.token !== b.token ? (a.token < b.token ? -1 : 1) : (order.get(a.interval)! - order.get(b.interval)!) || (Date.parse(a.start) - Date.parse(b.start)))
-    for (const c of candles) {
-      out += JSON.stringify(c) + '\n'
-      if (out.length > 1 << 16) { await write(out); out = '' }
-    }
-  }
-  for (const stats of book === undefined ? engine.allStats() : []) {
-    if (!engine.hasSwapsInLongestWindow(stats)) continue
-    out += statsJson(stats) + '\n'
-    if (out.length > 1 << 16) { await write(out); out = '' }
-  }
-  await write(out)
-  const c = engine.counters
+  for (const piece of result.output) await write(piece)
+  const c = result.counters
   const reasons = [...rejected].sort(([a], [b]) => a < b ? -1 : 1).map(([code, n]) => `${code} ${n}`).join(', ')
   const total = [...rejected.values()].reduce((a, b) => a + b, 0)
-  process.stderr.write(`summary: read ${read}, counted ${c.counted}, duplicates ${c.duplicates}, late ${c.late}, rejected ${total}${reasons === '' ? '' : ' (' + reasons + ')'}\n`)
+  process.stderr.write(`summary: read ${result.read}, counted ${c.counted}, duplicates ${c.duplicates}, late ${c.late}, rejected ${total}${reasons === '' ? '' : ' (' + reasons + ')'}\n`)
   return EXIT_OK
 }
 
-function write (text: string): Promise<void> {
-  if (text === '') return Promise.resolve()
+function write (text: string | Uint8Array): Promise<void> {
+  if (text.length === 0) return Promise.resolve()
   return new Promise((resolve, reject) => {
     process.stdout.write(text, (err) => err == null ? resolve() : reject(err))
   })

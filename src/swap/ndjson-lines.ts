@@ -34,6 +34,13 @@ export type NdjsonLine =
 export interface LineSplitterOptions {
   /** longest line kept, in bytes without its line ending; default MAX_RECORD_BYTES (64 KiB) */
   maxLineBytes?: number
+  /**
+   * Asked about every non-blank line that fits, with its bytes (line ending and a first line's
+   * BOM already removed) before they are decoded: false leaves the line out (it is only counted,
+   * in `unselected`). `volumer stats --threads` uses it so that each worker decodes only the
+   * lines of its own tokens (src/batch/token-shard.ts). Oversize lines are never asked about.
+   */
+  select?: (buf: Buffer, start: number, end: number, lineNo: number) => boolean
 }
 
 export interface LineSplitter {
@@ -43,6 +50,8 @@ export interface LineSplitter {
   end (out: NdjsonLine[]): void
   /** lines seen so far (the number of the last line started) */
   readonly lineNo: number
+  /** non-blank lines that `select` left out */
+  readonly unselected: number
 }
 
 const NL = 10
@@ -52,7 +61,9 @@ const TAB = 9
 
 class NdjsonLineSplitter implements LineSplitter {
   readonly #max: number
+  readonly #select: LineSplitterOptions['select']
   #lineNo = 0
+  #unselected = 0
   // the unfinished last line of earlier chunks (copies, so no chunk is retained)
   #pending: Buffer[] = []
   #pendingBytes = 0
@@ -60,11 +71,13 @@ class NdjsonLineSplitter implements LineSplitter {
   #skipping = false
   #skippedBytes = 0
 
-  constructor (maxLineBytes: number) {
+  constructor (maxLineBytes: number, select: LineSplitterOptions['select']) {
     this.#max = maxLineBytes
+    this.#select = select
   }
 
   get lineNo (): number { return this.#lineNo }
+  get unselected (): number { return this.#unselected }
 
   push (input: Uint8Array, out: NdjsonLine[]): void {
     const chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
@@ -140,6 +153,7 @@ class NdjsonLineSplitter implements LineSplitter {
       while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++
       if (i === end) return
     }
+    if (this.#select !== undefined && !this.#select(buf, start, end, lineNo)) { this.#unselected++; return }
     const text = buf.toString('utf8', start, end)
     // The decoder maps invalid bytes to U+FFFD. Only when one appears is it worth asking whether
     // the input held a real U+FFFD (valid) or broken bytes (not JSON: RFC 8259 requires UTF-8).
@@ -156,7 +170,7 @@ export function createLineSplitter (options: LineSplitterOptions = {}): LineSpli
   if (!Number.isSafeInteger(max) || max < 1) {
     throw new RangeError(`maxLineBytes must be a positive integer, got ${String(max)}`)
   }
-  return new NdjsonLineSplitter(max)
+  return new NdjsonLineSplitter(max, options.select)
 }
 
 /**

@@ -142,18 +142,21 @@ describe('volumer stats (replay of the shipped sample)', function () {
     return [['start', start], ['middle', Math.floor((start + end) / 2)], ['end', end], ['end+30m', end + 30 * 60_000], ['end+23h', end + 23 * 3_600_000]]
   }
 
-  it('matches the oracle at start, middle, end, end+30m and end+23h (default windows, 60s skew)', async function () {
-    let seed = 1
-    for (const [label, at] of times()) {
-      const entries = buildInput(seed++, at, DEFAULT_WINDOW_LIST, 60_000)
-      const file = join(tmp, label + '.ndjson')
-      writeFileSync(file, entries.map((e) => e.text).join('\n') + '\n')
-      const r = await runCli(['stats', '--at', new Date(at).toISOString(), file])
-      try {
-        checkOutput(r, expectedFor(entries, at, DEFAULT_WINDOW_LIST, 60_000), DEFAULT_WINDOW_LIST.split(','))
-      } catch (err) { (err as Error).message = `at ${label} (${new Date(at).toISOString()}): ` + (err as Error).message; throw err }
-    }
-  })
+  // the default is one worker thread per core; 1 and 3 cover the single-thread path and an odd split
+  for (const threads of [undefined, '1', '3']) {
+    it(`matches the oracle at start, middle, end, end+30m and end+23h (default windows, 60s skew${threads === undefined ? '' : ', --threads ' + threads})`, async function () {
+      let seed = 1
+      for (const [label, at] of times()) {
+        const entries = buildInput(seed++, at, DEFAULT_WINDOW_LIST, 60_000)
+        const file = join(tmp, label + '.ndjson')
+        writeFileSync(file, entries.map((e) => e.text).join('\n') + '\n')
+        const r = await runCli(['stats', '--at', new Date(at).toISOString(), ...(threads === undefined ? [] : ['--threads', threads]), file])
+        try {
+          checkOutput(r, expectedFor(entries, at, DEFAULT_WINDOW_LIST, 60_000), DEFAULT_WINDOW_LIST.split(','))
+        } catch (err) { (err as Error).message = `at ${label} (${new Date(at).toISOString()}): ` + (err as Error).message; throw err }
+      }
+    })
+  }
 
   it('honours --windows (in the order given) and --skew, reading stdin with -', async () => {
     const [, middle] = times()[1]
@@ -206,6 +209,8 @@ describe('volumer stats (replay of the shipped sample)', function () {
     ['a window whose step does not divide it', ['stats', '--at', '2021-06-16T02:00:00.000Z', '--windows', '7m:2m', '-']],
     ['a bad --skew', ['stats', '--at', '2021-06-16T02:00:00.000Z', '--skew', 'soon', '-']],
     ['an unknown flag', ['stats', '--at', '2021-06-16T02:00:00.000Z', '--frobnicate', '-']],
+    ['--threads 0', ['stats', '--at', '2021-06-16T02:00:00.000Z', '--threads', '0', '-']],
+    ['a --threads that is no integer', ['stats', '--at', '2021-06-16T02:00:00.000Z', '--threads', 'many', '-']],
   ] as const) {
     it(`exits 2 with a clear message for ${why}`, async () => {
       const r = await runCli([...args])

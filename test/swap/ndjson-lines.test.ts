@@ -37,6 +37,20 @@ describe('ndjson-lines', () => {
     expect(texts(await collect(chunks))).to.deep.equal([[1, '{"t":"火🦄"}'], [2, '{"t":"é"}']])
   })
 
+  it('select: asks about each non-blank line\'s bytes (no CR, no BOM) before decoding, and counts the lines it leaves out', () => {
+    const asked: Array<[number, string]> = []
+    const splitter = createLineSplitter({
+      maxLineBytes: 8,
+      select: (buf, start, end, lineNo) => { asked.push([lineNo, buf.toString('latin1', start, end)]); return lineNo % 2 === 1 },
+    })
+    const out: NdjsonLine[] = []
+    splitter.push(Buffer.from('\ufeffa1\r\nb2\n\n  \nc3\ntoo-long-line\nd4', 'utf8'), out)
+    splitter.end(out)
+    expect(asked).to.deep.equal([[1, 'a1'], [2, 'b2'], [5, 'c3'], [7, 'd4']])
+    expect(texts(out)).to.deep.equal([[1, 'a1'], [5, 'c3'], [6, '<oversize 13>'], [7, 'd4']])
+    expect(splitter.unselected).to.equal(1)
+  })
+
   it('accepts string chunks (a stream with setEncoding)', async () => {
     expect(texts(await collect(['x', 'y\nz']))).to.deep.equal([[1, 'xy'], [2, 'z']])
   })
