@@ -353,8 +353,16 @@ async function main (): Promise<void> {
       const t = performance.now()
       const readyAt = await edge.waitReady(600_000, 20)
       const health = await edge.get('/healthz')
-      const out = { spawnToReadyMs: Math.round(readyAt - t), tokens: health.json?.tokens as number, rssBytes: processMemory(edge.child.pid!).rssBytes }
-      console.log(`edge rehydration of stats: ${out.tokens} tokens, spawn → /readyz 200 in ${out.spawnToReadyMs} ms (floor 5 s at 100,000 tokens); RSS ${MB(out.rssBytes)} MB`)
+      // where the time went: each feed's catch-up (records read, ms since the feeds started) and
+      // the records stored on its topic (offsets, transaction markers included) against the keys
+      const feeds = Object.fromEntries(edge.lines.filter((l) => l.msg === 'feed caught up').map((l) => [l.feed as string, { records: l.records as number, ms: l.ms as number }]))
+      const stored = async (topic: string): Promise<number> => {
+        const a = await cluster.log.createAdmin()
+        try { return (await a.offsets(topic)).reduce((x, o) => x + o.high - o.low, 0) } finally { await a.close() }
+      }
+      const topicOffsets = { stats: await stored(cluster.topics.stats), candles: await stored(cluster.topics.candles ?? cluster.prefix + 'candles'), candlesHistory: await stored(cluster.topics.candlesHistory ?? cluster.prefix + 'candles-history') }
+      const out = { spawnToReadyMs: Math.round(readyAt - t), tokens: health.json?.tokens as number, rssBytes: processMemory(edge.child.pid!).rssBytes, feeds, topicOffsets }
+      console.log(`edge rehydration of stats: ${out.tokens} tokens, spawn → /readyz 200 in ${out.spawnToReadyMs} ms (floor 5 s at 100,000 tokens); feeds caught up ${JSON.stringify(feeds)}; offsets stored ${JSON.stringify(topicOffsets)}; RSS ${MB(out.rssBytes)} MB`)
       return out
     })
 

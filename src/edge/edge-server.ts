@@ -521,6 +521,14 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   let statsCaughtUp = false
   let tokensCaughtUp = options.tokens === undefined
   let candlesCaughtUp = options.candles === undefined
+  // which feed holds readiness back: each one's catch-up time and records, logged once
+  const feedStart = performance.now()
+  let statsRecordsRead = 0
+  let tokenRecordsRead = 0
+  let candleRecordsRead = 0
+  const feedCaughtUp = (feed: string, records: number): void => {
+    logger.info({ feed, records, ms: Math.round(performance.now() - feedStart) }, 'feed caught up')
+  }
   const onCaughtUp = (): void => {
     if (!statsCaughtUp || !tokensCaughtUp || !candlesCaughtUp || ready) return
     ready = true
@@ -534,21 +542,24 @@ export async function createEdgeServer (options: EdgeServerOptions): Promise<Edg
   if (options.tokens !== undefined) {
     await options.tokens.start((key, meta) => {
       metrics.tokenRecords.inc()
+      tokenRecordsRead++
       names.apply(key, meta)
-    }, () => { tokensCaughtUp = true; onCaughtUp() }, code => metrics.tokenRejected(code))
+    }, () => { tokensCaughtUp = true; feedCaughtUp('tokens', tokenRecordsRead); onCaughtUp() }, code => metrics.tokenRejected(code))
   }
   if (options.candles !== undefined) {
     await options.candles.start((key, candle) => {
       metrics.candleRecords.inc()
+      candleRecordsRead++
       const sep = key.indexOf(':')
       if (sep > 0 && !candleChains.has(key.slice(0, sep))) candleChains.add(key.slice(0, sep))
       candleStore.apply(key, candle)
-    }, () => { candlesCaughtUp = true; onCaughtUp() }, () => metrics.candleRejected.inc())
+    }, () => { candlesCaughtUp = true; feedCaughtUp('candles', candleRecordsRead); onCaughtUp() }, () => metrics.candleRejected.inc())
   }
   await feed.start((key, value, json) => {
     metrics.feedRecords.inc()
+    statsRecordsRead++
     store.apply(key, value, json)
-  }, () => { statsCaughtUp = true; onCaughtUp() })
+  }, () => { statsCaughtUp = true; feedCaughtUp('stats', statsRecordsRead); onCaughtUp() })
 
   let listenSocket: uWS.us_listen_socket
   try {
