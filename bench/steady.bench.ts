@@ -116,7 +116,7 @@ class MemorySampler {
 
 const mbOf = (o: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, MB(v)]))
 
-interface ProcFigures { heapUsed: number, rss: number, tokens: number, counted: number, checkpoints: HistogramSample }
+interface ProcFigures { heapUsed: number, rss: number, tokens: number, counted: number, checkpoints: HistogramSample, commits: HistogramSample, cycles: HistogramSample, freezes: number, aborts: number }
 async function figures (p: ProcessorProcess): Promise<ProcFigures> {
   const text = await p.metrics()
   return {
@@ -124,8 +124,16 @@ async function figures (p: ProcessorProcess): Promise<ProcFigures> {
     rss: sample(text, 'volumer_processor_process_resident_memory_bytes'),
     tokens: sample(text, 'volumer_processor_tokens'),
     counted: sample(text, 'volumer_processor_swaps_counted_total'),
-    checkpoints: histogram(text, 'volumer_processor_checkpoint_duration_seconds')
+    checkpoints: histogram(text, 'volumer_processor_checkpoint_duration_seconds'),
+    commits: histogram(text, 'volumer_processor_commit_duration_seconds'),
+    cycles: histogram(text, 'volumer_processor_cycle_duration_seconds'),
+    freezes: sample(text, 'volumer_processor_freezes_total'),
+    aborts: sample(text, 'volumer_processor_transaction_aborts_total')
   }
+}
+
+function durationFigures (h: HistogramSample): Record<string, number> {
+  return { count: h.count, meanMs: Math.round(h.sum / h.count * 1000), p99AtMostMs: quantileBound(h, 0.99) * 1000, p999AtMostMs: quantileBound(h, 0.999) * 1000 }
 }
 
 function checkpointFigures (h: HistogramSample): Record<string, number> {
@@ -428,7 +436,13 @@ async function main (): Promise<void> {
       const heap = after[0].heapUsed + after[1].heapUsed - baseline.heapUsed
       const tokens = after[0].tokens + after[1].tokens
       const out = {
-        ...live, checkpointsDuringLive: checkpointFigures(cp), swapsHeld: held, tokens, heapBytesPerSwap: Math.round(heap / held), heapBytesPerToken: Math.round(heap / tokens),
+        ...live, checkpointsDuringLive: checkpointFigures(cp),
+        // where produce → stats time may go in the processors: their cycles (start → commit) and
+        // commits during the phase, both processors together
+        cyclesDuringLive: durationFigures(addHistograms(addHistograms(after[0].cycles, after[1].cycles), addHistograms(before[0].cycles, before[1].cycles), -1)),
+        commitsDuringLive: durationFigures(addHistograms(addHistograms(after[0].commits, after[1].commits), addHistograms(before[0].commits, before[1].commits), -1)),
+        freezesDuringLive: after[0].freezes + after[1].freezes - before[0].freezes - before[1].freezes,
+        abortsDuringLive: after[0].aborts + after[1].aborts - before[0].aborts - before[1].aborts, swapsHeld: held, tokens, heapBytesPerSwap: Math.round(heap / held), heapBytesPerToken: Math.round(heap / tokens),
         memoryMb: mbOf(mem.take()), peakMemoryMb: mbOf(mem.peaks),
         pg: pgAfter, walBytesDuringLive: pgAfter.walLsnBytes - pgBefore.walLsnBytes, tableBytesGrowthDuringLive: pgAfter.tableBytes - pgBefore.tableBytes
       }
