@@ -7,6 +7,7 @@ import { parseCandleIntervals } from '../../src/engine/candle-intervals.js'
 import { makeSwap } from '../helpers/swap-factory.js'
 import { makeStats, newAgent, rng } from './fixtures.js'
 import { get, startServer } from './helpers.js'
+import { TestClient } from './ws-client.js'
 
 const T0 = Date.UTC(2026, 11, 8, 0, 0, 0)
 const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2'
@@ -47,8 +48,17 @@ describe('edge readiness and the candle feed', function () {
       expect(early.status).to.equal(503)
       expect(early.text).to.contain('NOT_READY').and.to.contain('candles')
       expect((await get(agent, server.port, `/udf/history?symbol=ethereum:${WETH}&resolution=1&from=0&to=${Math.ceil(T0 / 1000) + 3600}`)).status).to.equal(503)
-      release()
-      await server.candlesCaughtUp
+      const ws = await TestClient.open(server.port)
+      try {
+        ws.send({ op: 'subscribe', candles: { token: 'ethereum:' + WETH, interval: '1m' }, id: 1 })
+        expect((await ws.next((m) => m.type === 'error')).code, 'a candle subscription while catching up').to.equal('NOT_READY')
+        release()
+        await server.candlesCaughtUp
+        ws.send({ op: 'subscribe', candles: { token: 'ethereum:' + WETH, interval: '1m' }, id: 2 })
+        expect((await ws.next((m) => m.type === 'subscribed')).id).to.equal(2)
+      } finally {
+        await ws.close()
+      }
       const later = await get(agent, server.port, `/v1/tokens/ethereum/${WETH}/candles?interval=1m`)
       expect(later.status).to.equal(200)
       expect(later.json.candles).to.have.length(5)
