@@ -15,6 +15,11 @@
  *   BENCH_STEADY_ORACLE_SWAPS=3000000  most swaps the bench holds for the oracle check: top tokens
  *                                    that would pass it are skipped (recorded) rather than swap
  *   BENCH_STEADY_RESULTS=steady.json results file, relative to bench/results (or absolute)
+ *   BENCH_STEADY_TAKEOVERS=2         SIGKILLs in the takeover phase, a and b in turn
+ *   BENCH_STEADY_SKIP=               phases left out (comma list of generatorCount, takeover,
+ *                                    restore, correctness, live: e.g. takeover,restore,generatorCount
+ *                                    for the backfill and the edge's rehydration alone; correctness
+ *                                    and live need generatorCount). Recorded in `mode.skipped`.
  *
  * The JSON is rewritten after every phase, and a failing phase is recorded in it (`failed`).
  * Processors run with the CLI's defaults (cycle 100ms, checkpoints every 60s, session timeout
@@ -50,13 +55,17 @@ const RESULTS = resolve(REPO_ROOT, 'bench', 'results', process.env.BENCH_STEADY_
 const RATE = 1000
 /** BENCH_STEADY_STALL_S: the backfill fails when the group commits nothing for this long */
 const STALL_S = Number(process.env.BENCH_STEADY_STALL_S ?? 300)
+/** BENCH_STEADY_TAKEOVERS: SIGKILLs of a processor in the takeover phase, a and b in turn (default 2) */
+const TAKEOVERS = Number(process.env.BENCH_STEADY_TAKEOVERS ?? 2)
+const SKIP = new Set((process.env.BENCH_STEADY_SKIP ?? '').split(',').map((x) => x.trim()).filter((x) => x !== ''))
+if (SKIP.has('generatorCount')) { SKIP.add('correctness'); SKIP.add('live') }
 const WINDOWS = DEFAULT_WINDOW_LIST
 // the CLI's defaults, passed because the test helper otherwise sets its own faster ones
 const DEFAULTS = { windows: WINDOWS, cycle: '100ms', checkpointInterval: '60s', keepLogs: true }
 
 const result: Record<string, unknown> = {
   bench: 'steady', node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(),
-  mode: { hours: HOURS, tokens: TOKENS, liveSeconds: LIVE_S, rate: RATE, full: HOURS >= 24 && LIVE_S >= 600 },
+  mode: { hours: HOURS, tokens: TOKENS, liveSeconds: LIVE_S, rate: RATE, full: HOURS >= 24 && LIVE_S >= 600 && SKIP.size === 0, skipped: [...SKIP], takeovers: TAKEOVERS },
   processorFlags: { cycle: DEFAULTS.cycle, checkpointInterval: DEFAULTS.checkpointInterval, windows: WINDOWS, sessionTimeout: process.env.VOLUMER_SESSION_TIMEOUT ?? '3s (CLI default)', transactionTimeout: process.env.VOLUMER_TRANSACTION_TIMEOUT ?? '5s (CLI default)', standby: process.env.VOLUMER_STANDBY ?? 'CLI default' },
   loadavgAtStart: loadavg()[0], phases: {} as Record<string, unknown>, failed: null as unknown
 }
@@ -107,7 +116,7 @@ class MemorySampler {
 
 const mbOf = (o: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, MB(v)]))
 
-interface ProcFigures { heapUsed: number, rss: number, tokens: number, counted: number, checkpoints: HistogramSample }
+interface ProcFigures { heapUsed: number, rss: number, tokens: number, counted: number, checkpoints: HistogramSample, commits: HistogramSample, cycles: HistogramSample, freezes: number, aborts: number }
 async function figures (p: ProcessorProcess): Promise<ProcFigures> {
   const text = await p.metrics()
   return {
@@ -115,8 +124,16 @@ async function figures (p: ProcessorProcess): Promise<ProcFigures> {
     rss: sample(text, 'volumer_processor_process_resident_memory_bytes'),
     tokens: sample(text, 'volumer_processor_tokens'),
     counted: sample(text, 'volumer_processor_swaps_counted_total'),
-    checkpoints: histogram(text, 'volumer_processor_checkpoint_duration_seconds')
+    checkpoints: histogram(text, 'volumer_processor_checkpoint_duration_seconds'),
+    commits: histogram(text, 'volumer_processor_commit_duration_seconds'),
+    cycles: histogram(text, 'volumer_processor_cycle_duration_seconds'),
+    freezes: sample(text, 'volumer_processor_freezes_total'),
+    aborts: sample(text, 'volumer_processor_transaction_aborts_total')
   }
+}
+
+function durationFigures (h: HistogramSample): Record<string, number> {
+  return { count: h.count, meanMs: Math.round(h.sum / h.count * 1000), p99AtMostMs: quantileBound(h, 0.99) * 1000, p999AtMostMs: quantileBound(h, 0.999) * 1000 }
 }
 
 function checkpointFigures (h: HistogramSample): Record<string, number> {
@@ -293,19 +310,21 @@ async function main (): Promise<void> {
     // the backfill's tokens and volumes, in-process from the same generator (see steady-sample.ts);
     // after the backfill, so that a backfill that fails does so before this long pass
     let counted: Awaited<ReturnType<typeof countPass>> | undefined
-    await phase('generatorCount', async () => {
+    if (!SKIP.has('generatorCount')) await phase('generatorCount', async () => {
       const t = performance.now()
       counted = await countPass(backfill)
       const s = (performance.now() - t) / 1000
       console.log(`generator pass: ${swaps} records (${counted.duplicates} duplicates) over ${counted.volumes.size} tokens in ${s.toFixed(1)} s`)
       return { records: swaps, duplicates: counted.duplicates, tokens: counted.volumes.size, seconds: Math.round(s * 10) / 10 }
     })
-    const { volumes, gen } = counted!
 
     // 4. SIGKILL of each processor in turn, default configuration: kill → moved partitions live again
     const takeovers: Array<Record<string, unknown>> = []
-    await phase('takeover', async () => {
-      for (const [victim, survivor, next] of [['a', 'b', 'steady-c'], ['b', 'a', 'steady-d']] as const) {
+    if (!SKIP.has('takeover')) await phase('takeover', async () => {
+      // a and b in turn; from the second on, the survivor is the previous victim's replacement,
+      // started shortly before (its standby copies may not have caught up yet)
+      const turns = Array.from({ length: TAKEOVERS }, (_, i): ['a' | 'b', 'a' | 'b', string] => (i % 2 === 0 ? ['a', 'b', `steady-c${i > 1 ? i : ''}`] : ['b', 'a', `steady-d${i > 1 ? i : ''}`]))
+      for (const [victim, survivor, next] of turns) {
         const v = roles[victim] as ProcessorProcess
         const s = roles[survivor] as ProcessorProcess
         const tk = await measureTakeover(cluster, v, 180_000)
@@ -321,7 +340,7 @@ async function main (): Promise<void> {
     })
 
     // 5. both killed; one processor restores all 12 partitions (checkpoint + changelog)
-    await phase('restore', async () => {
+    if (!SKIP.has('restore')) await phase('restore', async () => {
       await Promise.all([A().kill(), B().kill()])
       const spawnedAt = Date.now()
       const r = roles.a = fleet.start('steady-e')
@@ -341,10 +360,12 @@ async function main (): Promise<void> {
       console.log(`restore of all ${out.partitions} partitions on one processor: ${out.tokens} tokens (checkpoint + ${out.changelogRecords} changelog records) in ${out.wallSeconds} s from the assignment (${out.spawnToLastRestoredSeconds} s from spawn; floor 60 s); longest partition ${out.maxPartitionSeconds} s, offsets wait ${out.offsetsWaitSeconds} s, longest checkpoint load ${out.maxCheckpointSeconds} s; RSS ${MB(out.rssBytes)} MB`)
       return out
     })
-    roles.b = fleet.start('steady-f')
-    await B().waitReady(600_000)
-    await waitShared(cluster, A(), B())
-    await cluster.waitCaughtUp(600_000)
+    if (!SKIP.has('restore')) {
+      roles.b = fleet.start('steady-f')
+      await B().waitReady(600_000)
+      await waitShared(cluster, A(), B())
+      await cluster.waitCaughtUp(600_000)
+    }
     const restartedAt = Date.now()
 
     // 6. an edge rehydrating the stats topic the backfill wrote
@@ -353,14 +374,27 @@ async function main (): Promise<void> {
       const t = performance.now()
       const readyAt = await edge.waitReady(600_000, 20)
       const health = await edge.get('/healthz')
-      const out = { spawnToReadyMs: Math.round(readyAt - t), tokens: health.json?.tokens as number, rssBytes: processMemory(edge.child.pid!).rssBytes }
-      console.log(`edge rehydration of stats: ${out.tokens} tokens, spawn → /readyz 200 in ${out.spawnToReadyMs} ms (floor 5 s at 100,000 tokens); RSS ${MB(out.rssBytes)} MB`)
+      // where the time went: each feed's catch-up (records read, ms since the feeds started) and
+      // the records stored on its topic (offsets, transaction markers included) against the keys
+      // the candle feed is not part of readiness (SPEC): its catch-up is recorded once it happens
+      const caught = (): Array<typeof edge.lines[number]> => edge.lines.filter((l) => l.msg === 'feed caught up')
+      await waitUntil(() => caught().some((l) => l.feed === 'candles'), 'the edge\'s candle feed caught up', 600_000, 100).catch(() => {})
+      const feeds = Object.fromEntries(caught().map((l) => [l.feed as string, { records: l.records as number, ms: l.ms as number }]))
+      const stored = async (topic: string): Promise<number> => {
+        const a = await cluster.log.createAdmin()
+        try { return (await a.offsets(topic)).reduce((x, o) => x + o.high - o.low, 0) } finally { await a.close() }
+      }
+      const topicOffsets = { stats: await stored(cluster.topics.stats), candles: await stored(cluster.topics.candles ?? cluster.prefix + 'candles'), candlesHistory: await stored(cluster.topics.candlesHistory ?? cluster.prefix + 'candles-history') }
+      const out = { spawnToReadyMs: Math.round(readyAt - t), tokens: health.json?.tokens as number, rssBytes: processMemory(edge.child.pid!).rssBytes, feeds, topicOffsets }
+      console.log(`edge rehydration of stats: ${out.tokens} tokens, spawn → /readyz 200 in ${out.spawnToReadyMs} ms (floor 5 s at 100,000 tokens); feeds caught up ${JSON.stringify(feeds)}; offsets stored ${JSON.stringify(topicOffsets)}; RSS ${MB(out.rssBytes)} MB`)
       return out
     })
 
     // 7. the oracle over the whole backfill, for a sample of tokens, against the edge's answers
+    if (counted === undefined) return
+    const { volumes, gen } = counted
     const sampleSet = chooseSample(volumes, SAMPLE, ORACLE_SWAPS)
-    await phase('correctness', async () => {
+    if (!SKIP.has('correctness')) await phase('correctness', async () => {
       const keys = new Set([...sampleSet.top, ...sampleSet.tail].map((t) => t.key))
       const records = await collectPass(backfill, keys)
       // A token whose stats do not change after the restarts keeps the answer computed before
@@ -391,7 +425,7 @@ async function main (): Promise<void> {
     })
 
     // 8. live: 1,000 swaps/s on the same tokens for LIVE_S, probes measuring latency
-    await phase('live', async () => {
+    if (!SKIP.has('live')) await phase('live', async () => {
       const before = [await figures(A()), await figures(B())]
       const pgBefore = await pgSizes(cluster.pgUrl, cluster.group)
       const live = await runLive(cluster, edge, gen, {
@@ -405,7 +439,13 @@ async function main (): Promise<void> {
       const heap = after[0].heapUsed + after[1].heapUsed - baseline.heapUsed
       const tokens = after[0].tokens + after[1].tokens
       const out = {
-        ...live, checkpointsDuringLive: checkpointFigures(cp), swapsHeld: held, tokens, heapBytesPerSwap: Math.round(heap / held), heapBytesPerToken: Math.round(heap / tokens),
+        ...live, checkpointsDuringLive: checkpointFigures(cp),
+        // where produce → stats time may go in the processors: their cycles (start → commit) and
+        // commits during the phase, both processors together
+        cyclesDuringLive: durationFigures(addHistograms(addHistograms(after[0].cycles, after[1].cycles), addHistograms(before[0].cycles, before[1].cycles), -1)),
+        commitsDuringLive: durationFigures(addHistograms(addHistograms(after[0].commits, after[1].commits), addHistograms(before[0].commits, before[1].commits), -1)),
+        freezesDuringLive: after[0].freezes + after[1].freezes - before[0].freezes - before[1].freezes,
+        abortsDuringLive: after[0].aborts + after[1].aborts - before[0].aborts - before[1].aborts, swapsHeld: held, tokens, heapBytesPerSwap: Math.round(heap / held), heapBytesPerToken: Math.round(heap / tokens),
         memoryMb: mbOf(mem.take()), peakMemoryMb: mbOf(mem.peaks),
         pg: pgAfter, walBytesDuringLive: pgAfter.walLsnBytes - pgBefore.walLsnBytes, tableBytesGrowthDuringLive: pgAfter.tableBytes - pgBefore.tableBytes
       }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Log, Reader } from '../log/log.js'
 import type { Candle } from '../engine/candles.js'
+import { newestPerKey } from './newest-per-key.js'
 
 /**
  * The port the edge reads the `candles` topic through, beside the StatsFeed and the TokenFeed:
@@ -84,9 +85,8 @@ export function createLogCandleFeed (opts: LogCandleFeedOptions): CandleFeed {
           let caughtUp = false
           while (!closed) {
             for (const batch of await reader.poll(10_000, pollMs)) {
-              for (const rec of batch.records) {
-                if (rec.key === null) continue
-                const key = rec.key.toString('utf8')
+              // a candle rewritten later in the same batch is parsed once, at its last value
+              for (const { key, record: rec } of newestPerKey(batch.records)) {
                 if (rec.value === null) { onRecord(key, null); continue }
                 let v: unknown
                 try { v = JSON.parse(rec.value.toString('utf8')) } catch { v = undefined }

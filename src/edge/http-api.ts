@@ -49,6 +49,8 @@ export interface ApiContext {
   names?: TokenDirectory
   /** candles from the `candles` topic; absent = none are served */
   candles?: CandleStore
+  /** false while the candle feed is still catching up (candles are then NOT_READY); absent = caught up */
+  candlesCaughtUp?: () => boolean
 }
 
 function labelOf (ctx: ApiContext, key: string): ReturnType<TokenDirectory['get']> {

@@ -3,6 +3,7 @@ import type { Log, Reader } from '../log/log.js'
 import { LogError } from '../log/log-errors.js'
 import { createStatsRecordDecoder, type SchemaRegistry } from '../codec/index.js'
 import type { StatsFeed, StatsRecordHandler } from './stats-feed.js'
+import { newestPerKey } from './newest-per-key.js'
 
 export interface LogStatsFeedOptions {
   log: Log
@@ -33,14 +34,14 @@ export function createLogStatsFeed (opts: LogStatsFeedOptions): StatsFeed {
     while (!closed) {
       const batches = await reader!.poll(10_000, pollMs)
       for (const batch of batches) {
+        // a record followed by a newer one of its key in the same batch is never looked at
+        const newest = newestPerKey(batch.records)
         try {
-          await decoder.prepare(batch.records.map((r) => r.value))
+          await decoder.prepare(newest.map((n) => n.record.value))
         } catch (err) {
           opts.logger.warn({ err }, 'stats schema lookup failed; records of unknown schemas are skipped')
         }
-        for (const rec of batch.records) {
-          if (rec.key === null) continue
-          const key = rec.key.toString('utf8')
+        for (const { key, record: rec } of newest) {
           if (rec.value === null) { onRecord(key, null); continue }
           let value
           try {

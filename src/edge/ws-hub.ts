@@ -259,6 +259,8 @@ export function createWsHub (ctx: ApiContext, opts: WsHubOptions, now: () => num
       }
     } else if (msg.candles !== undefined) {
       const { series, id } = candleSeriesOf(ctx, msg.candles)
+      // a snapshot taken now would be part of the history (edge-server.ts: readiness)
+      if (ctx.candlesCaughtUp?.() === false) throw new VolumerError('NOT_READY', 'catching up with the candles feed; retry shortly')
       const old = conn.subs.get(id)
       if (old !== undefined) again.push(old)
       else {

@@ -60,12 +60,18 @@ describe('bench:steady, short mode', function () {
     expect(p.restore.partitions).to.equal(12)
     expect(p.restore.tokens).to.be.at.least(p.generatorCount.tokens)
     expect(p.edgeRehydration.spawnToReadyMs).to.be.greaterThan(0)
+    // where the edge's time went: each feed's catch-up, and the offsets stored per topic
+    expect(p.edgeRehydration.feeds.stats.ms, JSON.stringify(p.edgeRehydration)).to.be.greaterThan(0)
+    expect(p.edgeRehydration.feeds.candles.records, JSON.stringify(p.edgeRehydration)).to.be.greaterThan(0)
+    expect(p.edgeRehydration.topicOffsets.stats).to.be.at.least(p.edgeRehydration.feeds.stats.records)
     expect(p.correctness.tokens).to.equal(200)
     expect(p.correctness.matched, JSON.stringify(p.correctness.mismatches)).to.equal(200)
     // every answer compared was computed by a processor that restored its state after the kills
     expect(p.correctness.answeredAfterSince).to.equal(200)
     expect(p.live.onWs.n).to.be.greaterThan(100)
     expect(p.live.undeliveredAtWs).to.equal(0)
+    expect(p.live.cyclesDuringLive.count).to.be.greaterThan(0)
+    expect(p.live.commitsDuringLive.count).to.be.greaterThan(0)
     expect(r.peakMemoryMb.processorA).to.be.greaterThan(0)
     expect(p.live.pg.groupRows).to.be.greaterThan(0)
   })
