@@ -74,6 +74,14 @@ export function mountCandleChart (ctx, chain, token) {
   let sub = null
   let gen = 0
   let closed = false
+  // a freshly started edge answers candles with NOT_READY (503) until its candle feed has caught
+  // up (docs/http-api.md): the chart asks again a second later instead of showing an error
+  let retryTimer = null
+  function retrySoon () {
+    if (retryTimer !== null || closed) return
+    legend.textContent = 'the edge is catching up with candles; retrying…'
+    retryTimer = setTimeout(() => { retryTimer = null; if (!closed) follow() }, 1000)
+  }
   let minMove = 0
   /** start (s) → candle as served, of the current interval */
   let bars = new Map()
@@ -193,6 +201,7 @@ export function mountCandleChart (ctx, chain, token) {
     try {
       const res = await fetch(ctx.candlesUrl(chain, token, interval, HISTORY_LIMIT))
       body = await res.json()
+      if (res.status === 503) { if (my === gen) retrySoon(); return }
       if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`)
     } catch (err) {
       if (my !== gen || closed) return
@@ -228,6 +237,7 @@ export function mountCandleChart (ctx, chain, token) {
     snapshots = 0
     pending = []
     sub = ctx.feed.subscribe({ candles: { token: key, interval } }, onCandles, err => {
+      if (err.code === 'NOT_READY') { retrySoon(); return }
       legend.textContent = 'cannot follow candles: ' + err.message
     })
     void loadHistory()
@@ -287,6 +297,7 @@ export function mountCandleChart (ctx, chain, token) {
     debug,
     unmount () {
       closed = true
+      if (retryTimer !== null) clearTimeout(retryTimer)
       sub?.close()
       sub = null
       chart?.remove()
