@@ -70,6 +70,9 @@ export class KafkaGroupConsumer implements GroupConsumer {
   #error: LogError | null = null
   #closing = false
   #closed = false
+  /** the latest librdkafka statistics JSON (diagnostics()) and when it came */
+  #statistics = ''
+  #statisticsAt = 0
 
   constructor (native: NativeConsumer, options: GroupConsumerOptions) {
     this.#native = native
@@ -229,6 +232,35 @@ export class KafkaGroupConsumer implements GroupConsumer {
 
   groupMetadata (): GroupMetadata {
     return this.#metadata
+  }
+
+  /** librdkafka's statistics (statistics.interval.ms), kept unparsed until a stall asks */
+  noteStatistics (json: string): void {
+    this.#statistics = json
+    this.#statisticsAt = Date.now()
+  }
+
+  /**
+   * The assigned partitions as librdkafka sees them (fetch state, leader, offsets, LSO, queue)
+   * and the group's state: what a stall report needs to tell "not fetching" from "fetching
+   * nothing" (fields: https://github.com/confluentinc/librdkafka/blob/master/STATISTICS.md).
+   */
+  diagnostics (): Record<string, unknown> | undefined {
+    if (this.#statistics === '') return undefined
+    let stats: any
+    try { stats = JSON.parse(this.#statistics) } catch { return undefined }
+    const partitions: Record<string, unknown> = {}
+    for (const tp of this.#assigned.values()) {
+      const p = stats?.topics?.[tp.topic]?.partitions?.[String(tp.partition)]
+      if (p === undefined) { partitions[tpKey(tp.topic, tp.partition)] = null; continue }
+      partitions[tpKey(tp.topic, tp.partition)] = {
+        fetchState: p.fetch_state, leader: p.leader, fetchqCnt: p.fetchq_cnt, nextOffset: p.next_offset, appOffset: p.app_offset,
+        committedOffset: p.committed_offset, hiOffset: p.hi_offset, lsOffset: p.ls_offset, consumerLag: p.consumer_lag, rxmsgs: p.rxmsgs
+      }
+    }
+    const brokers: Record<string, unknown> = {}
+    for (const b of Object.values<any>(stats?.brokers ?? {})) brokers[String(b.name)] = { state: b.state, nodeid: b.nodeid, outbufCnt: b.outbuf_cnt, waitrespCnt: b.waitresp_cnt, toppars: Object.keys(b.toppars ?? {}).length }
+    return { ageMs: Date.now() - this.#statisticsAt, cgrp: { state: stats?.cgrp?.state, joinState: stats?.cgrp?.join_state, rebalanceCnt: stats?.cgrp?.rebalance_cnt, assignmentSize: stats?.cgrp?.assignment_size }, partitions, brokers }
   }
 
   async close (): Promise<void> {
