@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { COUNTED, DUPLICATE, LATE, DEFAULT_WINDOWS, type Engine, type WindowSpec } from '../engine/index.js'
-import type { Log, LogAdmin, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset, TopicDescription, PartitionBatch } from '../log/log.js'
+import type { Log, LogAdmin, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset, TopicDescription, PartitionBatch, PartitionOffsets } from '../log/log.js'
 import type { CheckpointStore } from '../store/checkpoint-store.js'
 import {
   createSwapDecoder, createStatsEncoder, createStateChangeEncoder, createStateChangeDecoder,
@@ -118,6 +118,14 @@ interface PartitionTask {
 
 /** more fences than this within a minute: someone else holds our transactional id (fatal) */
 const MAX_FENCES_PER_MINUTE = 3
+
+/**
+ * How long the cycle loop waits at most for the changelog's end offsets before a checkpoint.
+ * The admin's own retries (describe, list offsets) take minutes while a broker is dead, and the
+ * loop read nothing meanwhile (issue #23's chaos test: 46–68 s in 'checkpoint'); past this the
+ * checkpoint is skipped, as when the read fails.
+ */
+const CHECKPOINT_OFFSETS_WAIT_MS = 5000
 
 /** FULL rewrites of DELTA tokens per partition and cycle once a checkpoint is overdue */
 const REWRITES_PER_CYCLE = 2000
@@ -688,8 +696,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // one admin for the processor's life: on Kafka each new one is a new connection
     let changelogOffset: number
     try {
-      admin ??= await log.createAdmin()
-      const offs = await admin.offsets(topics.state, 'read_committed')
+      const offs = await changelogEnds()
       changelogOffset = offs.find((o) => o.partition === task.partition)?.high ?? 0
     } catch (err) {
       // A broker or a partition leader down (chaos test, issue #23: "list offsets: Local: No such
@@ -730,12 +737,40 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     return true
   }
 
+  /** the read of the changelog's end offsets still unanswered: no second one joins it */
+  let endsInFlight: Promise<PartitionOffsets[]> | undefined
+  /** the changelog's end offsets, or an error after CHECKPOINT_OFFSETS_WAIT_MS (the read goes on unawaited) */
+  async function changelogEnds (): Promise<PartitionOffsets[]> {
+    if (endsInFlight !== undefined) throw new VolumerError('BROKER_UNAVAILABLE', 'the previous read of the changelog end offsets has not answered yet', { retriable: true })
+    // one admin for the processor's life: on Kafka each new one is a new connection
+    admin ??= await log.createAdmin()
+    const reading = admin.offsets(topics.state, 'read_committed')
+    endsInFlight = reading
+    reading.then(() => {}, () => {}).finally(() => { if (endsInFlight === reading) endsInFlight = undefined })
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new VolumerError('BROKER_UNAVAILABLE', `the changelog end offsets did not answer within ${CHECKPOINT_OFFSETS_WAIT_MS} ms`, { retriable: true })), CHECKPOINT_OFFSETS_WAIT_MS)
+    })
+    try { return await Promise.race([reading, late]) } finally { clearTimeout(timer) }
+  }
+
   let lagSampledAt = 0
-  /** Consumer lag per owned partition (end offset − next offset to read), every few seconds. */
-  async function maybeSampleLag (): Promise<void> {
+  /** the lag sample in flight: never awaited by the cycle loop (see maybeSampleLag) */
+  let lagSampling: Promise<void> | undefined
+  /**
+   * Consumer lag per owned partition (end offset − next offset to read), every few seconds, in
+   * the background: the cycle loop does not wait for it. While a broker is dead the admin's
+   * retries take minutes, and a loop waiting for a lag sample reads nothing (issue #23's chaos
+   * test: 46–74 s in 'lag sample'). One sample at a time.
+   */
+  function maybeSampleLag (): void {
     const now = clock.now()
-    if (now - lagSampledAt < 5000 || tasks.size === 0) return
+    if (now - lagSampledAt < 5000 || tasks.size === 0 || lagSampling !== undefined) return
     lagSampledAt = now
+    lagSampling = sampleLag().finally(() => { lagSampling = undefined })
+  }
+
+  async function sampleLag (): Promise<void> {
     try {
       admin ??= await log.createAdmin()
       const ends = await admin.offsets(topics.swaps, 'read_uncommitted')
@@ -864,8 +899,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
           // offset that already covers the new owner's records, and a later restore would skip them.
           enter('commit')
           if (await commitCycle()) { enter('checkpoint'); await maybeCheckpoint() }
-          enter('lag sample')
-          await maybeSampleLag()
+          maybeSampleLag()
         }
       }
       await commitCycle()
