@@ -1,4 +1,4 @@
-import { fromKafkaError, promised, retryTransient } from './kafka-errors.js'
+import { COMMITTED_RETRY_MS, fromKafkaError, promised, retryTransient } from './kafka-errors.js'
 import {
   ERR_ASSIGN_PARTITIONS, ERR_REVOKE_PARTITIONS, OFFSET_INVALID, type NativeConsumer, type NativeError, type NativeMessage,
   type NativeTopicPartition,
@@ -74,9 +74,12 @@ export class KafkaGroupConsumer implements GroupConsumer {
   #statistics = ''
   #statisticsAt = 0
 
-  constructor (native: NativeConsumer, options: GroupConsumerOptions) {
+  readonly #committedRetryMs: readonly number[]
+
+  constructor (native: NativeConsumer, options: GroupConsumerOptions, committedRetryMs: readonly number[] = COMMITTED_RETRY_MS) {
     this.#native = native
     this.#options = options
+    this.#committedRetryMs = committedRetryMs
     this.#metadata = { groupId: options.groupId, memberId: '', generationId: -1 }
     handles.set(this.#metadata, native)
   }
@@ -142,7 +145,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     const missing = tps.filter(tp => !given.has(tpKey(tp.topic, tp.partition)))
     if (missing.length === 0) return
     const committed = await retryTransient(async () => await promised<NativeTopicPartition[]>('committed', cb =>
-      this.#native.committed(missing.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)))
+      this.#native.committed(missing.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)), this.#committedRetryMs)
     for (const c of committed) if (c.offset !== undefined && c.offset >= 0) given.set(tpKey(c.topic, c.partition), c.offset)
     for (const tp of missing) {
       const k = tpKey(tp.topic, tp.partition)
@@ -226,7 +229,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
   async committed (tps: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
     // a timeout here is mostly the stable offset fetch waiting out a killed owner's transaction
     const got = await retryTransient(async () => await promised<NativeTopicPartition[]>('committed',
-      cb => this.#native.committed(tps.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)))
+      cb => this.#native.committed(tps.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)), this.#committedRetryMs)
     return got.map(g => ({ topic: g.topic, partition: g.partition, offset: g.offset === undefined || g.offset < 0 ? -1 : g.offset }))
   }
 
