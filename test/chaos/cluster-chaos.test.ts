@@ -30,6 +30,8 @@
  * order of the faults. Prints a summary line for docs/operations.md.
  */
 import { expect } from 'chai'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseWindowList } from '../../src/engine/windows.js'
 import { createTestCluster, sleep, waitUntil, type TestCluster } from '../helpers/cluster.js'
 import { EdgeFleet } from '../helpers/edge-process.js'
@@ -39,6 +41,7 @@ import { readAll } from '../helpers/log-fixture.js'
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js'
 import { ProcessorFleet, type LogLine, type ProcessorProcess } from '../helpers/processor-process.js'
 import { TestPrometheus, type AlertHistory } from '../helpers/prometheus.js'
+import { REPO_ROOT } from '../helpers/sample-data.js'
 import { createRandom } from '../helpers/seeded-random.js'
 import { buildStream, checkDlq, checkStatsAgainstOracle, createInputProducer, oracleOf, type Input } from '../helpers/swap-stream.js'
 
@@ -110,8 +113,11 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
   /** the run's start (Unix ms), and whether its alerts were reported: a run that fails early reports them in after() */
   let runStart = 0
   let alertsReported = false
+  /** every processor's whole log, one file per process (a stall seen only in a failed run needs them) */
+  const logDir = join(REPO_ROOT, '.run', 'chaos-logs', new Date().toISOString().replace(/[:.]/g, '-'))
 
   before(async () => {
+    mkdirSync(logDir, { recursive: true })
     kafka = await openKafkaCluster()
     pg = await startPrivatePostgres()
     prom = new TestPrometheus({ interval: PROM_INTERVAL, forDuration: PROM_FOR, range: PROM_RANGE })
@@ -119,6 +125,7 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
   })
 
   after(async () => {
+    console.log(`      processor logs: ${logDir}`)
     stopping = true
     clearInterval(watchdog)
     if (prom !== undefined && runStart > 0 && !alertsReported) {
@@ -191,8 +198,10 @@ describe('chaos on a three-broker cluster: broker, processor and Postgres faults
       // the whole tail for the first exit of each kind, one line for the others
       console.log(`      UNEXPECTED EXIT ${summary.unexpectedExits.at(-1)!}${summary.unexpectedExitReasons[why] === 1 ? `; last lines:\n${p.tail(12)}` : ''}`)
     }
+    let started = 0
     const start = (id: string, env?: Record<string, string>): ProcessorProcess => {
-      const p = f.start(id, env === undefined ? {} : { env })
+      const logFile = join(logDir, `${String(++started).padStart(3, '0')}-${id}.log`)
+      const p = f.start(id, { ...(env === undefined ? {} : { env }), logFile })
       procs.set(id, p)
       void p.metricsPort().then((port) => {
         if (procs.get(id) !== p || !scrapeProcessors) return
