@@ -127,6 +127,9 @@ const MAX_FENCES_PER_MINUTE = 3
  */
 const CHECKPOINT_OFFSETS_WAIT_MS = 5000
 
+/** at stop, how long an unawaited lag sample or offsets read may delay closing the admin (ms) */
+const IN_FLIGHT_CLOSE_WAIT_MS = 5000
+
 /** FULL rewrites of DELTA tokens per partition and cycle once a checkpoint is overdue */
 const REWRITES_PER_CYCLE = 2000
 
@@ -909,6 +912,11 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       try { await producer.close() } catch (err) { logger.warn({ err }, 'producer close failed') }
       for (const task of tasks.values()) if (task.checkpointing !== null) await task.checkpointing
       await standby?.close()
+      // A lag sample or a checkpoint's offsets read may still be on its way (the loop does not
+      // wait for them): let it end before the admin is closed under it, a few seconds at most,
+      // since closing a native client with a request in flight is what its binding handles worst
+      const inFlight = [lagSampling, endsInFlight].filter((x) => x !== undefined).map(async (x) => await x?.then(() => {}, () => {}))
+      if (inFlight.length > 0) await Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_CLOSE_WAIT_MS).unref())])
       await admin?.close().catch(() => {})
       freezes.stop()
       watchdog.stop()

@@ -21,6 +21,64 @@ import { applyTestTopology, sampleLines } from '../helpers/log-fixture.js'
 describe('processor: end offsets that do not answer', function () {
   this.timeout(60_000)
 
+  it('a lag sample still on its way when the processor stops ends before the admin is closed', async () => {
+    const log = createMemoryLog()
+    await applyTestTopology(log, '', 4)
+    const registry = await createInProcessSchemaRegistry()
+    const store = await createPgliteCheckpointStore()
+    let pending = 0
+    let closedWithPending = -1
+    let slowSwapsOffsets = false
+    const slow: Log = {
+      kind: log.kind,
+      createConsumer: async (o) => await log.createConsumer(o),
+      createProducer: async () => await log.createProducer(),
+      createTransactionalProducer: async (o) => await log.createTransactionalProducer(o),
+      createReader: async (o) => await log.createReader(o),
+      close: async () => await log.close(),
+      createAdmin: async () => {
+        const real = await log.createAdmin()
+        return new Proxy(real, {
+          get: (target, prop) => {
+            // the swaps topic's offsets are the lag sample's: 1.5 s each once armed
+            if (prop === 'offsets') {
+              return async (topic: string, iso?: Parameters<LogAdmin['offsets']>[1]) => {
+                if (!slowSwapsOffsets || topic !== 'swaps') return await target.offsets(topic, iso)
+                pending++
+                try { await new Promise((r) => setTimeout(r, 1500)); return await target.offsets(topic, iso) } finally { pending-- }
+              }
+            }
+            if (prop === 'close') return async () => { closedWithPending = pending; await target.close() }
+            const v = Reflect.get(target, prop, target) as unknown
+            return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v
+          }
+        })
+      }
+    }
+    const producer = await log.createProducer()
+    for (const l of sampleLines().slice(0, 200)) {
+      const o = JSON.parse(l) as { chain: string, token: string }
+      producer.send({ topic: 'swaps', key: Buffer.from(o.chain + ':' + o.token), value: Buffer.from(l) })
+    }
+    await producer.flush()
+    const proc = createProcessor({ log: slow, store, registry, logger: pino({ level: 'silent' }), metrics: createProcessorMetrics(new Registry()), windows: parseWindowList('1m,5m,1h,24h'), transactionalId: 'p1', cycleMs: 20, checkpointIntervalMs: 0 })
+    const running = proc.run()
+    try {
+      await proc.ready
+      slowSwapsOffsets = true
+      // the next lag sample (every 5 s) starts, then the processor stops while it waits
+      const until = Date.now() + 10_000
+      while (pending === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+      expect(pending, 'a lag sample on its way').to.equal(1)
+      await proc.stop()
+      await running
+      expect(closedWithPending, 'offsets calls pending when the admin was closed').to.equal(0)
+    } finally {
+      await store.close()
+      await log.close()
+    }
+  })
+
   it('the cycle loop goes on reading and committing while lag samples and checkpoint offset reads hang', async () => {
     const log = createMemoryLog()
     await applyTestTopology(log, '', 4)
