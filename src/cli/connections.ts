@@ -87,7 +87,8 @@ export async function retryStartup<T> (what: string, fn: () => Promise<T>, logge
 
 export async function connectLog (c: Connections, logger: Logger, signal?: AbortSignal): Promise<Log> {
   const { createKafkaLog } = await import('../log/kafka-log.js')
-  const log = await createKafkaLog({ brokers: c.brokers, sessionTimeoutMs: c.sessionTimeoutMs, transactionTimeoutMs: c.transactionTimeoutMs })
+  // librdkafka's error events (a broker down, a coordinator moved) in the process's own log
+  const log = await createKafkaLog({ brokers: c.brokers, sessionTimeoutMs: c.sessionTimeoutMs, transactionTimeoutMs: c.transactionTimeoutMs, logger })
   // a metadata round trip proves the broker answers before anything else starts
   await orCloseOpened(retryStartup(`broker ${c.brokers}`, async () => {
     const admin = await log.createAdmin()

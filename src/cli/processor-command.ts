@@ -102,7 +102,7 @@ export async function processorCommand (argv: string[]): Promise<number> {
   collectDefaultMetrics({ register: registry, prefix: 'volumer_processor_' })
   const metrics = createProcessorMetrics(registry)
   let ready = false
-  const ops = await startOpsServer({ port: config.metricsPort, host: config.metricsHost, registry, ready: () => ready })
+  const ops = await startOpsServer({ port: config.metricsPort, host: config.metricsHost, registry, ready: () => ready && !processor.stalled() })
   logger.info({ metricsPort: ops.port, metricsHost: config.metricsHost, group: config.group, instanceId: config.instanceId, brokers: conn.brokers, registry: conn.registryUrl }, 'processor starting')
 
   const log = await orCloseOpened(connectLog(conn, logger, abort.signal), [ops])

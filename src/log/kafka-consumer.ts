@@ -1,4 +1,4 @@
-import { fromKafkaError, promised, retryTransient } from './kafka-errors.js'
+import { COMMITTED_RETRY_MS, fromKafkaError, promised, retryTransient } from './kafka-errors.js'
 import {
   ERR_ASSIGN_PARTITIONS, ERR_REVOKE_PARTITIONS, OFFSET_INVALID, type NativeConsumer, type NativeError, type NativeMessage,
   type NativeTopicPartition,
@@ -70,10 +70,16 @@ export class KafkaGroupConsumer implements GroupConsumer {
   #error: LogError | null = null
   #closing = false
   #closed = false
+  /** the latest librdkafka statistics JSON (diagnostics()) and when it came */
+  #statistics = ''
+  #statisticsAt = 0
 
-  constructor (native: NativeConsumer, options: GroupConsumerOptions) {
+  readonly #committedRetryMs: readonly number[]
+
+  constructor (native: NativeConsumer, options: GroupConsumerOptions, committedRetryMs: readonly number[] = COMMITTED_RETRY_MS) {
     this.#native = native
     this.#options = options
+    this.#committedRetryMs = committedRetryMs
     this.#metadata = { groupId: options.groupId, memberId: '', generationId: -1 }
     handles.set(this.#metadata, native)
   }
@@ -139,7 +145,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     const missing = tps.filter(tp => !given.has(tpKey(tp.topic, tp.partition)))
     if (missing.length === 0) return
     const committed = await retryTransient(async () => await promised<NativeTopicPartition[]>('committed', cb =>
-      this.#native.committed(missing.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)))
+      this.#native.committed(missing.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)), this.#committedRetryMs)
     for (const c of committed) if (c.offset !== undefined && c.offset >= 0) given.set(tpKey(c.topic, c.partition), c.offset)
     for (const tp of missing) {
       const k = tpKey(tp.topic, tp.partition)
@@ -223,12 +229,41 @@ export class KafkaGroupConsumer implements GroupConsumer {
   async committed (tps: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
     // a timeout here is mostly the stable offset fetch waiting out a killed owner's transaction
     const got = await retryTransient(async () => await promised<NativeTopicPartition[]>('committed',
-      cb => this.#native.committed(tps.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)))
+      cb => this.#native.committed(tps.map(tp => ({ topic: tp.topic, partition: tp.partition })), 10_000, cb)), this.#committedRetryMs)
     return got.map(g => ({ topic: g.topic, partition: g.partition, offset: g.offset === undefined || g.offset < 0 ? -1 : g.offset }))
   }
 
   groupMetadata (): GroupMetadata {
     return this.#metadata
+  }
+
+  /** librdkafka's statistics (statistics.interval.ms), kept unparsed until a stall asks */
+  noteStatistics (json: string): void {
+    this.#statistics = json
+    this.#statisticsAt = Date.now()
+  }
+
+  /**
+   * The assigned partitions as librdkafka sees them (fetch state, leader, offsets, LSO, queue)
+   * and the group's state: what a stall report needs to tell "not fetching" from "fetching
+   * nothing" (fields: https://github.com/confluentinc/librdkafka/blob/master/STATISTICS.md).
+   */
+  diagnostics (): Record<string, unknown> | undefined {
+    if (this.#statistics === '') return undefined
+    let stats: any
+    try { stats = JSON.parse(this.#statistics) } catch { return undefined }
+    const partitions: Record<string, unknown> = {}
+    for (const tp of this.#assigned.values()) {
+      const p = stats?.topics?.[tp.topic]?.partitions?.[String(tp.partition)]
+      if (p === undefined) { partitions[tpKey(tp.topic, tp.partition)] = null; continue }
+      partitions[tpKey(tp.topic, tp.partition)] = {
+        fetchState: p.fetch_state, leader: p.leader, fetchqCnt: p.fetchq_cnt, nextOffset: p.next_offset, appOffset: p.app_offset,
+        committedOffset: p.committed_offset, hiOffset: p.hi_offset, lsOffset: p.ls_offset, consumerLag: p.consumer_lag, rxmsgs: p.rxmsgs
+      }
+    }
+    const brokers: Record<string, unknown> = {}
+    for (const b of Object.values<any>(stats?.brokers ?? {})) brokers[String(b.name)] = { state: b.state, nodeid: b.nodeid, outbufCnt: b.outbuf_cnt, waitrespCnt: b.waitresp_cnt, toppars: Object.keys(b.toppars ?? {}).length }
+    return { ageMs: Date.now() - this.#statisticsAt, cgrp: { state: stats?.cgrp?.state, joinState: stats?.cgrp?.join_state, rebalanceCnt: stats?.cgrp?.rebalance_cnt, assignmentSize: stats?.cgrp?.assignment_size }, partitions, brokers }
   }
 
   async close (): Promise<void> {

@@ -98,6 +98,18 @@ export function promised<T = void> (context: string, call: (cb: (err: any, value
 const TRANSIENT = new Set([-185, -195, -187, 14, 15, 16])
 export const TRANSIENT_RETRY_MS = [500, 1000, 2000, 4000]
 
+/**
+ * For the group's committed offsets: about 2 minutes of waits (plus each call's own 10 s
+ * timeout). The fetch is "stable" under read_committed: it waits until a previous owner's open
+ * transaction is committed or aborted, which takes until its coordinator has moved off a dead
+ * broker and timed the transaction out. In the chaos test (issue #23) that outlasted the short
+ * schedule above by a minute while a restarted broker caught up under load, and the processor
+ * failed in its rebalance. Kafka Streams likewise retries a task's timeouts for up to
+ * task.timeout.ms (5 min, KIP-572) before failing; a processor waiting here reports it
+ * (stall-watchdog.ts) and is not ready meanwhile.
+ */
+export const COMMITTED_RETRY_MS = [500, 1000, 2000, 4000, ...Array<number>(22).fill(5000)]
+
 /** `call` again after each delay of `retryMs` while it fails with a code of TRANSIENT */
 export async function retryTransient<T> (call: () => Promise<T>, retryMs: readonly number[] = TRANSIENT_RETRY_MS): Promise<T> {
   for (let attempt = 0; ; attempt++) {

@@ -123,10 +123,13 @@ export class KafkaLog implements Log {
       'session.timeout.ms': this.#options.sessionTimeoutMs ?? 6000,
       'heartbeat.interval.ms': Math.max(500, Math.floor((this.#options.sessionTimeoutMs ?? 6000) / 4)),
       rebalance_cb: (err: any, assignment: any) => consumer?.rebalanceCallback(err, assignment),
+      // per-partition fetch states for a stall report (diagnostics()); one small JSON in 10 s
+      'statistics.interval.ms': 10_000,
       ...this.#options.rdkafka,
     }, { 'auto.offset.reset': options.autoOffsetReset ?? 'earliest' })
     consumer = new KafkaGroupConsumer(native, options)
     this.#watch(native, 'consumer ' + options.groupId, err => consumer?.fail(err))
+    native.on('event.stats', (stats: { message?: string }) => consumer?.noteStatistics(stats.message ?? ''))
     native.setDefaultIsTimeoutOnlyForFirstMessage(true)
     await promised('connect consumer', cb => native.connect({}, cb))
     native.subscribe([...options.topics])

@@ -1,10 +1,44 @@
 import { fromKafkaError, promised } from './kafka-errors.js'
 import { groupHandle } from './kafka-consumer.js'
 import { ERR_QUEUE_FULL, type NativeError, type NativeProducer } from './kafka-native.js'
-import { closedError, LogError } from './log-errors.js'
+import { closedError, isLogError, LogError } from './log-errors.js'
 import type { GroupMetadata, Headers, ProduceRecord, Producer, TopicPartitionOffset, TransactionalProducer } from './log.js'
 
 const TXN_TIMEOUT_MS = 30_000
+
+/**
+ * Waits before calling a transactional call again after a retriable error: bounded (15.5 s in
+ * all, on top of each call's own timeout), since a processor that cannot reach its coordinator
+ * for longer should fail and be restarted rather than wait unseen.
+ */
+export const TXN_RETRY_MS: readonly number[] = [500, 1000, 2000, 4000, 8000]
+
+/** librdkafka codes of a moving or unreachable coordinator, and CONCURRENT_TRANSACTIONS (51) */
+const COORDINATOR_MOVING = new Set([-185, -195, -187, 14, 15, 16, 51])
+
+/**
+ * rdkafka.h, for init_transactions, send_offsets_to_transaction, commit_transaction and
+ * abort_transaction: an error that is retriable (and neither fatal nor abort-requiring) leaves
+ * the transaction as it was, and the application may call the same function again. A group that
+ * moved on (ILLEGAL_GENERATION...) requires an abort and is never retried here: the processor
+ * carries that cycle (processor.ts).
+ */
+function retriable (err: unknown): boolean {
+  if (!isLogError(err) || err.fatal || err.abortable || err.code === 'FENCED' || err.code === 'REBALANCE_IN_PROGRESS') return false
+  const cause = err.cause as { code?: unknown, isRetriable?: unknown } | undefined
+  return cause?.isRetriable === true || (typeof cause?.code === 'number' && COORDINATOR_MOVING.has(cause.code))
+}
+
+async function retried (context: string, call: (cb: (err: any, value?: any) => void) => void, retryMs: readonly number[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await promised(context, call)
+    } catch (err) {
+      if (attempt >= retryMs.length || !retriable(err)) throw err
+      await new Promise(resolve => setTimeout(resolve, retryMs[attempt]))
+    }
+  }
+}
 
 function nativeHeaders (headers: Headers | undefined): Array<Record<string, Buffer>> | undefined {
   if (headers === undefined) return undefined
@@ -33,19 +67,25 @@ function produce (native: NativeProducer, record: ProduceRecord): void {
 export class KafkaTransactionalProducer implements TransactionalProducer {
   readonly #native: NativeProducer
   readonly #transactionalId: string
+  readonly #retryMs: readonly number[]
   #open = false
   #closed = false
 
-  constructor (native: NativeProducer, transactionalId: string) {
+  constructor (native: NativeProducer, transactionalId: string, retryMs: readonly number[] = TXN_RETRY_MS) {
     this.#native = native
     this.#transactionalId = transactionalId
+    this.#retryMs = retryMs
   }
 
-  /** connects and runs InitProducerId, which fences older producers with the same id */
-  static async create (native: NativeProducer, transactionalId: string): Promise<KafkaTransactionalProducer> {
+  /**
+   * connects and runs InitProducerId, which fences older producers with the same id; called
+   * again while the coordinator moves (a processor started as the broker leading its
+   * coordinator died exited on "Not coordinator", issue #23)
+   */
+  static async create (native: NativeProducer, transactionalId: string, retryMs: readonly number[] = TXN_RETRY_MS): Promise<KafkaTransactionalProducer> {
     await promised('connect producer', cb => native.connect({}, cb))
-    await promised('init transactions', cb => native.initTransactions(TXN_TIMEOUT_MS, cb))
-    return new KafkaTransactionalProducer(native, transactionalId)
+    await retried('init transactions', cb => native.initTransactions(TXN_TIMEOUT_MS, cb), retryMs)
+    return new KafkaTransactionalProducer(native, transactionalId, retryMs)
   }
 
   #check (): void {
@@ -69,19 +109,19 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
     this.#check()
     const consumer = groupHandle(group)
     const tps = offsets.map(o => ({ topic: o.topic, partition: o.partition, offset: o.offset }))
-    await promised('send offsets to transaction', cb => this.#native.sendOffsetsToTransaction(tps, consumer, TXN_TIMEOUT_MS, cb))
+    await retried('send offsets to transaction', cb => this.#native.sendOffsetsToTransaction(tps, consumer, TXN_TIMEOUT_MS, cb), this.#retryMs)
   }
 
   async commit (): Promise<void> {
     this.#check()
-    await promised('commit transaction', cb => this.#native.commitTransaction(TXN_TIMEOUT_MS, cb))
+    await retried('commit transaction', cb => this.#native.commitTransaction(TXN_TIMEOUT_MS, cb), this.#retryMs)
     this.#open = false
   }
 
   async abort (): Promise<void> {
     this.#check()
     if (!this.#open) return
-    await promised('abort transaction', cb => this.#native.abortTransaction(TXN_TIMEOUT_MS, cb))
+    await retried('abort transaction', cb => this.#native.abortTransaction(TXN_TIMEOUT_MS, cb), this.#retryMs)
     this.#open = false
   }
 

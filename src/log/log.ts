@@ -105,6 +105,12 @@ export interface GroupConsumer {
   /** the group's committed offsets (next offset to read); -1 when none */
   committed (tps: readonly TopicPartition[]): Promise<TopicPartitionOffset[]>
   groupMetadata (): GroupMetadata
+  /**
+   * What the client itself says about its partitions and group, for a stall report (Kafka:
+   * librdkafka's statistics of the assigned partitions, at most 10 s old); undefined when it
+   * has nothing to say.
+   */
+  diagnostics? (): Record<string, unknown> | undefined
   /** leaves the group (running onRevoke for owned partitions) */
   close (): Promise<void>
 }

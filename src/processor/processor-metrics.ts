@@ -27,6 +27,7 @@ export interface ProcessorMetrics {
   rebalanceCarries: Counter
   fences: Counter
   freezes: Counter
+  stalled: Gauge
 }
 
 export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
@@ -59,6 +60,7 @@ export function createProcessorMetrics (registry: Registry): ProcessorMetrics {
     aborts: new Counter({ name: 'volumer_processor_transaction_aborts_total', help: 'Transactions aborted (rebalance, fencing, errors)', registers: r }),
     rebalanceCarries: new Counter({ name: 'volumer_processor_rebalance_carries_total', help: 'Transactions refused by a rebalance (the group generation moved on before sendOffsets) whose records were carried into the next transaction instead of rebuilding the partitions', registers: r }),
     fences: new Counter({ name: 'volumer_processor_fences_total', help: 'Times the transactional producer was fenced (transaction timed out while frozen, or a duplicate instance id) and replaced', registers: r }),
+    stalled: new Gauge({ name: 'volumer_processor_stalled', help: 'Whether the processor is alive but not processing (1): its cycle loop has not come round for the stall time (60 s), or records wait in its partitions and it has read none for that long; it is then not ready', registers: r }),
     freezes: new Counter({ name: 'volumer_processor_freezes_total', help: 'Times the process was found frozen (one gap without CPU time, sampled every 100 ms: SIGSTOP, stalled VM) long enough to risk its group membership; the commit then waited for the next poll', registers: r })
   }
 }

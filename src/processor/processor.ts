@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { COUNTED, DUPLICATE, LATE, DEFAULT_WINDOWS, type Engine, type WindowSpec } from '../engine/index.js'
-import type { Log, LogAdmin, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset, TopicDescription, PartitionBatch } from '../log/log.js'
+import type { Log, LogAdmin, GroupConsumer, TransactionalProducer, ProduceRecord, TopicPartition, LogRecord, TopicPartitionOffset, TopicDescription, PartitionBatch, PartitionOffsets } from '../log/log.js'
 import type { CheckpointStore } from '../store/checkpoint-store.js'
 import {
   createSwapDecoder, createStatsEncoder, createStateChangeEncoder, createStateChangeDecoder,
@@ -17,6 +17,7 @@ import type { ProcessorMetrics } from './processor-metrics.js'
 import { loadCheckpoint, replayChangelog, type LoadedCheckpoint } from './restore-partition.js'
 import { StandbyReplicas } from './standby-replicas.js'
 import { createFreezeDetector, type FreezeDetector } from './freeze-detector.js'
+import { createStallWatchdog, type StallWatchdog } from './stall-watchdog.js'
 import { snapshotInSlices } from './sliced-snapshot.js'
 import { createCandlePublisher, type CandlePublisher } from './candle-publisher.js'
 import { DEFAULT_CANDLE_INTERVALS, type CandleInterval } from '../engine/candle-intervals.js'
@@ -75,6 +76,12 @@ export interface ProcessorOptions {
    * none. Candles are off when `topics.candles` is unset or the topic does not exist.
    */
   candleIntervals?: readonly CandleInterval[]
+  /**
+   * The processor counts as stalled (logged, `volumer_processor_stalled` 1, not ready) when its
+   * cycle loop has not come round for this long (ms), or its partitions have records waiting and
+   * it has read none for this long (stall-watchdog.ts). Default 60000.
+   */
+  stallAfterMs?: number
 }
 
 /** Per assigned input partition: its engine and how far it has read and committed. */
@@ -111,6 +118,17 @@ interface PartitionTask {
 
 /** more fences than this within a minute: someone else holds our transactional id (fatal) */
 const MAX_FENCES_PER_MINUTE = 3
+
+/**
+ * How long the cycle loop waits at most for the changelog's end offsets before a checkpoint.
+ * The admin's own retries (describe, list offsets) take minutes while a broker is dead, and the
+ * loop read nothing meanwhile (issue #23's chaos test: 46–68 s in 'checkpoint'); past this the
+ * checkpoint is skipped, as when the read fails.
+ */
+const CHECKPOINT_OFFSETS_WAIT_MS = 5000
+
+/** at stop, how long an unawaited lag sample or offsets read may delay closing the admin (ms) */
+const IN_FLIGHT_CLOSE_WAIT_MS = 5000
 
 /** FULL rewrites of DELTA tokens per partition and cycle once a checkpoint is overdue */
 const REWRITES_PER_CYCLE = 2000
@@ -162,6 +180,8 @@ export interface Processor {
   assigned (): number[]
   /** test and embedded hook: the engine of an owned partition */
   engineOf (partition: number): Engine | undefined
+  /** true while the stall watchdog finds the processor not processing (stall-watchdog.ts) */
+  stalled (): boolean
 }
 
 const STATE_VERSION = 1
@@ -191,6 +211,9 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   // the longest time the process went without running since the last poll returned (rebalance
   // callbacks run inside poll); sampled while run() runs (freeze-detector.ts)
   let freezes: FreezeDetector | undefined
+  // created in run(); until then the calls below do nothing
+  let watchdog: StallWatchdog | undefined
+  const enter = (stage: string): void => watchdog?.enter(stage)
   const frozen = (): boolean => (freezes?.frozenMs() ?? 0) > frozenAfterMs
   const noticeFreeze = (what: string, frozenMs: number): void => {
     m.freezes.inc()
@@ -269,6 +292,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       return [tp.partition, p]
     }))
     let committed: TopicPartitionOffset[]
+    enter('rebalance: committed offsets')
     try {
       committed = await consumer!.committed(mine)
     } catch (err) {
@@ -277,6 +301,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     }
     const offsetsWaitSeconds = (performance.now() - t0) / 1000
     const startAt = new Map(committed.map((c) => [c.partition, c.offset]))
+    enter('rebalance: restore')
     // allSettled, not all: when one restore fails, the processor fails and closes its clients;
     // siblings still restoring would outlive that close (their readers kept the process alive
     // in the chaos test, issue #23). Every restore ends first, then the first failure is thrown.
@@ -332,6 +357,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   async function onRevoke (partitions: TopicPartition[], info: { lost: boolean }): Promise<void> {
     const mine = partitions.filter((tp) => tp.topic === topics.swaps && tasks.has(tp.partition))
     if (mine.length === 0) return
+    enter('rebalance: revoke')
     if (!info.lost) {
       // a failed commit here rebuilds only the partitions that stay: the ones leaving are
       // dropped below, and their next owner resumes from the last commit
@@ -505,11 +531,14 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     const tc = performance.now()
     let stage: 'produce' | 'offsets' | 'commit' = 'produce'
     try {
+      enter('begin transaction')
       await p.begin()
       for (const r of out) p.send(r)
       stage = 'offsets'
+      enter('send offsets')
       if (offsets.length > 0) await p.sendOffsets(offsets, consumer!.groupMetadata())
       stage = 'commit'
+      enter('commit transaction')
       // frozen while draining or inside the transaction: abort, rebuild from what was committed
       if (frozen()) {
         noticeFreeze('inside the transaction', freezes!.frozenMs())
@@ -520,6 +549,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       m.aborts.inc()
       uncommitted = true
       let abortErr: unknown
+      enter('abort transaction')
       try { await p.abort() } catch (e) { abortErr = e }
       for (const task of tasks.values()) { task.dlq = []; task.deltas.clear() }
       pendingRecords = 0
@@ -628,6 +658,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
   }
 
   async function replaceProducer (): Promise<void> {
+    enter('new producer')
     try { await producer?.close() } catch { /* fenced producers may refuse even to close */ }
     producer = await log.createTransactionalProducer({ transactionalId: opts.transactionalId, maxMessageBytes: producerMaxBytes, maxBatchBytes: producerBatchBytes })
   }
@@ -668,8 +699,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     // one admin for the processor's life: on Kafka each new one is a new connection
     let changelogOffset: number
     try {
-      admin ??= await log.createAdmin()
-      const offs = await admin.offsets(topics.state, 'read_committed')
+      const offs = await changelogEnds()
       changelogOffset = offs.find((o) => o.partition === task.partition)?.high ?? 0
     } catch (err) {
       // A broker or a partition leader down (chaos test, issue #23: "list offsets: Local: No such
@@ -710,21 +740,52 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     return true
   }
 
+  /** the read of the changelog's end offsets still unanswered: no second one joins it */
+  let endsInFlight: Promise<PartitionOffsets[]> | undefined
+  /** the changelog's end offsets, or an error after CHECKPOINT_OFFSETS_WAIT_MS (the read goes on unawaited) */
+  async function changelogEnds (): Promise<PartitionOffsets[]> {
+    if (endsInFlight !== undefined) throw new VolumerError('BROKER_UNAVAILABLE', 'the previous read of the changelog end offsets has not answered yet', { retriable: true })
+    // one admin for the processor's life: on Kafka each new one is a new connection
+    admin ??= await log.createAdmin()
+    const reading = admin.offsets(topics.state, 'read_committed')
+    endsInFlight = reading
+    reading.then(() => {}, () => {}).finally(() => { if (endsInFlight === reading) endsInFlight = undefined })
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new VolumerError('BROKER_UNAVAILABLE', `the changelog end offsets did not answer within ${CHECKPOINT_OFFSETS_WAIT_MS} ms`, { retriable: true })), CHECKPOINT_OFFSETS_WAIT_MS)
+    })
+    try { return await Promise.race([reading, late]) } finally { clearTimeout(timer) }
+  }
+
   let lagSampledAt = 0
-  /** Consumer lag per owned partition (end offset − next offset to read), every few seconds. */
-  async function maybeSampleLag (): Promise<void> {
+  /** the lag sample in flight: never awaited by the cycle loop (see maybeSampleLag) */
+  let lagSampling: Promise<void> | undefined
+  /**
+   * Consumer lag per owned partition (end offset − next offset to read), every few seconds, in
+   * the background: the cycle loop does not wait for it. While a broker is dead the admin's
+   * retries take minutes, and a loop waiting for a lag sample reads nothing (issue #23's chaos
+   * test: 46–74 s in 'lag sample'). One sample at a time.
+   */
+  function maybeSampleLag (): void {
     const now = clock.now()
-    if (now - lagSampledAt < 5000 || tasks.size === 0) return
+    if (now - lagSampledAt < 5000 || tasks.size === 0 || lagSampling !== undefined) return
     lagSampledAt = now
+    lagSampling = sampleLag().finally(() => { lagSampling = undefined })
+  }
+
+  async function sampleLag (): Promise<void> {
     try {
       admin ??= await log.createAdmin()
       const ends = await admin.offsets(topics.swaps, 'read_uncommitted')
+      let waiting = 0
       for (const e of ends) {
         const task = tasks.get(e.partition)
         if (task === undefined) continue
         const next = task.position >= 0 ? task.position : Math.max(task.committed, e.low)
         m.lag.labels(String(e.partition)).set(Math.max(0, e.high - next))
+        waiting += Math.max(0, e.high - next)
       }
+      watchdog?.lag(waiting)
     } catch (err) {
       logger.debug({ err }, 'lag sample failed')
     }
@@ -801,10 +862,22 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     logger.info({ groupId, transactionalId: opts.transactionalId, cycleMs }, 'processor started')
     cycleStart = clock.now()
     freezes = createFreezeDetector()
+    watchdog = createStallWatchdog({
+      // wall time, not the injected clock: how long the process itself has not progressed
+      now: () => performance.now(),
+      stallAfterMs: opts.stallAfterMs ?? 60_000,
+      onStall: (r) => {
+        m.stalled.set(1)
+        logger.warn({ ...r, partitions: [...tasks.keys()], consumer: consumer?.diagnostics?.() }, r.kind === 'loop' ? `processor stalled: the cycle loop has waited ${Math.round(r.ms / 1000)} s (in ${r.stage})` : `processor stalled: ${r.lag} records wait and none was read for ${Math.round(r.ms / 1000)} s`)
+      },
+      onRecover: (r) => { m.stalled.set(0); logger.info({ kind: r.kind, stage: r.stage }, 'processor no longer stalled') }
+    })
     try {
       while (!stopping) {
+        watchdog.progress()
         const wait = Math.max(1, cycleMs - (clock.now() - cycleStart))
         let batches: PartitionBatch[]
+        enter('poll')
         try {
           batches = await consumer.poll(maxRecords, Math.min(wait, cycleMs))
         } catch (err) {
@@ -817,6 +890,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
           continue
         }
         freezes.mark()
+        if (batches.length > 0) watchdog.read()
         for (const batch of batches) {
           const task = tasks.get(batch.partition)
           if (task === undefined || batch.records.length === 0) continue
@@ -826,8 +900,9 @@ export function createProcessor (opts: ProcessorOptions): Processor {
           // Checkpoints only right after a commit the group accepted: a zombie that has not heard
           // yet that its partitions moved would otherwise store its stale engine with a changelog
           // offset that already covers the new owner's records, and a later restore would skip them.
-          if (await commitCycle()) await maybeCheckpoint()
-          await maybeSampleLag()
+          enter('commit')
+          if (await commitCycle()) { enter('checkpoint'); await maybeCheckpoint() }
+          maybeSampleLag()
         }
       }
       await commitCycle()
@@ -837,8 +912,14 @@ export function createProcessor (opts: ProcessorOptions): Processor {
       try { await producer.close() } catch (err) { logger.warn({ err }, 'producer close failed') }
       for (const task of tasks.values()) if (task.checkpointing !== null) await task.checkpointing
       await standby?.close()
+      // A lag sample or a checkpoint's offsets read may still be on its way (the loop does not
+      // wait for them): let it end before the admin is closed under it, a few seconds at most,
+      // since closing a native client with a request in flight is what its binding handles worst
+      const inFlight = [lagSampling, endsInFlight].filter((x) => x !== undefined).map(async (x) => await x?.then(() => {}, () => {}))
+      if (inFlight.length > 0) await Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_CLOSE_WAIT_MS).unref())])
       await admin?.close().catch(() => {})
       freezes.stop()
+      watchdog.stop()
       logger.info('processor stopped')
     }
   }
@@ -854,6 +935,7 @@ export function createProcessor (opts: ProcessorOptions): Processor {
     },
     ready,
     assigned: () => [...tasks.keys()].sort((a, b) => a - b),
-    engineOf: (partition) => tasks.get(partition)?.engine
+    engineOf: (partition) => tasks.get(partition)?.engine,
+    stalled: () => watchdog?.stalled() !== undefined
   }
 }

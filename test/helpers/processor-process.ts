@@ -4,6 +4,7 @@
  * and signals are real (SIGKILL, SIGSTOP/SIGCONT, SIGTERM for a graceful stop).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO_ROOT } from './sample-data.js'
 import { type TestCluster } from './cluster.js'
@@ -22,6 +23,8 @@ export interface ProcessorProcessOptions {
   nodeArgs?: string[]
   /** keep every log line (default: the last 200) */
   keepLogs?: boolean
+  /** append every stderr line, as written, to this file (kept after the test: what a failed run's processors said) */
+  logFile?: string
   /** --standby / --no-standby: keep standby copies of the partitions it does not own (unset: the CLI's default, on) */
   standby?: boolean
 }
@@ -36,6 +39,7 @@ export class ProcessorProcess {
   #metricsPort: number | undefined
   #portWaiters: Array<(port: number) => void> = []
   #keep: boolean
+  readonly #logFile: string | undefined
   #listeners: Array<(l: LogLine) => void> = []
   /** input partitions it owns, followed through its 'partition restored' / 'partitions revoked' logs */
   readonly owned = new Set<number>()
@@ -56,6 +60,7 @@ export class ProcessorProcess {
   constructor (cluster: TestCluster, opts: ProcessorProcessOptions) {
     this.instanceId = opts.instanceId
     this.#keep = opts.keepLogs === true
+    this.#logFile = opts.logFile
     const args = [
       // what bin/volumer.js's shebang gives a user's `volumer processor`
       '--max-semi-space-size=64',
@@ -94,6 +99,8 @@ export class ProcessorProcess {
   }
 
   #line (text: string): void {
+    // synchronous and unbuffered: the file must hold the last line before a SIGKILL or a hang
+    if (this.#logFile !== undefined) { try { appendFileSync(this.#logFile, text + '\n') } catch { /* the log file is evidence, not a reason to fail */ } }
     let l: LogLine
     try { l = JSON.parse(text) as LogLine } catch { l = { level: 50, msg: text, time: Date.now() } }
     this.lines.push(l)

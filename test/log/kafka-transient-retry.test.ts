@@ -1,8 +1,9 @@
 import { expect } from 'chai'
 import { KafkaAdmin } from '../../src/log/kafka-admin.js'
 import type { KafkaConfigClient } from '../../src/log/kafka-config-protocol.js'
-import { retryTransient } from '../../src/log/kafka-errors.js'
-import type { NativeAdmin, NativeModule } from '../../src/log/kafka-native.js'
+import { KafkaGroupConsumer } from '../../src/log/kafka-consumer.js'
+import { COMMITTED_RETRY_MS, retryTransient } from '../../src/log/kafka-errors.js'
+import type { NativeAdmin, NativeConsumer, NativeModule } from '../../src/log/kafka-native.js'
 import { isLogError } from '../../src/log/log-errors.js'
 
 /**
@@ -51,5 +52,37 @@ describe('kafka calls retried while a broker is dead', () => {
     const err = await retryTransient(async () => { calls++; throw Object.assign(new Error('committed: Local: Timed out'), { cause: timedOut() }) }, [1, 1]).then(() => null, (e: unknown) => e)
     expect((err as Error).message).to.equal('committed: Local: Timed out')
     expect(calls).to.equal(3)
+  })
+})
+
+/**
+ * The group's committed offsets while a killed owner's transaction waits for its coordinator to
+ * move off a dead broker (issue #23's chaos run of s13: `committed: Local: Timed out` after the
+ * short schedule's 4 retries, 86 s into a rebalance, ended a processor while the restarted
+ * broker caught up under load 77). A scripted consumer times out 8 times, then answers.
+ */
+describe('committed offsets retried while the stable fetch waits', () => {
+  function consumer (timeouts: number): { native: NativeConsumer, calls: () => number } {
+    let calls = 0
+    const native = {
+      committed (tps: Array<{ topic: string, partition: number }>, _t: number, cb: (err: unknown, v?: unknown) => void) {
+        calls++
+        if (timeouts > 0) { timeouts--; setImmediate(() => cb(Object.assign(new Error('Local: Timed out'), { code: -185 }))); return }
+        setImmediate(() => cb(null, tps.map(tp => ({ ...tp, offset: 42 }))))
+      }
+    } as unknown as NativeConsumer
+    return { native, calls: () => calls }
+  }
+
+  it('8 timeouts in a row, then an answer: committed answers (with the schedule shortened)', async () => {
+    const c = consumer(8)
+    const got = await new KafkaGroupConsumer(c.native, { groupId: 'g', topics: ['swaps'] }, COMMITTED_RETRY_MS.map(() => 1)).committed([{ topic: 'swaps', partition: 3 }])
+    expect(got).to.deep.equal([{ topic: 'swaps', partition: 3, offset: 42 }])
+    expect(c.calls()).to.equal(9)
+  })
+
+  it('the schedule waits about two minutes in all, as long as a coordinator took to move under load', () => {
+    const total = COMMITTED_RETRY_MS.reduce((a, b) => a + b, 0)
+    expect(total).to.be.within(100_000, 180_000)
   })
 })

@@ -66,10 +66,10 @@ describe('alert rules (redpanda/alerts.yml)', function () {
     expect(compose.services.prometheus.volumes).to.include('./prometheus.yml:/etc/prometheus/prometheus.yml:ro')
   })
 
-  it('cover consumer lag, DLQ, fences, aborts, restarts, a processor down and an edge not ready', () => {
+  it('cover consumer lag, DLQ, fences, aborts, restarts, a processor down or stalled and an edge not ready', () => {
     expect(alerts.map(a => a.alert)).to.have.members([
       'VolumerConsumerLagGrowing', 'VolumerDlqRateHigh', 'VolumerProducerFenced', 'VolumerTransactionAborts',
-      'VolumerProcessorRestarted', 'VolumerProcessorDown', 'VolumerEdgeNotReady'
+      'VolumerProcessorRestarted', 'VolumerProcessorDown', 'VolumerProcessorStalled', 'VolumerEdgeNotReady'
     ])
     for (const a of alerts) {
       expect(a.labels?.severity, `${a.alert} severity`).to.be.oneOf(['warning', 'critical'])
