@@ -15,6 +15,7 @@
  *    /v1/tokens/{chain}/{token}/candles?interval=…&to=…&limit=300 and /udf/history with
  *    countback=300, random tokens, intervals and end times.
  * The 1-minute load average is recorded beside every figure: the machine may be shared.
+ * CANDLE_BENCH_MODE=day measures a day's candles in an edge instead (bench/candles-day.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -36,6 +37,12 @@ import { Random } from '../src/generator/random.js'
 import { parseDecimal18, type Decimal18 } from '../src/swap/decimal18.js'
 import type { Swap } from '../src/swap/swap.js'
 import { createRandom } from '../test/helpers/seeded-random.js'
+
+if (process.env.CANDLE_BENCH_MODE === 'day') {
+  // a day's candles in an edge, measured: its own process (bench/candles-day.ts)
+  await import('./candles-day.js')
+  process.exit(0)
+}
 
 const here = dirname(fileURLToPath(import.meta.url))
 const MINUTES = Number(process.env.CANDLE_BENCH_MINUTES ?? 10)

@@ -111,6 +111,14 @@ export class RankIndex<E extends RankedToken> {
     return rows
   }
 
+  /**
+   * the rows with a value, in `top`'s order, until `visit` returns false: a reader that stops at
+   * a condition (a search keeping the rows that match) reads no more than it needs and copies none
+   */
+  walk (descending: boolean, visit: (entry: E, value: RankValue) => boolean): void {
+    this.#values.walk(descending, item => visit(item.entry, item.v))
+  }
+
   /** the value of the `rank`-th row (0-based) in that order; null if the row is a null or absent */
   valueAt (rank: number, descending: boolean): RankValue | null | undefined {
     const item = this.#values.at(rank, descending)

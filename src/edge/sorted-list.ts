@@ -98,6 +98,22 @@ export class SortedList<T> {
     return out
   }
 
+  /** visits items from the end (descending) or the start until `visit` returns false; allocates nothing */
+  walk (descending: boolean, visit: (item: T) => boolean): void {
+    const chunks = this.#chunks
+    if (descending) {
+      for (let c = chunks.length - 1; c >= 0; c--) {
+        const chunk = chunks[c]
+        for (let i = chunk.length - 1; i >= 0; i--) if (!visit(chunk[i])) return
+      }
+    } else {
+      for (let c = 0; c < chunks.length; c++) {
+        const chunk = chunks[c]
+        for (let i = 0; i < chunk.length; i++) if (!visit(chunk[i])) return
+      }
+    }
+  }
+
   /** the item at `rank` from the start (ascending) or the end (descending); undefined past the size */
   at (rank: number, descending: boolean): T | undefined {
     if (rank < 0 || rank >= this.#size) return undefined

@@ -9,21 +9,24 @@ import type { TokenDirectory } from './token-directory.js'
  * value in that window follow, by key. The brute-force definition is `matchesQuery` + that order
  * (test/edge/token-search.property.test.ts checks the index against it).
  *
- * A full scan costs a few ms at 100,000 tokens, the whole p99 budget, so terms are kept sorted
- * and a prefix is a binary-searched range:
+ * A full scan costs 100s of ms at 100,000 tokens, so terms are kept in sorted runs and a prefix
+ * is a binary-searched range in each:
  *
- *   terms (sorted)  "0x00c8…"  "0x0258…"  …  "ether"  "ethereum name service"  …  "weth"  "wrapped ether"
- *   keys            k1         k2            k7       k9                           k7      k7
- *                                              └──── prefix "eth": [lo, hi) ────┘
+ *   run 0 (large)  "0x00c8…"  …  "ether"  "ethereum name service"  …  "weth"  "wrapped ether"
+ *   ids            17            7        9                            7       7
+ *                                └──── prefix "eth": [lo, hi) ────┘
+ *   run 1 … k      the same, smaller (newer terms); pending: < MERGE_AT unsorted, scanned
  *
- * - New terms go to a small unsorted `pending` list (scanned per query) and are merged into the
- *   sorted arrays once it holds MERGE_AT: one O(n) merge per MERGE_AT new tokens, not one per token.
- * - Terms are never removed one by one: a candidate is checked against the token's current
- *   metadata, so a renamed token's old terms only cost a check; the arrays are rebuilt when dead
- *   terms outnumber live ones.
- * - A narrow prefix (at most SCAN_AT candidate terms) is ranked by reading each candidate's value;
- *   a broad one ("0x", "a") walks the store's volume index from the top and keeps the tokens
- *   that match, so its cost follows the limit, not the number of matches.
+ * - New terms wait in `pending`; at MERGE_AT they become a sorted run, merged into the run before
+ *   it while at least half its size (a binary counter: O(log n) copies per term).
+ * - A renamed token's old terms and a forgotten token's terms are killed in place (id −1, found by
+ *   binary search) and dropped by the next merge; a rebuild renumbers when the dead pile up.
+ * - A token's ranking value is cached per id in typed arrays, marked stale by every stats update
+ *   and read again by the next query that needs it.
+ * - A narrow prefix (at most SCAN_AT candidate terms) keeps a top-`limit` list over its candidates:
+ *   mostly one compare of two doubles each. A broad one ("0x", "a") walks the store's volume index
+ *   from the top and keeps the tokens that match, so its cost follows the limit, not the number
+ *   of matches; if that walk runs long it falls back to the candidates.
  */
 export const MAX_QUERY_LENGTH = 64
 export const MAX_SEARCH_LIMIT = 100
@@ -94,6 +97,22 @@ export function compareHits (a: { key: string, value: RankValue | null }, b: { k
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0
 }
 
+/** one known token (stats or metadata) */
+interface Rec {
+  readonly key: string
+  /** its current terms (lower-cased once): a walked row is checked against these */
+  terms: readonly string[]
+  entry: TokenEntry | undefined
+  /** slot in the per-token typed arrays; renumbered by a rebuild */
+  id: number
+}
+
+/** one sorted run: terms ascending, ids[i] the token of terms[i], -1 once that term is dead */
+interface Run {
+  terms: string[]
+  ids: Int32Array
+}
+
 /** first index whose term is ≥ s */
 function lowerBound (terms: string[], s: string): number {
   let lo = 0
@@ -106,157 +125,289 @@ function lowerBound (terms: string[], s: string): number {
   return lo
 }
 
+/** the live entries of a and b in one run (dead ones are dropped here) */
+function mergeRuns (a: Run, b: Run): Run {
+  let n = 0
+  for (let i = 0; i < a.ids.length; i++) if (a.ids[i] >= 0) n++
+  for (let i = 0; i < b.ids.length; i++) if (b.ids[i] >= 0) n++
+  const terms: string[] = new Array(n)
+  const ids = new Int32Array(n)
+  let i = 0
+  let j = 0
+  let o = 0
+  for (;;) {
+    while (i < a.ids.length && a.ids[i] < 0) i++
+    while (j < b.ids.length && b.ids[j] < 0) j++
+    if (i >= a.ids.length && j >= b.ids.length) break
+    if (j >= b.ids.length || (i < a.ids.length && a.terms[i] <= b.terms[j])) { terms[o] = a.terms[i]; ids[o++] = a.ids[i++] } else { terms[o] = b.terms[j]; ids[o++] = b.ids[j++] }
+  }
+  return { terms, ids }
+}
+
+function sortedRun (terms: string[], ids: number[]): Run {
+  const order = Array.from({ length: terms.length }, (_, i) => i)
+  order.sort((x, y) => terms[x] < terms[y] ? -1 : terms[x] > terms[y] ? 1 : 0)
+  return { terms: order.map(i => terms[i]), ids: Int32Array.from(order, i => ids[i]) }
+}
+
+function isMatch (q: string, rec: Rec): boolean {
+  const ts = rec.terms
+  for (let i = 0; i < ts.length; i++) if (ts[i].startsWith(q)) return true
+  return false
+}
+
 export function createTokenSearch (store: StatsStore, names: TokenDirectory, options: TokenSearchOptions = {}): TokenSearch {
   // measured (bench/search.bench.ts): see the README's benchmark table
-  const { window = '24h', mergeAt: MERGE_AT = 2048, scanAt: SCAN_AT = 1024 } = options
-  let terms: string[] = []
-  let keys: string[] = []
-  let pending: Array<[string, string]> = []
+  const { window = '24h', mergeAt: MERGE_AT = 512, scanAt: SCAN_AT = 8192 } = options
   /**
-   * each known token's current terms (lower-cased once): the match check reads these instead of
-   * lower-casing and splitting per candidate (measured: that allocation made a broad query's walk
-   * cost ~1 µs per row); a token removed from both sources leaves the map
+   * Sorted runs, oldest (largest) first, merged like a binary counter: a new run of MERGE_AT
+   * terms is merged into the one before it while it is at least half that one's size, so every
+   * term is copied O(log n) times and a query binary-searches a dozen runs. measured: one sorted
+   * array with every 2,048 new terms merged into it copied O(n²/2,048) terms and took 9–16 s to
+   * index 100,000 tokens; the runs take about 2 s, most of it the store's own work (bench:search).
    */
-  const termsByKey = new Map<string, string[]>()
+  let runs: Run[] = []
+  let pendingTerms: string[] = []
+  let pendingIds: number[] = []
+  let live = 0
   let dead = 0
+  const recs = new Map<string, Rec>()
+  /**
+   * Per token id: the ranking value, read from the stats once per update and kept in typed
+   * arrays, so ranking a prefix's candidates reads two arrays instead of chasing
+   * rec → entry → stats → window → decimal text per candidate. measured: that chase (cache
+   * misses, ~1 µs a candidate) was nearly all of a 3–4 letter prefix's 0.7 ms.
+   * num: the value's double, NaN = no value; exact: the RankValue (decimal text for ties);
+   * fresh: num/exact are current; seen: the last query that counted the token (dedupe).
+   */
+  let byId: Array<Rec | undefined> = []
+  let num = new Float64Array(1024)
+  let fresh = new Uint8Array(1024)
+  let seen = new Int32Array(1024)
+  let exact: Array<RankValue | null> = []
+  let freeIds = 0
+  let query = 0
 
-  function add (term: string, key: string): void {
-    pending.push([term, key])
-    if (pending.length >= MERGE_AT) merge()
+  function grow (n: number): void {
+    if (n <= num.length) return
+    let c = num.length
+    while (c < n) c *= 2
+    const n2 = new Float64Array(c); n2.set(num); num = n2
+    const f2 = new Uint8Array(c); f2.set(fresh); fresh = f2
+    const s2 = new Int32Array(c); s2.set(seen); seen = s2
   }
 
-  function merge (): void {
-    if (dead > terms.length / 2 + MERGE_AT) { rebuild(); return }
-    pending.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
-    const n = terms.length + pending.length
-    const t2: string[] = new Array(n)
-    const k2: string[] = new Array(n)
-    let i = 0
-    let j = 0
-    for (let o = 0; o < n; o++) {
-      if (j >= pending.length || (i < terms.length && terms[i] <= pending[j][0])) { t2[o] = terms[i]; k2[o] = keys[i]; i++ } else { t2[o] = pending[j][0]; k2[o] = pending[j][1]; j++ }
+  function add (term: string, id: number): void {
+    pendingTerms.push(term)
+    pendingIds.push(id)
+    live++
+    if (pendingTerms.length >= MERGE_AT) flush()
+  }
+
+  /** the entries (term, id) die in place: a renamed token's old name, a forgotten token */
+  function kill (term: string, id: number): void {
+    for (const run of runs) {
+      for (let i = lowerBound(run.terms, term); i < run.terms.length && run.terms[i] === term; i++) {
+        if (run.ids[i] === id) { run.ids[i] = -1; dead++; live-- }
+      }
     }
-    terms = t2
-    keys = k2
-    pending = []
+    for (let i = 0; i < pendingTerms.length; i++) {
+      if (pendingIds[i] === id && pendingTerms[i] === term) { pendingIds[i] = -1; dead++; live-- }
+    }
   }
 
+  function flush (): void {
+    if (dead > live / 2 + MERGE_AT || freeIds > recs.size / 2 + MERGE_AT) { rebuild(); return }
+    runs.push(sortedRun(pendingTerms, pendingIds))
+    pendingTerms = []
+    pendingIds = []
+    while (runs.length >= 2 && runs[runs.length - 1].terms.length * 2 >= runs[runs.length - 2].terms.length) {
+      const b = runs.pop() as Run
+      const a = runs.pop() as Run
+      const m = mergeRuns(a, b)
+      dead -= a.terms.length + b.terms.length - m.terms.length
+      runs.push(m)
+    }
+  }
+
+  /** one run of every live term, ids renumbered 0…n−1 (dead slots and terms dropped) */
   function rebuild (): void {
-    const all: Array<[string, string]> = []
-    for (const [key, ts] of termsByKey) for (const t of ts) all.push([t, key])
-    all.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
-    terms = all.map(x => x[0])
-    keys = all.map(x => x[1])
-    pending = []
+    const terms: string[] = []
+    const ids: number[] = []
+    byId = []
+    exact = []
+    num = new Float64Array(Math.max(1024, recs.size))
+    fresh = new Uint8Array(num.length)
+    seen = new Int32Array(num.length)
+    for (const rec of recs.values()) {
+      rec.id = byId.length
+      byId.push(rec)
+      exact.push(null)
+      for (const t of rec.terms) { terms.push(t); ids.push(rec.id) }
+    }
+    runs = terms.length === 0 ? [] : [sortedRun(terms, ids)]
+    pendingTerms = []
+    pendingIds = []
+    live = terms.length
     dead = 0
+    freeIds = 0
   }
 
   function known (key: string): boolean {
     return store.get(key) !== undefined || names.get(key) !== undefined
   }
 
-  function noteKey (key: string): void {
-    if (termsByKey.has(key)) return
-    const ts = termsOf(splitKey(key)[1], names.get(key)?.meta)
-    termsByKey.set(key, ts)
-    for (const t of ts) add(t, key)
+  function noteKey (key: string): Rec {
+    let rec = recs.get(key)
+    if (rec !== undefined) return rec
+    const id = byId.length
+    grow(id + 1)
+    rec = { key, terms: termsOf(splitKey(key)[1], names.get(key)?.meta), entry: store.get(key), id }
+    byId.push(rec)
+    exact.push(null)
+    fresh[id] = 0
+    seen[id] = 0
+    recs.set(key, rec)
+    for (const t of rec.terms) add(t, id)
+    return rec
   }
 
   function forget (key: string): void {
-    const ts = termsByKey.get(key)
-    if (known(key) || ts === undefined) return
-    termsByKey.delete(key)
-    dead += ts.length
+    const rec = recs.get(key)
+    if (known(key) || rec === undefined) return
+    recs.delete(key)
+    for (const t of rec.terms) kill(t, rec.id)
+    byId[rec.id] = undefined
+    exact[rec.id] = null
+    freeIds++
   }
 
-  store.onChange((key, entry) => { if (entry !== null) noteKey(key); else forget(key) })
+  store.onChange((key, entry) => {
+    if (entry !== null) {
+      const rec = noteKey(key)
+      rec.entry = entry
+      fresh[rec.id] = 0 // its value is read again when a query needs it
+      return
+    }
+    const rec = recs.get(key)
+    if (rec !== undefined) { rec.entry = undefined; fresh[rec.id] = 0 }
+    forget(key)
+  })
   names.onChange((key, _before, after) => {
-    const old = termsByKey.get(key)
-    if (old === undefined) { if (after !== null) noteKey(key); return }
+    const rec = recs.get(key)
+    if (rec === undefined) { if (after !== null) noteKey(key); return }
     if (after === null && store.get(key) === undefined) { forget(key); return }
-    // the address term stays; the name terms are replaced (the old ones die in place)
+    // the address term stays; the name terms are replaced
     const ts = termsOf(splitKey(key)[1], after ?? undefined)
-    termsByKey.set(key, ts)
-    dead += old.length - 1
-    for (let i = 1; i < ts.length; i++) add(ts[i], key)
+    for (let i = 1; i < rec.terms.length; i++) kill(rec.terms[i], rec.id)
+    rec.terms = ts
+    for (let i = 1; i < ts.length; i++) add(ts[i], rec.id)
   })
   for (const e of store.entries()) noteKey(e.key)
   for (const [k] of names.entries()) noteKey(k)
 
-  function hitOf (key: string): SearchHit {
-    const [chain, token] = splitKey(key)
-    const entry = store.get(key)
-    return { key, chain, token, meta: names.get(key)?.meta, entry, value: entry === undefined ? null : rankValueOf(entry.current(), 'volumeUsd', window) }
+  function refresh (id: number): void {
+    const e = (byId[id] as Rec).entry
+    const v = e === undefined ? null : rankValueOf(e.current(), 'volumeUsd', window)
+    exact[id] = v
+    num[id] = v === null ? NaN : v.num
+    fresh[id] = 1
   }
 
-  function isMatch (q: string, key: string): boolean {
-    const ts = termsByKey.get(key)
-    if (ts === undefined) return false
-    for (let i = 0; i < ts.length; i++) if (ts[i].startsWith(q)) return true
-    return false
+  /** a ranks before b in compareHits' order (both fresh) */
+  function before (a: number, b: number): boolean {
+    const x = num[a]
+    const y = num[b]
+    if (x === x) { // NaN = no value
+      if (y !== y) return true
+      if (x !== y) return x > y
+      const c = compareRankValue(exact[b] as RankValue, exact[a] as RankValue)
+      if (c !== 0) return c < 0
+    } else if (y === y) return false
+    return (byId[a] as Rec).key < (byId[b] as Rec).key
   }
 
-  /** candidate keys of prefix q, each once, checked against current metadata */
-  function candidates (q: string, lo: number, hi: number): Set<string> {
-    const out = new Set<string>()
-    for (let i = lo; i < hi; i++) {
-      const k = keys[i]
-      if (!out.has(k) && isMatch(q, k)) out.add(k)
+  function hitOf (rec: Rec, value: RankValue | null): SearchHit {
+    const [chain, token] = splitKey(rec.key)
+    return { key: rec.key, chain, token, meta: names.get(rec.key)?.meta, entry: rec.entry, value }
+  }
+
+  // reused per query: the prefix's range in each run, the top list
+  const los: number[] = []
+  const his: number[] = []
+  const top: number[] = []
+
+  function consider (id: number, limit: number): void {
+    if (id < 0 || seen[id] === query) return
+    seen[id] = query
+    if (fresh[id] === 0) refresh(id)
+    let i = top.length
+    if (i === limit) {
+      if (!before(id, top[i - 1])) return
+      i--
     }
-    for (const [t, k] of pending) if (t.startsWith(q) && !out.has(k) && isMatch(q, k)) out.add(k)
+    while (i > 0 && before(id, top[i - 1])) { top[i] = top[i - 1]; i-- }
+    top[i] = id
+  }
+
+  /**
+   * every candidate of the ranges, each token once, kept in a top-`limit` list in the answer's
+   * order: no sort of all matches, and most candidates cost a compare of two doubles
+   */
+  function rankCandidates (q: string, limit: number): SearchHit[] {
+    query = (query + 1) | 0
+    top.length = 0
+    for (let r = 0; r < runs.length; r++) {
+      const ids = runs[r].ids
+      for (let i = los[r]; i < his[r]; i++) consider(ids[i], limit)
+    }
+    for (let i = 0; i < pendingTerms.length; i++) if (pendingTerms[i].startsWith(q)) consider(pendingIds[i], limit)
+    const out: SearchHit[] = new Array(top.length)
+    for (let i = 0; i < top.length; i++) out[i] = hitOf(byId[top[i]] as Rec, exact[top[i]])
     return out
   }
 
   function search (q: string, limit: number): SearchHit[] {
-    const lo = lowerBound(terms, q)
-    const hi = lowerBound(terms, q + '\uffff')
-    if (hi - lo <= SCAN_AT) {
-      // only the value to sort by per candidate; the full hit for the `limit` kept
-      const ranked: Array<{ key: string, value: RankValue | null }> = []
-      for (const key of candidates(q, lo, hi)) {
-        const e = store.get(key)
-        ranked.push({ key, value: e === undefined ? null : rankValueOf(e.current(), 'volumeUsd', window) })
-      }
-      ranked.sort(compareHits)
-      const n = Math.min(limit, ranked.length)
-      const out: SearchHit[] = new Array(n)
-      for (let i = 0; i < n; i++) out[i] = { ...hitOf(ranked[i].key), value: ranked[i].value }
-      return out
+    let m = 0
+    const upper = q + '\uffff'
+    for (let r = 0; r < runs.length; r++) {
+      los[r] = lowerBound(runs[r].terms, q)
+      his[r] = lowerBound(runs[r].terms, upper)
+      m += his[r] - los[r]
     }
-    // broad: walk the volume index from the top, doubling the rows read
+    if (m <= SCAN_AT) return rankCandidates(q, limit)
+    // broad ("0x", "a"): walk the volume index from the top, keeping the tokens that match; the
+    // cost follows the limit and the share of tokens matching, not the number of matches. A walk
+    // that reads more than m/8 rows (the matches sit low in the ranking, or fewer than `limit`
+    // have a value) stops and ranks the candidates instead, so a query costs about the cheaper of
+    // the two.
     const out: SearchHit[] = []
-    const seen = new Set<string>()
-    let read = 0
-    let want = Math.max(64, limit * 8)
-    for (;;) {
-      const rows = store.top({ stat: 'volumeUsd', window, chain: null, limit: want, descending: true })
-      for (let i = read; i < rows.length; i++) {
-        const r = rows[i]
-        if (r.value === null) { read = Infinity; break }
-        if (isMatch(q, r.entry.key)) {
-          seen.add(r.entry.key)
-          out.push({ ...hitOf(r.entry.key), value: r.value })
-          if (out.length === limit) return out
-        }
+    let budget = (m >>> 3) + 64
+    let finished = false
+    volumeIndex().walk(true, (entry, value) => {
+      if (--budget < 0) return false
+      const rec = recs.get(entry.key)
+      if (rec !== undefined && isMatch(q, rec)) {
+        out.push(hitOf(rec, value))
+        if (out.length === limit) { finished = true; return false }
       }
-      if (read === Infinity || rows.length < want) break
-      read = rows.length
-      want *= 4
-    }
-    // every valued match is out: the rest have no value in the window and go by key
-    const rest: SearchHit[] = []
-    for (const k of candidates(q, lo, hi)) {
-      if (seen.has(k)) continue
-      const h = hitOf(k)
-      if (h.value === null) rest.push(h)
-    }
-    rest.sort(compareHits)
-    for (const h of rest) { out.push(h); if (out.length === limit) break }
-    return out
+      return true
+    })
+    return finished ? out : rankCandidates(q, limit)
+  }
+
+  let pinned: ReturnType<StatsStore['pin']> | null = null
+  /**
+   * the store's volumeUsd index, pinned: a broad query walks it, and rebuilding it after an LRU
+   * eviction (a sort of every token) would land inside one query's latency
+   */
+  function volumeIndex (): ReturnType<StatsStore['pin']> {
+    if (pinned === null) pinned = store.pin({ stat: 'volumeUsd', window, chain: null })
+    return pinned
   }
 
   return {
     search,
-    get terms () { return terms.length + pending.length }
+    get terms () { return live }
   }
 }

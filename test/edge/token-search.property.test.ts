@@ -11,7 +11,8 @@ import { makeStats, rng } from './fixtures.js'
 /**
  * The search index against its definition: every token (stats or metadata) that matchesQuery,
  * sorted by compareHits, first `limit`. Small merge/scan thresholds so both the sorted-range path
- * and the volume-index walk, merges and rebuilds run within a few dozen tokens.
+ * and the volume-index walk (with its fall-back to ranking the candidates), run merges, killed
+ * terms and rebuilds run within a few dozen tokens; queries run between updates as well as after them.
  */
 const SYMBOLS = ['WETH', 'weth2', 'ETH', 'USDC', 'USDT', 'DAI', 'Uni', 'ÉTOILE', 'a', 'ab']
 const NAMES = ['Wrapped Ether', 'Ether Classic', 'USD Coin', 'Tether USD', 'Dai Stablecoin', 'Uniswap', 'Étoile du Nord', 'Alpha-Beta', 'a b']
@@ -49,7 +50,19 @@ describe('token search (property: index = brute-force filter + sort)', () => {
         const search = createTokenSearch(store, names, { window: '24h', mergeAt, scanAt })
         const stats = new Map<string, StatsObject>()
         const metas = new Map<string, TokenMeta>()
-        for (const op of ops) {
+        const check = (): void => {
+          for (const [raw, limit] of queries) {
+            const q = normaliseQuery(raw)
+            const all = new Set([...stats.keys(), ...metas.keys()])
+            const want = [...all].filter(k => matchesQuery(q, k.slice(k.indexOf(':') + 1), metas.get(k)))
+              .map(k => ({ key: k, value: stats.has(k) ? rankValueOf(stats.get(k)!, 'volumeUsd', '24h') : null }))
+              .sort(compareHits).slice(0, limit).map(h => h.key)
+            const got = search.search(q, limit).map(h => h.key)
+            expect(got, `q=${JSON.stringify(q)} limit=${limit}`).to.deep.equal(want)
+          }
+        }
+        for (let n = 0; n < ops.length; n++) {
+          const op = ops[n]
           const [chain, token] = keyOf(op.i)
           const key = chain + ':' + token
           if (op.kind === 'stats') {
@@ -60,16 +73,11 @@ describe('token search (property: index = brute-force filter + sort)', () => {
             const m: TokenMeta = { chain, token, symbol: SYMBOLS[op.s], name: NAMES[op.n], decimals: 18 }
             names.apply(key, m); metas.set(key, m)
           } else { names.apply(key, null); metas.delete(key) }
+          // queries between updates too: cached values, killed terms and the walked index must
+          // follow every change, not only the final state
+          if (n % 16 === 15) check()
         }
-        for (const [raw, limit] of queries) {
-          const q = normaliseQuery(raw)
-          const all = new Set([...stats.keys(), ...metas.keys()])
-          const want = [...all].filter(k => matchesQuery(q, k.slice(k.indexOf(':') + 1), metas.get(k)))
-            .map(k => ({ key: k, value: stats.has(k) ? rankValueOf(stats.get(k)!, 'volumeUsd', '24h') : null }))
-            .sort(compareHits).slice(0, limit).map(h => h.key)
-          const got = search.search(q, limit).map(h => h.key)
-          expect(got, `q=${JSON.stringify(q)} limit=${limit}`).to.deep.equal(want)
-        }
+        check()
       }), { numRuns: 300 })
   })
 
