@@ -7,6 +7,8 @@
  *   BENCH_SOAK_MINUTES=5                   shorter
  *   BENCH_SOAK_RATE=1000 BENCH_SOAK_TOKENS=2000 BENCH_SOAK_WS=3 BENCH_SOAK_HTTP=2
  *   BENCH_SOAK_ARGS="--windows 1m,5m"      extra `volumer run` flags; default `--windows 1m,5m` (below)
+ *   BENCH_SOAK_BIN=/other/bin/volumer.js   run another build's server (side-by-side comparisons)
+ *   BENCH_SOAK_NODE_ARGS="--cpu-prof"       extra node flags for the server (diagnostics: bench/stall-trace.mjs)
  *   BENCH_SOAK_RESULTS=soak.json           results file, relative to bench/results (or absolute)
  *   BENCH_SOAK_TABLE=bench/results/soak.json   only print that file's samples as the README's
  *                                          markdown table (the run prints it at its end too)
@@ -111,7 +113,12 @@ if (process.env.BENCH_SOAK_TABLE !== undefined) {
 }
 
 const data = mkdtempSync(join(tmpdir(), 'volumer-soak-'))
-const args = ['--max-semi-space-size=64', join(ROOT, 'bin/volumer.js'), 'run', '--port', '0', '--data', data,
+// node flags: bin/volumer.js's own (its shebang line) and BENCH_SOAK_NODE_ARGS, e.g. "--cpu-prof" or
+// "--import ./bench/stall-trace.mjs" to see where the stalls come from
+const NODE_ARGS = ['--max-semi-space-size=64', ...(process.env.BENCH_SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')]
+// another build's CLI (e.g. a checkout of main's, for a side-by-side run); default this checkout's
+const BIN = process.env.BENCH_SOAK_BIN ?? join(ROOT, 'bin/volumer.js')
+const args = [...NODE_ARGS, BIN, 'run', '--port', '0', '--data', data,
   '--rate', String(RATE), '--tokens', String(TOKENS), '--log-level', 'warn', ...EXTRA]
 const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
 const out: string[] = []
@@ -226,7 +233,9 @@ try {
   const result = {
     bench: 'soak',
     what: `volumer run (embedded) ${MINUTES} min at ${RATE} swaps/s, ${TOKENS} tokens, ${WS_CLIENTS} WebSocket + ${HTTP_CLIENTS} HTTP clients; one sample a minute`,
-    args: args.slice(2),
+    bin: BIN,
+    nodeArgs: NODE_ARGS,
+    args: args.slice(NODE_ARGS.length + 1),
     floor: 'data dir and RSS growth < 5 % over the last 20 minutes; /healthz p99 < 20 ms',
     summary: {
       growthWindowMinutes: window,
