@@ -19,17 +19,21 @@ for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id
 const own = (url: string): boolean => url.includes('/dist/') || url.includes('/src/')
 const short = (n: Node): string => `${n.callFrame.url.replace(/^.*\/(dist|src)\//, '')}:${n.callFrame.functionName || '(anon)'}:${n.callFrame.lineNumber + 1}`
 const labelCache = new Map<number, string>()
-/** the outermost own frame on the sample's stack; the leaf's name when there is none */
+/**
+ * The two outermost own frames on the sample's stack ("run › processBatch": the outermost alone
+ * is often the loop that called the work); the leaf's name when there is none
+ */
 function label (id: number): string {
   const hit = labelCache.get(id)
   if (hit !== undefined) return hit
   const leaf = byId.get(id)!
-  let outer: Node | undefined
+  const owns: Node[] = []
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const n = byId.get(cur)!
-    if (own(n.callFrame.url)) outer = n
+    if (own(n.callFrame.url)) owns.push(n)
   }
-  const l = leaf.callFrame.functionName === '(garbage collector)' ? '(gc)' : outer !== undefined ? short(outer) : `[${leaf.callFrame.functionName || '(anon)'} ${leaf.callFrame.url.replace(/^.*\//, '')}]`
+  const outer = owns.slice(-2).reverse().map(short).join(' › ')
+  const l = leaf.callFrame.functionName === '(garbage collector)' ? '(gc)' : outer !== '' ? outer : `[${leaf.callFrame.functionName || '(anon)'} ${leaf.callFrame.url.replace(/^.*\//, '')}]`
   labelCache.set(id, l)
   return l
 }
