@@ -116,9 +116,12 @@ if (process.env.BENCH_SOAK_TABLE !== undefined) {
 }
 
 const data = mkdtempSync(join(tmpdir(), 'volumer-soak-'))
-// node flags: bin/volumer.js's own (its shebang line) and BENCH_SOAK_NODE_ARGS, e.g. "--cpu-prof" or
-// "--import ./bench/stall-trace.mjs" to see where the stalls come from
-const NODE_ARGS = ['--max-semi-space-size=64', ...(process.env.BENCH_SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')]
+// node flags: `make run`'s (Makefile) and BENCH_SOAK_NODE_ARGS, e.g. "--cpu-prof" or
+// "--import ./bench/stall-trace.mjs" to see where the stalls come from. A 16 MiB semi-space, not
+// bin/volumer.js's 64 (chosen for the processor's throughput): scavenge pauses in 5-minute soaks
+// p50 5.9 / p90 10.2 ms with 16 against 23.0 / 62.0 ms with 64 (12-08, one pair, load1 0.8-5.5
+// vs 4.8-16; docs/operations.md)
+const NODE_ARGS = ['--max-semi-space-size=16', ...(process.env.BENCH_SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')]
 // another build's CLI (e.g. a checkout of main's, for a side-by-side run); default this checkout's
 const BIN = process.env.BENCH_SOAK_BIN ?? join(ROOT, 'bin/volumer.js')
 const args = [...NODE_ARGS, BIN, 'run', '--port', '0', '--data', data,
