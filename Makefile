@@ -27,7 +27,7 @@ test-unit: ## only the tests that need no services
 	@scripts/run-tests.sh --unit
 
 run: setup ## start the whole system embedded (in-process log, PGlite, generator) and print the dashboard URL
-	@$(NODE) --max-semi-space-size=64 bin/volumer.js run $(RUN_ARGS)
+	@$(NODE) --max-semi-space-size=16 bin/volumer.js run $(RUN_ARGS)
 
 services-up: ## start Kafka (KRaft), Postgres and the schema registry at the CLI's default addresses (idempotent)
 	@scripts/services.sh start

@@ -7,6 +7,8 @@
  *   BENCH_SOAK_MINUTES=5                   shorter
  *   BENCH_SOAK_RATE=1000 BENCH_SOAK_TOKENS=2000 BENCH_SOAK_WS=3 BENCH_SOAK_HTTP=2
  *   BENCH_SOAK_ARGS="--windows 1m,5m"      extra `volumer run` flags; default `--windows 1m,5m` (below)
+ *   BENCH_SOAK_BIN=/other/bin/volumer.js   run another build's server (side-by-side comparisons)
+ *   BENCH_SOAK_NODE_ARGS="--cpu-prof"       extra node flags for the server (diagnostics: bench/stall-trace.mjs)
  *   BENCH_SOAK_RESULTS=soak.json           results file, relative to bench/results (or absolute)
  *   BENCH_SOAK_TABLE=bench/results/soak.json   only print that file's samples as the README's
  *                                          markdown table (the run prints it at its end too)
@@ -15,7 +17,10 @@
  * delay p99 (its /metrics), engine state held (swaps in the horizon, from the processor's
  * metrics), the data directory's bytes (PGlite tables vs WAL), and /healthz latency
  * p50/p99/max probed every 100 ms by this process (a separate process, so the figure includes
- * the server's event-loop stalls, not the bench's).
+ * the server's event-loop stalls, not the bench's). The control: the same probe against a
+ * do-nothing node:http server in another process (`control p99`), which shows what the machine's
+ * scheduler alone adds at that minute (on the shared 2-core box at load 5-8, an idle node
+ * process saw 95 event-loop gaps over 15 ms in 20 s, the longest 401 ms).
  *
  * Floor (issue #20): data directory and RSS flat (growth under 5 % over the last 20 minutes of
  * a 30-minute run), /healthz p99 under 20 ms.
@@ -101,8 +106,8 @@ async function waitForPort (child: ChildProcess, out: string[]): Promise<number>
 
 /** the per-minute curve as a markdown table (the README's) */
 function markdownTable (samples: Array<Record<string, number>>): string {
-  const head = '| minute | RSS MB | heap MB | external MB | data dir MB (tables / WAL) | last checkpoint MB | /healthz p50 / p99 / max ms | event loop p99 ms | swaps counted | load1 |\n|---|---|---|---|---|---|---|---|---|---|\n'
-  return head + samples.map((x) => `| ${x.minute} | ${x.rssMB} | ${x.heapUsedMB} | ${x.externalMB} | ${x.dataDirMB} (${x.tablesMB} / ${x.walMB}) | ${x.lastCheckpointMB} | ${x.healthzP50ms} / ${x.healthzP99ms} / ${x.healthzMaxMs} | ${x.eventLoopP99ms} | ${x.swapsCounted} | ${x.load1} |`).join('\n') + '\n'
+  const head = '| minute | RSS MB | heap MB | external MB | data dir MB (tables / WAL) | last checkpoint MB | /healthz p50 / p99 / max ms | control p99 ms | event loop p99 ms | swaps counted | load1 |\n|---|---|---|---|---|---|---|---|---|---|---|\n'
+  return head + samples.map((x) => `| ${x.minute} | ${x.rssMB} | ${x.heapUsedMB} | ${x.externalMB} | ${x.dataDirMB} (${x.tablesMB} / ${x.walMB}) | ${x.lastCheckpointMB} | ${x.healthzP50ms} / ${x.healthzP99ms} / ${x.healthzMaxMs} | ${x.controlP99ms ?? '–'} | ${x.eventLoopP99ms} | ${x.swapsCounted} | ${x.load1} |`).join('\n') + '\n'
 }
 
 if (process.env.BENCH_SOAK_TABLE !== undefined) {
@@ -111,14 +116,25 @@ if (process.env.BENCH_SOAK_TABLE !== undefined) {
 }
 
 const data = mkdtempSync(join(tmpdir(), 'volumer-soak-'))
-const args = ['--max-semi-space-size=64', join(ROOT, 'bin/volumer.js'), 'run', '--port', '0', '--data', data,
+// node flags: `make run`'s (Makefile) and BENCH_SOAK_NODE_ARGS, e.g. "--cpu-prof" or
+// "--import ./bench/stall-trace.mjs" to see where the stalls come from. A 16 MiB semi-space, not
+// bin/volumer.js's 64 (chosen for the processor's throughput): scavenge pauses in 5-minute soaks
+// p50 5.9 / p90 10.2 ms with 16 against 23.0 / 62.0 ms with 64 (12-08, one pair, load1 0.8-5.5
+// vs 4.8-16; docs/operations.md)
+const NODE_ARGS = ['--max-semi-space-size=16', ...(process.env.BENCH_SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')]
+// another build's CLI (e.g. a checkout of main's, for a side-by-side run); default this checkout's
+const BIN = process.env.BENCH_SOAK_BIN ?? join(ROOT, 'bin/volumer.js')
+const args = [...NODE_ARGS, BIN, 'run', '--port', '0', '--data', data,
   '--rate', String(RATE), '--tokens', String(TOKENS), '--log-level', 'warn', ...EXTRA]
 const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
 const out: string[] = []
 child.stdout!.on('data', (b: Buffer) => out.push(b.toString()))
 child.stderr!.on('data', (b: Buffer) => { process.stderr.write('[volumer] ' + b.toString()) })
+// the control: a do-nothing HTTP server in its own process, probed like the server's /healthz
+const control = spawn(process.execPath, ['-e', "const s = require('node:http').createServer((q, r) => r.end('ok')); s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] })
+const controlPort = new Promise<number>((resolve) => control.stdout!.on('data', (b: Buffer) => { const m = /port (\d+)/.exec(b.toString()); if (m !== null) resolve(Number(m[1])) }))
 let stopping = false
-const stopAll: Array<() => void> = []
+const stopAll: Array<() => void> = [() => control.kill()]
 async function cleanup (): Promise<void> {
   stopping = true
   for (const s of stopAll) s()
@@ -172,16 +188,21 @@ try {
       }
     })()
   }
-  // /healthz probe every 100 ms, one at a time
+  // /healthz probe every 100 ms, one at a time; the same against the control
   let health: number[] = []
-  void (async () => {
-    while (!stopping) {
-      const t = performance.now()
-      try { const r = await fetch(`${base}/healthz`); await r.arrayBuffer() } catch { /* counted as slow below */ }
-      health.push(performance.now() - t)
-      await sleep(100)
-    }
-  })()
+  let controlHealth: number[] = []
+  const probe = (url: string, into: () => number[]): void => {
+    void (async () => {
+      while (!stopping) {
+        const t = performance.now()
+        try { const r = await fetch(url); await r.arrayBuffer() } catch { /* counted as slow below */ }
+        into().push(performance.now() - t)
+        await sleep(100)
+      }
+    })()
+  }
+  probe(`${base}/healthz`, () => health)
+  probe(`http://127.0.0.1:${await controlPort}/healthz`, () => controlHealth)
 
   const samples: Array<Record<string, number>> = []
   const t0 = Date.now()
@@ -191,6 +212,7 @@ try {
     const text = await (await fetch(`${base}/metrics`)).text()
     const d = dirBytes(data)
     const h = health; health = []
+    const c = controlHealth; controlHealth = []
     const s = {
       minute,
       rssMB: Math.round(rssOf(child.pid!) / 1e5) / 10,
@@ -206,6 +228,8 @@ try {
       healthzP50ms: pct(h, 0.5),
       healthzP99ms: pct(h, 0.99),
       healthzMaxMs: pct(h, 1),
+      controlP50ms: pct(c, 0.5),
+      controlP99ms: pct(c, 0.99),
       eventLoopP99ms: Math.round(metric(text, 'volumer_nodejs_eventloop_lag_p99_seconds') * 1e5) / 100,
       httpRequests,
       httpErrors,
@@ -226,7 +250,9 @@ try {
   const result = {
     bench: 'soak',
     what: `volumer run (embedded) ${MINUTES} min at ${RATE} swaps/s, ${TOKENS} tokens, ${WS_CLIENTS} WebSocket + ${HTTP_CLIENTS} HTTP clients; one sample a minute`,
-    args: args.slice(2),
+    bin: BIN,
+    nodeArgs: NODE_ARGS,
+    args: args.slice(NODE_ARGS.length + 1),
     floor: 'data dir and RSS growth < 5 % over the last 20 minutes; /healthz p99 < 20 ms',
     summary: {
       growthWindowMinutes: window,
@@ -235,6 +261,7 @@ try {
       heapGrowthPct: growth('heapUsedMB'),
       healthzP99msWorstMinute: Math.max(...p99s),
       healthzP99msMedianMinute: pct(p99s, 0.5),
+      controlP99msMedianMinute: pct(samples.map((s) => s.controlP99ms), 0.5),
     },
     samples,
     machine: 'shared: up to 7 other engineers compiling and testing on the same 2 cores (load1 per sample)',

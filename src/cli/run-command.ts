@@ -128,7 +128,15 @@ export async function runCommand (argv: string[]): Promise<number> {
     // half the embedded changelog's compaction lag (embedded-topology.ts): DELTA records
     // never outlive it, and the processor has no reason to warn that it capped them
     fullAfterMs: 60_000,
-    reportAllOnRestore: true
+    reportAllOnRestore: true,
+    // No freeze check: it guards against a processor that lost its partitions to another
+    // member while stopped, and a Kafka broker that may still accept the zombie's transaction.
+    // Here the processor is the group's only member and the in-process log refuses offsets from
+    // a member it evicted (memory-producer.ts, at sendOffsets and at commit). On the shared
+    // machine the check fired on CPU starvation alone (2-5 s without CPU at load 40-70): each
+    // time the cycle was aborted and all four partitions rebuilt on the main thread, stalls of
+    // 8-26 s (bench/stall-profile.ts over a soak run, 12-08).
+    frozenAfterMs: Infinity
   })
   const running = processor.run()
 
@@ -203,10 +211,14 @@ function isAlive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM' }
 }
 
+const GENERATOR_TICK_MS = 20
+
 function startGenerator (config: { rate: number, tokens: number, dupRate: number, disorderMs: number }, send: (r: SwapRecord) => void): () => void {
   if (config.rate === 0) return () => {}
   const gen = createSwapGenerator({ seed: Date.now() % 1_000_000, tokens: config.tokens, dupRate: config.dupRate, disorderMs: config.disorderMs, now: Date.now() })
-  const pacer = createPacer({ rate: config.rate, startAt: Date.now() })
+  // at most four ticks' worth a tick: after a stall the backlog (up to 1 s of swaps, 13 µs each
+  // to generate, encode and append) is caught up over a few ticks, not in one synchronous burst
+  const pacer = createPacer({ rate: config.rate, startAt: Date.now(), maxBatch: Math.max(1, Math.ceil(config.rate * 4 * GENERATOR_TICK_MS / 1000)) })
   const out: SwapRecord[] = []
   const timer = setInterval(() => {
     const now = Date.now()
@@ -216,7 +228,7 @@ function startGenerator (config: { rate: number, tokens: number, dupRate: number
     gen.batch(now, n, out)
     for (const r of out) send(r)
     pacer.record(n)
-  }, 20)
+  }, GENERATOR_TICK_MS)
   return () => clearInterval(timer)
 }
 

@@ -8,6 +8,10 @@ import { VolumerError } from '../errors.js'
  * When the loop falls behind by more than `maxBacklogMs` of records (a slow broker, a stalled
  * event loop), the excess is forgiven rather than sent in one burst: the achieved rate then
  * shows up lower in the report instead of a spike hitting the broker.
+ *
+ * `maxBatch` caps what one call releases; the rest stays due for the next calls (not
+ * forgiven), so a backlog is caught up over several ticks instead of in one synchronous burst
+ * (`volumer run`'s generator shares the event loop with the edge).
  */
 export interface Pacer {
   /** records to send now (≥ 0) */
@@ -21,9 +25,10 @@ export interface Pacer {
   record (n: number): void
 }
 
-export function createPacer (options: { rate: number, startAt: number, maxBacklogMs?: number }): Pacer {
-  const { rate, startAt, maxBacklogMs = 1000 } = options
+export function createPacer (options: { rate: number, startAt: number, maxBacklogMs?: number, maxBatch?: number }): Pacer {
+  const { rate, startAt, maxBacklogMs = 1000, maxBatch = Infinity } = options
   if (!(rate > 0) || !Number.isFinite(rate)) throw new VolumerError('BAD_CONFIG', `pacer: rate must be > 0, got ${rate}`)
+  if (!(maxBatch >= 1)) throw new VolumerError('BAD_CONFIG', `pacer: maxBatch must be ≥ 1, got ${maxBatch}`)
   const maxBacklog = Math.max(1, Math.ceil(rate * maxBacklogMs / 1000))
   let sent = 0
   let skipped = 0
@@ -32,6 +37,7 @@ export function createPacer (options: { rate: number, startAt: number, maxBacklo
     due (now) {
       let n = target(now) - sent - skipped
       if (n > maxBacklog) { skipped += n - maxBacklog; n = maxBacklog }
+      if (n > maxBatch) n = Math.floor(maxBatch)
       return n > 0 ? n : 0
     },
     get sent () { return sent },

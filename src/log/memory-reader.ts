@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { closedError, LogError } from './log-errors.js'
 import {
   tpKey, type IsolationLevel, type PartitionBatch, type Reader, type ReaderOptions, type TopicPartition,
@@ -13,7 +14,19 @@ interface Entry {
   target: number
 }
 
-/** Group-less reader of the in-process log: restore and the edge's tail of `stats`. */
+/**
+ * At most this many records a poll. The in-process log wakes a waiting reader from inside the
+ * producer's commit: without a cap and a turn (below), the edge applied a whole cycle's stats
+ * and candles in the same synchronous stretch as the processor's cycle that wrote them.
+ */
+const MAX_RECORDS_PER_POLL = 1024
+
+/**
+ * Group-less reader of the in-process log: restore and the edge's tail of `stats`. A poll that
+ * has records gives the event loop a turn before it returns them, so a reader that applies
+ * them synchronously (the edge's feeds) does so in chunks of MAX_RECORDS_PER_POLL between other
+ * callbacks (HTTP, WebSocket), not in one go after the commit that woke it.
+ */
 export class MemoryReader implements Reader {
   readonly #store: MemoryStore
   readonly #isolation: IsolationLevel
@@ -37,8 +50,11 @@ export class MemoryReader implements Reader {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       if (this.#closed) throw closedError('reader')
-      const out = this.#fetch(maxRecords)
-      if (out.length > 0) return out
+      const out = this.#fetch(Math.min(maxRecords, MAX_RECORDS_PER_POLL))
+      if (out.length > 0) {
+        await nextTurn()
+        return out
+      }
       const left = deadline - Date.now()
       if (left <= 0 || this.#store.closed) return []
       await this.#store.waitForChange(left)

@@ -28,6 +28,8 @@ describe('embedded topology (volumer run)', () => {
         producer.send({ topic: DEFAULT_TOPICS.swaps, key, value: Buffer.alloc(100) })
         producer.send({ topic: DEFAULT_TOPICS.state, key, value: Buffer.alloc(100) })
       }
+      // a turn of the event loop a simulated second, as the run has: lazy compaction runs in slices between turns
+      await new Promise((resolve) => setImmediate(resolve))
     }
     await producer.flush()
     const swaps = log.storedRecords(DEFAULT_TOPICS.swaps)

@@ -37,6 +37,17 @@ describe('pacer', () => {
     expect(p.waitMs(10_000)).to.equal(1)
   })
 
+  it('releases at most maxBatch a call and keeps the rest due: a backlog is caught up over several calls', () => {
+    const p = createPacer({ rate: 1000, startAt: 0, maxBatch: 100 })
+    // 250 ms behind: 250 due, released 100 + 100 + 50 + the new ones
+    expect(p.due(250)).to.equal(100); p.record(100)
+    expect(p.due(250)).to.equal(100); p.record(100)
+    expect(p.due(270)).to.equal(70); p.record(70)
+    expect(p.skipped).to.equal(0)
+    expect(p.sent).to.equal(270)
+    expect(() => createPacer({ rate: 1, startAt: 0, maxBatch: 0 })).to.throw(VolumerError, /maxBatch/)
+  })
+
   it('refuses a rate that is not positive', () => {
     expect(() => createPacer({ rate: 0, startAt: 0 })).to.throw(VolumerError, /rate/)
   })
