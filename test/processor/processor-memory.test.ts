@@ -3,7 +3,7 @@ import pino from 'pino'
 import { Registry } from 'prom-client'
 import { createMemoryLog } from '../../src/log/memory-log.js'
 import { LogError } from '../../src/log/log-errors.js'
-import type { Log } from '../../src/log/log.js'
+import { overrideMethods, wrapLog } from '../helpers/log-wrap.js'
 import { createPgliteCheckpointStore } from '../../src/store/pglite-checkpoint-store.js'
 import type { CheckpointStore } from '../../src/store/checkpoint-store.js'
 import { VolumerError } from '../../src/errors.js'
@@ -280,13 +280,7 @@ describe('processor on the in-process log', function () {
     // (ILLEGAL_GENERATION): the next sendOffsets calls are refused while `refusals` lasts
     let refusals = 0
     let refused = 0
-    const flaky: Log = {
-      kind: log.kind,
-      createConsumer: async (o) => await log.createConsumer(o),
-      createProducer: async () => await log.createProducer(),
-      createReader: async (o) => await log.createReader(o),
-      createAdmin: async () => await log.createAdmin(),
-      close: async () => await log.close(),
+    const flaky = wrapLog(log, {
       createTransactionalProducer: async (o) => {
         const real = await log.createTransactionalProducer(o)
         return {
@@ -301,7 +295,7 @@ describe('processor on the in-process log', function () {
           close: async () => await real.close()
         }
       }
-    }
+    })
     const send = await lineSender(log)
     const { logger, lines: logLines } = keptLogger()
     const metricsRegistry = new Registry()
@@ -344,30 +338,18 @@ describe('processor on the in-process log', function () {
       new LogError('BROKER_UNAVAILABLE', 'list offsets: Local: Timed out (-185)', { retriable: true }),
       new LogError('BROKER_UNAVAILABLE', 'describe topic: Local: Timed out (-185)', { retriable: true })
     ]
-    const flaky: Log = {
-      kind: log.kind,
-      createConsumer: async (o) => await log.createConsumer(o),
-      createProducer: async () => await log.createProducer(),
-      createReader: async (o) => await log.createReader(o),
-      createTransactionalProducer: async (o) => await log.createTransactionalProducer(o),
-      close: async () => await log.close(),
+    const flaky = wrapLog(log, {
       createAdmin: async () => {
         const real = await log.createAdmin()
-        return new Proxy(real, {
-          get: (target, prop) => {
-            if (prop === 'offsets') {
-              return async (...args: Parameters<typeof real.offsets>) => {
-                // the changelog's (the checkpoint's read), not the lag sample's of `swaps`
-                if (failing > 0 && args[0] !== 'swaps') { failing--; throw errors[refused++ % errors.length] }
-                return await real.offsets(...args)
-              }
-            }
-            const v = Reflect.get(target, prop, target) as unknown
-            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+        return overrideMethods(real, {
+          offsets: async (...args) => {
+            // the changelog's (the checkpoint's read), not the lag sample's of `swaps`
+            if (failing > 0 && args[0] !== 'swaps') { failing--; throw errors[refused++ % errors.length] }
+            return await real.offsets(...args)
           }
         })
       }
-    }
+    })
     const send = await lineSender(log)
     const { logger, lines: logLines } = keptLogger()
     const metricsRegistry = new Registry()

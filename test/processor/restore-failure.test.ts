@@ -3,7 +3,7 @@ import pino from 'pino'
 import { Registry } from 'prom-client'
 import { createMemoryLog } from '../../src/log/memory-log.js'
 import { LogError } from '../../src/log/log-errors.js'
-import type { Log } from '../../src/log/log.js'
+import { overrideMethods, wrapLog } from '../helpers/log-wrap.js'
 import { createPgliteCheckpointStore } from '../../src/store/pglite-checkpoint-store.js'
 import { createInProcessSchemaRegistry } from '../../src/codec/index.js'
 import { createProcessor } from '../../src/processor/processor.js'
@@ -30,13 +30,7 @@ describe('processor: a failed partition restore', function () {
     const { logger, lines } = keptLogger()
     /** restores (changelog readers) begun and not yet over: created and not closed, or still being created */
     let open = 0
-    const flaky: Log = {
-      kind: log.kind,
-      createConsumer: async (o) => await log.createConsumer(o),
-      createProducer: async () => await log.createProducer(),
-      createTransactionalProducer: async (o) => await log.createTransactionalProducer(o),
-      createAdmin: async () => await log.createAdmin(),
-      close: async () => await log.close(),
+    const flaky = wrapLog(log, {
       createReader: async (o) => {
         open++
         // what the restore's reader got from librdkafka after an aborted transaction, once the
@@ -47,15 +41,9 @@ describe('processor: a failed partition restore', function () {
         }
         await new Promise((resolve) => setTimeout(resolve, 400))
         const real = await log.createReader(o)
-        return new Proxy(real, {
-          get: (target, prop) => {
-            if (prop === 'close') return async () => { open--; await target.close() }
-            const v = Reflect.get(target, prop, target) as unknown
-            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
-          }
-        })
+        return overrideMethods(real, { close: async () => { open--; await real.close() } })
       }
-    }
+    })
     const proc = createProcessor({ log: flaky, store, registry, logger, metrics: createProcessorMetrics(new Registry()), clock: createManualClock(Date.now()), windows: parseWindowList('1m,5m'), transactionalId: 'p1', cycleMs: 20, checkpointIntervalMs: 0 })
     let openWhenFailed = -1
     const failed = await proc.run().then(() => undefined, (err: unknown) => { openWhenFailed = open; return err })

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { createMemoryLog } from '../../src/log/memory-log.js'
-import type { Log, LogAdmin } from '../../src/log/log.js'
+import { overrideMethods, wrapLog } from '../helpers/log-wrap.js'
 import { createPgliteCheckpointStore } from '../../src/store/pglite-checkpoint-store.js'
 import { createInProcessSchemaRegistry } from '../../src/codec/index.js'
 import { createProcessor } from '../../src/processor/processor.js'
@@ -29,32 +29,20 @@ describe('processor: end offsets that do not answer', function () {
     let pending = 0
     let closedWithPending = -1
     let slowSwapsOffsets = false
-    const slow: Log = {
-      kind: log.kind,
-      createConsumer: async (o) => await log.createConsumer(o),
-      createProducer: async () => await log.createProducer(),
-      createTransactionalProducer: async (o) => await log.createTransactionalProducer(o),
-      createReader: async (o) => await log.createReader(o),
-      close: async () => await log.close(),
+    const slow = wrapLog(log, {
       createAdmin: async () => {
         const real = await log.createAdmin()
-        return new Proxy(real, {
-          get: (target, prop) => {
-            // the swaps topic's offsets are the lag sample's: 1.5 s each once armed
-            if (prop === 'offsets') {
-              return async (topic: string, iso?: Parameters<LogAdmin['offsets']>[1]) => {
-                if (!slowSwapsOffsets || topic !== 'swaps') return await target.offsets(topic, iso)
-                pending++
-                try { await new Promise((r) => setTimeout(r, 1500)); return await target.offsets(topic, iso) } finally { pending-- }
-              }
-            }
-            if (prop === 'close') return async () => { closedWithPending = pending; await target.close() }
-            const v = Reflect.get(target, prop, target) as unknown
-            return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v
-          }
+        return overrideMethods(real, {
+          // the swaps topic's offsets are the lag sample's: 1.5 s each once armed
+          offsets: async (topic, iso) => {
+            if (!slowSwapsOffsets || topic !== 'swaps') return await real.offsets(topic, iso)
+            pending++
+            try { await new Promise((r) => setTimeout(r, 1500)); return await real.offsets(topic, iso) } finally { pending-- }
+          },
+          close: async () => { closedWithPending = pending; await real.close() }
         })
       }
-    }
+    })
     const producer = await log.createProducer()
     for (const l of sampleLines().slice(0, 200)) {
       const o = JSON.parse(l) as { chain: string, token: string }
@@ -86,25 +74,13 @@ describe('processor: end offsets that do not answer', function () {
     const store = await createPgliteCheckpointStore()
     let hang = false
     let hung = 0
-    const slow: Log = {
-      kind: log.kind,
-      createConsumer: async (o) => await log.createConsumer(o),
-      createProducer: async () => await log.createProducer(),
-      createTransactionalProducer: async (o) => await log.createTransactionalProducer(o),
-      createReader: async (o) => await log.createReader(o),
-      close: async () => await log.close(),
+    const slow = wrapLog(log, {
       createAdmin: async () => {
         const real = await log.createAdmin()
-        return new Proxy(real, {
-          get: (target, prop) => {
-            // a broker that never answers: the promise stays pending
-            if (prop === 'offsets') return async (...a: Parameters<LogAdmin['offsets']>) => { if (!hang) return await target.offsets(...a); hung++; return await new Promise(() => {}) }
-            const v = Reflect.get(target, prop, target) as unknown
-            return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v
-          }
-        })
+        // a broker that never answers: the promise stays pending
+        return overrideMethods(real, { offsets: async (...a) => { if (!hang) return await real.offsets(...a); hung++; return await new Promise(() => {}) } })
       }
-    }
+    })
     const lines = sampleLines().slice(0, 2000)
     const producer = await log.createProducer()
     const send = async (from: number, to: number): Promise<void> => {

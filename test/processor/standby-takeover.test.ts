@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { createMemoryLog } from '../../src/log/memory-log.js'
-import type { Log } from '../../src/log/log.js'
+import { wrapLog } from '../helpers/log-wrap.js'
 import { createPgliteCheckpointStore } from '../../src/store/pglite-checkpoint-store.js'
 import type { CheckpointStore } from '../../src/store/checkpoint-store.js'
 import { createInProcessSchemaRegistry, createStatsDecoder } from '../../src/codec/index.js'
@@ -65,18 +65,13 @@ describe('standby copies not ready at a takeover', function () {
         latestInfo: async (g, p) => await realStore.latestInfo(g, p),
         close: async () => {}
       }
-      const bLog: Log = {
-        kind: base.kind,
-        createConsumer: async (o) => await base.createConsumer(o),
-        createProducer: async () => await base.createProducer(),
-        createTransactionalProducer: async (o) => await base.createTransactionalProducer(o),
-        createAdmin: async () => await base.createAdmin(),
+      const bLog = wrapLog(base, {
         close: async () => {},
         createReader: async (o) => {
           if (holding && !loading && o.partitions.some((p) => p.topic === 'volumer-state')) await released
           return await base.createReader(o)
         }
-      }
+      })
 
       const producer = await base.createProducer()
       const send = async (some: string[]): Promise<void> => {
