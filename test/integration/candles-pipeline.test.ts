@@ -84,7 +84,8 @@ describe('candles on Kafka: processor process → candles topic → edge', funct
       windows: ['1m', '5m', '1h', '24h']
     })
     try {
-      await edge.candlesCaughtUp
+      // candles are served once both feeds caught up (stats: readiness; candles: after it)
+      await Promise.all([edge.caughtUp, edge.candlesCaughtUp])
       const perToken = new Map<string, number>()
       for (const s of counted) perToken.set(s.chain + ':' + s.token, (perToken.get(s.chain + ':' + s.token) ?? 0) + 1)
       const busiest = [...perToken].sort((a, b) => b[1] - a[1])[0][0]

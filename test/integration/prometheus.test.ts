@@ -277,10 +277,19 @@ describe('Prometheus on real processors and edges (scripts/prometheus.sh, redpan
     await p2.waitReady()
     await setProcessorTargets()
     await waitUntil(async () => await targetsUp('volumer-processor', 'p2'), 'the restarted p2 scraped', 60_000, 250)
-    await waitUntil(async () => (await query('sum(volumer_edge_ws_dropped_total)'))[0]?.value[1] !== undefined &&
-      (await query('count(volumer_processor_consumer_lag)')).length > 0 &&
-      Number((await query('sum(increase(volumer_processor_restore_duration_seconds_count[5m]))'))[0]?.value[1] ?? 0) > 0,
-    'the last events scraped', 60_000, 500)
+    // each condition's last state goes into the message: a CI run (12-08) timed out here after
+    // 60 s on a loaded machine without saying which one was missing
+    const last = { wsDropped: false, consumerLag: false, restores: false }
+    try {
+      await waitUntil(async () => {
+        last.wsDropped = (await query('sum(volumer_edge_ws_dropped_total)'))[0]?.value[1] !== undefined
+        last.consumerLag = (await query('count(volumer_processor_consumer_lag)')).length > 0
+        last.restores = Number((await query('sum(increase(volumer_processor_restore_duration_seconds_count[5m]))'))[0]?.value[1] ?? 0) > 0
+        return last.wsDropped && last.consumerLag && last.restores
+      }, 'the last events scraped', 120_000, 500)
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}\n${await prom!.diagnose()}`)
+    }
     await sleep(2000)
 
     // Grafana's $__rate_interval, here: the whole test so far, so every event above is inside it
