@@ -110,14 +110,22 @@ export const TRANSIENT_RETRY_MS = [500, 1000, 2000, 4000]
  */
 export const COMMITTED_RETRY_MS = [500, 1000, 2000, 4000, ...Array<number>(22).fill(5000)]
 
-/** `call` again after each delay of `retryMs` while it fails with a code of TRANSIENT */
-export async function retryTransient<T> (call: () => Promise<T>, retryMs: readonly number[] = TRANSIENT_RETRY_MS): Promise<T> {
+/** the error's librdkafka code is one of TRANSIENT */
+function isTransient (err: unknown): boolean {
+  const code = ((err as { cause?: { code?: unknown } }).cause)?.code
+  return typeof code === 'number' && TRANSIENT.has(code)
+}
+
+/**
+ * `call` again after each delay of `retryMs` while it fails with an error `retriable` accepts
+ * (by default a code of TRANSIENT)
+ */
+export async function retryTransient<T> (call: () => Promise<T>, retryMs: readonly number[] = TRANSIENT_RETRY_MS, retriable: (err: unknown) => boolean = isTransient): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call()
     } catch (err) {
-      const code = ((err as { cause?: { code?: unknown } }).cause)?.code
-      if (attempt >= retryMs.length || typeof code !== 'number' || !TRANSIENT.has(code)) throw err
+      if (attempt >= retryMs.length || !retriable(err)) throw err
       await new Promise(resolve => setTimeout(resolve, retryMs[attempt]))
     }
   }

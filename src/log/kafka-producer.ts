@@ -1,4 +1,4 @@
-import { fromKafkaError, promised } from './kafka-errors.js'
+import { fromKafkaError, promised, retryTransient } from './kafka-errors.js'
 import { groupHandle } from './kafka-consumer.js'
 import { ERR_QUEUE_FULL, type NativeError, type NativeProducer } from './kafka-native.js'
 import { closedError, isLogError, LogError } from './log-errors.js'
@@ -30,14 +30,7 @@ function retriable (err: unknown): boolean {
 }
 
 async function retried (context: string, call: (cb: (err: any, value?: any) => void) => void, retryMs: readonly number[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await promised(context, call)
-    } catch (err) {
-      if (attempt >= retryMs.length || !retriable(err)) throw err
-      await new Promise(resolve => setTimeout(resolve, retryMs[attempt]))
-    }
-  }
+  await retryTransient(async () => await promised(context, call), retryMs, retriable)
 }
 
 function nativeHeaders (headers: Headers | undefined): Array<Record<string, Buffer>> | undefined {
